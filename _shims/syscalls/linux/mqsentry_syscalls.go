@@ -1,0 +1,20 @@
+package linux
+
+import (
+	"gvisor.dev/gvisor/pkg/sentry/kernel"
+	"gvisor.dev/gvisor/pkg/sentry/syscalls"
+
+	mqsys "github.com/mqsentry/mqsentry/pkg/sentry/syscalls/linux"
+)
+
+// init installs the calls gVisor lacks and rebuilds the lookup tables.
+func init() {
+	install := func(table *kernel.SyscallTable, sysnos map[string]uintptr) {
+		for _, sc := range mqsys.Syscalls {
+			table.Table[sysnos[sc.Name]] = syscalls.Supported(sc.Name, sc.Fn)
+		}
+		table.Init()
+	}
+	install(AMD64, mqsys.AMD64Numbers)
+	install(ARM64, mqsys.ARM64Numbers)
+}

@@ -1,0 +1,81 @@
+// Package mqfs is the mqueue filesystem: the names of one IPC namespace's
+// POSIX message queues, as files. mq_open and mq_unlink resolve names in it
+// (through a mount private to the namespace), `mount -t mqueue` shows it,
+// reading a queue's file gives its status line, unlink(2) removes a queue and
+// open(2) of a queue's file gives a descriptor the mq_* calls accept.
+//
+// It is the counterpart of the filesystem half of Linux's ipc/mqueue.c.
+package mqfs
+
+import (
+	"fmt"
+
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/ipc"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
+)
+
+// Name is the filesystem type name given to mount(2).
+const Name = "mqueue"
+
+// maxCachedDentries bounds kernfs's dentry cache for one namespace's queues.
+const maxCachedDentries = 1000
+
+// FilesystemType implements vfs.FilesystemType.
+//
+// +stateify savable
+type FilesystemType struct{}
+
+// Name implements vfs.FilesystemType.Name.
+func (FilesystemType) Name() string { return Name }
+
+// Release implements vfs.FilesystemType.Release.
+func (FilesystemType) Release(ctx context.Context) {}
+
+// ipcNamespace is what mqfs needs of the kernel's IPC namespace.
+type ipcNamespace interface {
+	PosixQueues() *mq.Registry
+	DecRef(ctx context.Context)
+}
+
+// GetFilesystem implements vfs.FilesystemType.GetFilesystem. Every mount
+// shows the one filesystem of the mounting task's IPC namespace, as Linux's
+// mqueue_get_tree does.
+func (FilesystemType) GetFilesystem(ctx context.Context, vfsObj *vfs.VirtualFilesystem, creds *auth.Credentials, source string, opts vfs.GetFilesystemOptions) (*vfs.Filesystem, *vfs.Dentry, error) {
+	v := ctx.Value(ipc.CtxIPCNamespace)
+	if v == nil {
+		return nil, nil, fmt.Errorf("mqfs: no IPC namespace in context")
+	}
+	ns := v.(ipcNamespace)
+	defer ns.DecRef(ctx)
+	registry := ns.PosixQueues()
+	if registry == nil {
+		return nil, nil, fmt.Errorf("mqfs: IPC namespace has no POSIX queue registry")
+	}
+	impl := registry.Impl().(*RegistryImpl)
+	impl.fs.VFSFilesystem().IncRef()
+	impl.root.IncRef()
+	return impl.fs.VFSFilesystem(), impl.root.VFSDentry(), nil
+}
+
+// filesystem is one namespace's mqueue filesystem.
+//
+// +stateify savable
+type filesystem struct {
+	kernfs.Filesystem
+	registry *mq.Registry
+	devMinor uint32
+}
+
+// Release implements vfs.FilesystemImpl.Release.
+func (fs *filesystem) Release(ctx context.Context) {
+	fs.VFSFilesystem().VirtualFilesystem().PutAnonBlockDevMinor(fs.devMinor)
+	fs.Filesystem.Release(ctx)
+}
+
+// MountOptions implements vfs.FilesystemImpl.MountOptions.
+func (fs *filesystem) MountOptions() string { return "" }

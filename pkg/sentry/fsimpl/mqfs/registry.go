@@ -1,0 +1,61 @@
+package mqfs
+
+import (
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
+)
+
+// RegistryImpl is one IPC namespace's mqueue filesystem and the private mount
+// through which mq_open and mq_unlink resolve names (Linux's
+// ipc_namespace.mq_mnt). It implements mq.RegistryImpl.
+//
+// +stateify savable
+type RegistryImpl struct {
+	fs    *filesystem
+	root  *kernfs.Dentry
+	mount *vfs.Mount
+}
+
+// NewRegistryImpl creates the mqueue filesystem of a new IPC namespace.
+func NewRegistryImpl(ctx context.Context, vfsObj *vfs.VirtualFilesystem, creds *auth.Credentials) (*RegistryImpl, error) {
+	devMinor, err := vfsObj.GetAnonBlockDevMinor()
+	if err != nil {
+		return nil, err
+	}
+	fs := &filesystem{
+		Filesystem: kernfs.Filesystem{MaxCachedDentries: maxCachedDentries},
+		devMinor:   devMinor,
+	}
+	fs.VFSFilesystem().Init(vfsObj, &FilesystemType{}, fs)
+	defer fs.VFSFilesystem().DecRef(ctx)
+
+	root := &kernfs.Dentry{}
+	root.InitRoot(&fs.Filesystem, fs.newRootInode(ctx, creds))
+	mount := vfsObj.NewDisconnectedMount(fs.VFSFilesystem(), root.VFSDentry(), &vfs.MountOptions{})
+	return &RegistryImpl{fs: fs, root: root, mount: mount}, nil
+}
+
+// Bind implements mq.RegistryImpl.Bind.
+func (r *RegistryImpl) Bind(registry *mq.Registry) {
+	r.fs.registry = registry
+}
+
+// Root returns the root of the namespace's private mount, with a reference
+// the caller must drop.
+func (r *RegistryImpl) Root() vfs.VirtualDentry {
+	vd := vfs.MakeVirtualDentry(r.mount, r.root.VFSDentry())
+	vd.IncRef()
+	return vd
+}
+
+// Destroy implements mq.RegistryImpl.Destroy: the namespace is gone, so its
+// queues lose their names (those still open live on until closed).
+func (r *RegistryImpl) Destroy(ctx context.Context) {
+	r.root.Inode().(*rootInode).unlinkAll(ctx)
+	r.root.DecRef(ctx)
+	r.mount.DecRef(ctx)
+}

@@ -1,0 +1,71 @@
+// Package mq models POSIX message queues: the queue object (priority order,
+// blocking senders and receivers, notification, peek by index) and the
+// per-IPC-namespace registry that owns their limits and accounting.
+//
+// It is the counterpart of Linux's ipc/mqueue.c minus the filesystem, which
+// lives in package mqfs; names map to queues through that filesystem, as in
+// Linux. This package does not import the kernel package (the kernel imports
+// it): whatever it needs from a task arrives through context.Context or the
+// small interfaces declared here.
+package mq
+
+import "gvisor.dev/gvisor/pkg/abi/linux"
+
+// MaxName is the longest queue name (without the leading slash glibc strips).
+const MaxName = linux.NAME_MAX
+
+// Per-namespace limit bounds, as in Linux's ipc/mq_sysctl.c.
+const (
+	MsgMaxMin       = linux.MIN_MSGMAX
+	MsgMaxHard      = linux.HARD_MSGMAX
+	MsgSizeMaxMin   = linux.MIN_MSGSIZEMAX
+	MsgSizeMaxHard  = linux.HARD_MSGSIZEMAX
+	defaultQueueMax = linux.DFLT_QUEUESMAX
+)
+
+// Accounting overheads charged against RLIMIT_MSGQUEUE besides the payload,
+// matching Linux's sizeof(struct msg_msg) and sizeof(struct
+// posix_msg_tree_node) on 64-bit so that programs hit the limit where they
+// would on Linux.
+const (
+	perMessageOverhead  = 48
+	perPriorityOverhead = 48
+)
+
+// Limits are the tunables under /proc/sys/fs/mqueue of one IPC namespace.
+//
+// +stateify savable
+type Limits struct {
+	QueuesMax      int64
+	MsgMax         int64
+	MsgSizeMax     int64
+	MsgDefault     int64
+	MsgSizeDefault int64
+}
+
+// DefaultLimits are the values a new IPC namespace starts with.
+func DefaultLimits() Limits {
+	return Limits{
+		QueuesMax:      defaultQueueMax,
+		MsgMax:         linux.DFLT_MSGMAX,
+		MsgSizeMax:     linux.DFLT_MSGSIZEMAX,
+		MsgDefault:     int64(linux.DFLT_MSG),
+		MsgSizeDefault: int64(linux.DFLT_MSGSIZE),
+	}
+}
+
+// Attr is the geometry of a queue fixed at creation.
+//
+// +stateify savable
+type Attr struct {
+	MaxMessages    int64
+	MaxMessageSize int64
+}
+
+// chargedBytes is what a queue of this geometry costs its creator under
+// RLIMIT_MSGQUEUE, computed the way Linux's mqueue_get_inode does.
+func (a Attr) chargedBytes() uint64 {
+	tree := uint64(a.MaxMessages) * perMessageOverhead
+	tree += uint64(min(a.MaxMessages, linux.MQ_PRIO_MAX)) * perPriorityOverhead
+	return uint64(a.MaxMessages)*uint64(a.MaxMessageSize) + tree
+}

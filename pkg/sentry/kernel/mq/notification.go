@@ -1,0 +1,69 @@
+package mq
+
+import (
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/context"
+)
+
+// NotifyTarget is the process registered with mq_notify. It is implemented
+// by the syscall layer, which knows thread groups and signals.
+type NotifyTarget interface {
+	// IsCaller reports whether the process of ctx is the target.
+	IsCaller(ctx context.Context) bool
+
+	// PIDIn returns the target's process id as seen from ctx's pid
+	// namespace, or 0 when it is not visible there.
+	PIDIn(ctx context.Context) int32
+
+	// Notify delivers reg's event; ctx is the sender's.
+	Notify(ctx context.Context, reg *Registration)
+}
+
+// Registration is one mq_notify registration.
+//
+// +stateify savable
+type Registration struct {
+	Target NotifyTarget
+	// Method is the sigev_notify value (SIGEV_SIGNAL or SIGEV_NONE).
+	Method int32
+	Signo  int32
+	Value  uint64
+}
+
+// Notify registers reg for q, or with reg == nil removes the caller's
+// registration (a no-op for any other process), as mq_notify does.
+func (q *Queue) Notify(ctx context.Context, reg *Registration) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if reg == nil {
+		if q.registration != nil && q.registration.Target.IsCaller(ctx) {
+			q.registration = nil
+		}
+		return nil
+	}
+	if q.registration != nil {
+		return errBusy
+	}
+	q.registration = reg
+	return nil
+}
+
+// Flush drops the registration of the process of ctx when it closes a
+// descriptor of q, as Linux's mqueue_flush_file does.
+func (q *Queue) Flush(ctx context.Context) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.registration != nil && q.registration.Target.IsCaller(ctx) {
+		q.registration = nil
+	}
+}
+
+// fireLocked sends the registered notification, once: the registration is
+// consumed by firing.
+func (q *Queue) fireLocked(ctx context.Context) {
+	reg := q.registration
+	q.registration = nil
+	if reg.Method != linux.SIGEV_NONE {
+		reg.Target.Notify(ctx, reg)
+	}
+}

@@ -1,0 +1,232 @@
+package mq
+
+import (
+	"bytes"
+	"fmt"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	"gvisor.dev/gvisor/pkg/sync"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+var (
+	// ErrWaiting means the caller's Waiter was queued and it must block.
+	ErrWaiting = linuxerr.ErrWouldBlock
+	errBusy    = linuxerr.EBUSY
+)
+
+// Queue is one POSIX message queue (Linux's struct mqueue_inode_info without
+// the inode, which mqfs provides).
+//
+// A queue lives while it is linked in its namespace or any descriptor of it
+// is open.
+//
+// +stateify savable
+type Queue struct {
+	registry *Registry
+	attr     Attr
+	// chargedTo is the user whose RLIMIT_MSGQUEUE pays for the queue.
+	chargedTo auth.KUID
+
+	// mu protects everything below. Lock order: Registry.mu, then Queue.mu.
+	mu           sync.Mutex `state:"nosave"`
+	messages     messageStore
+	receivers    waiterList `state:"nosave"`
+	senders      waiterList `state:"nosave"`
+	registration *Registration
+	events       waiter.Queue
+	linked       bool
+	openFDs      int64
+}
+
+// Attr returns the queue's fixed geometry.
+func (q *Queue) Attr() Attr { return q.attr }
+
+// Stat returns the number of queued messages and their payload bytes.
+func (q *Queue) Stat() (messages int64, bytes uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.messages.count, q.messages.bytes
+}
+
+// Send queues m, handing it straight to the longest-blocked receiver if
+// there is one. When the queue is full it returns EAGAIN if w is nil, or
+// queues w as a blocked sender and returns ErrWaiting; the caller then
+// blocks on w.C() and calls FinishSend.
+func (q *Queue) Send(ctx context.Context, m Message, w *Waiter) error {
+	if int64(len(m.Data)) > q.attr.MaxMessageSize {
+		return linuxerr.EMSGSIZE
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.messages.count >= q.attr.MaxMessages {
+		if w == nil {
+			return linuxerr.EAGAIN
+		}
+		w.reset(m)
+		q.senders.pushBack(w)
+		return ErrWaiting
+	}
+	q.deliverLocked(ctx, m)
+	return nil
+}
+
+// deliverLocked puts m where the next receiver will find it.
+func (q *Queue) deliverLocked(ctx context.Context, m Message) {
+	if !q.receivers.empty() {
+		// A blocked receiver implies an empty queue; Linux hands the message
+		// over without queueing it and without notifying.
+		r := q.receivers.popFront()
+		r.msg = m
+		r.complete()
+		return
+	}
+	q.messages.push(m)
+	if q.messages.count == 1 && q.registration != nil {
+		q.fireLocked(ctx)
+	}
+	q.events.Notify(waiter.ReadableEvents)
+}
+
+// FinishSend resolves a blocked send after the wait ended for any reason. It
+// reports whether the message was queued; if not, w is withdrawn.
+func (q *Queue) FinishSend(w *Waiter) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !w.done {
+		q.senders.remove(w)
+	}
+	return w.done
+}
+
+// Receive removes the next message in priority order. bufSize is the
+// caller's buffer length (EMSGSIZE when smaller than the queue's message
+// size). When the queue is empty it returns EAGAIN if w is nil, or queues w
+// as a blocked receiver and returns ErrWaiting; the caller then blocks on
+// w.C() and calls FinishReceive.
+func (q *Queue) Receive(ctx context.Context, bufSize int64, w *Waiter) (Message, error) {
+	if bufSize < q.attr.MaxMessageSize {
+		return Message{}, linuxerr.EMSGSIZE
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.messages.count == 0 {
+		if w == nil {
+			return Message{}, linuxerr.EAGAIN
+		}
+		w.reset(Message{})
+		q.receivers.pushBack(w)
+		return Message{}, ErrWaiting
+	}
+	m := q.messages.pop()
+	if !q.senders.empty() {
+		// The freed slot goes to the longest-blocked sender.
+		s := q.senders.popFront()
+		q.messages.push(s.msg)
+		s.msg = Message{}
+		s.complete()
+	} else {
+		q.events.Notify(waiter.WritableEvents)
+	}
+	return m, nil
+}
+
+// FinishReceive resolves a blocked receive after the wait ended for any
+// reason: it returns the message handed over, if one was.
+func (q *Queue) FinishReceive(w *Waiter) (Message, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !w.done {
+		q.receivers.remove(w)
+		return Message{}, false
+	}
+	m := w.msg
+	w.msg = Message{}
+	return m, true
+}
+
+// Peek copies the message at index i in receive order into buf without
+// removing it (F_MQ_PEEK). It returns the priority and the bytes copied.
+func (q *Queue) Peek(i int64, copyOut func(data []byte) (int, error)) (uint32, int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m := q.messages.peek(i)
+	if m == nil {
+		return 0, 0, linuxerr.ENOMSG
+	}
+	n, err := copyOut(m.Data)
+	return m.Priority, n, err
+}
+
+// Readiness implements waiter.Waitable.Readiness.
+func (q *Queue) Readiness(mask waiter.EventMask) waiter.EventMask {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var ready waiter.EventMask
+	if q.messages.count > 0 {
+		ready |= waiter.ReadableEvents
+	}
+	if q.messages.count < q.attr.MaxMessages {
+		ready |= waiter.WritableEvents
+	}
+	return ready & mask
+}
+
+// EventRegister implements waiter.Waitable.EventRegister.
+func (q *Queue) EventRegister(e *waiter.Entry) error {
+	q.events.EventRegister(e)
+	return nil
+}
+
+// EventUnregister implements waiter.Waitable.EventUnregister.
+func (q *Queue) EventUnregister(e *waiter.Entry) {
+	q.events.EventUnregister(e)
+}
+
+// WriteStatus writes the line a read of the queue's file returns, as seen by
+// the task of ctx.
+func (q *Queue) WriteStatus(ctx context.Context, buf *bytes.Buffer) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var method, signo, pid int32
+	if reg := q.registration; reg != nil {
+		method = reg.Method
+		if reg.Method == linux.SIGEV_SIGNAL {
+			signo = reg.Signo
+		}
+		pid = reg.Target.PIDIn(ctx)
+	}
+	fmt.Fprintf(buf, "QSIZE:%-10d NOTIFY:%-5d SIGNO:%-5d NOTIFY_PID:%-6d\n", q.messages.bytes, method, signo, pid)
+}
+
+// Opened records a new open descriptor of q.
+func (q *Queue) Opened() {
+	q.mu.Lock()
+	q.openFDs++
+	q.mu.Unlock()
+}
+
+// Closed records the release of a descriptor of q.
+func (q *Queue) Closed() {
+	q.mu.Lock()
+	q.openFDs--
+	dead := q.openFDs == 0 && !q.linked
+	q.mu.Unlock()
+	if dead {
+		q.registry.release(q)
+	}
+}
+
+// Unlinked records the removal of q's name.
+func (q *Queue) Unlinked() {
+	q.mu.Lock()
+	q.linked = false
+	dead := q.openFDs == 0
+	q.mu.Unlock()
+	if dead {
+		q.registry.release(q)
+	}
+}

@@ -1,0 +1,146 @@
+package mq
+
+import (
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	"gvisor.dev/gvisor/pkg/sentry/limits"
+	"gvisor.dev/gvisor/pkg/sync"
+)
+
+// RegistryImpl is the filesystem that names a namespace's queues (package
+// mqfs), Linux's ipc_namespace.mq_mnt.
+type RegistryImpl interface {
+	// Bind tells the filesystem which registry its queues belong to; the
+	// kernel creates the filesystem first, then the registry around it.
+	Bind(r *Registry)
+
+	// Destroy unlinks every queue and releases the filesystem.
+	Destroy(ctx context.Context)
+}
+
+// Registry is the POSIX message queue state of one IPC namespace: limits,
+// the queue count and per-user RLIMIT_MSGQUEUE charges.
+//
+// +stateify savable
+type Registry struct {
+	userNS *auth.UserNamespace
+	impl   RegistryImpl
+
+	// mu protects the fields below. Lock order: Registry.mu, then Queue.mu.
+	mu         sync.Mutex `state:"nosave"`
+	limits     Limits
+	queueCount int64
+	// charged is the RLIMIT_MSGQUEUE usage of each user with queues here.
+	// Linux charges a user across namespaces; a sandbox rarely spans more
+	// than one, so usage is kept per namespace.
+	charged map[auth.KUID]uint64
+}
+
+// NewRegistry returns the registry of a new IPC namespace owned by userNS.
+func NewRegistry(userNS *auth.UserNamespace, impl RegistryImpl) *Registry {
+	r := &Registry{
+		userNS:  userNS,
+		impl:    impl,
+		limits:  DefaultLimits(),
+		charged: make(map[auth.KUID]uint64),
+	}
+	impl.Bind(r)
+	return r
+}
+
+// Impl returns the registry's filesystem.
+func (r *Registry) Impl() RegistryImpl { return r.impl }
+
+// UserNamespace returns the user namespace owning the IPC namespace.
+func (r *Registry) UserNamespace() *auth.UserNamespace { return r.userNS }
+
+// Destroy releases every queue of a namespace that is going away.
+func (r *Registry) Destroy(ctx context.Context) {
+	r.impl.Destroy(ctx)
+}
+
+// Limits returns the namespace's /proc/sys/fs/mqueue values.
+func (r *Registry) Limits() Limits {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.limits
+}
+
+// SetLimits replaces the namespace's limits after checking Linux's bounds.
+func (r *Registry) SetLimits(l Limits) error {
+	if l.QueuesMax < 0 ||
+		l.MsgMax < MsgMaxMin || l.MsgMax > MsgMaxHard ||
+		l.MsgDefault < MsgMaxMin || l.MsgDefault > MsgMaxHard ||
+		l.MsgSizeMax < MsgSizeMaxMin || l.MsgSizeMax > MsgSizeMaxHard ||
+		l.MsgSizeDefault < MsgSizeMaxMin || l.MsgSizeDefault > MsgSizeMaxHard {
+		return linuxerr.EINVAL
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.limits = l
+	return nil
+}
+
+// QueueCount returns the number of queues alive in the namespace.
+func (r *Registry) QueueCount() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.queueCount
+}
+
+// checkAttr validates a requested geometry as Linux's mq_attr_ok does, or
+// returns the namespace defaults when attr is nil.
+func (r *Registry) checkAttr(creds *auth.Credentials, attr *Attr) (Attr, error) {
+	l := r.limits
+	if attr == nil {
+		return Attr{MaxMessages: min(l.MsgMax, l.MsgDefault), MaxMessageSize: min(l.MsgSizeMax, l.MsgSizeDefault)}, nil
+	}
+	if attr.MaxMessages <= 0 || attr.MaxMessageSize <= 0 {
+		return Attr{}, linuxerr.EINVAL
+	}
+	if creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS) {
+		if attr.MaxMessages > MsgMaxHard || attr.MaxMessageSize > MsgSizeMaxHard {
+			return Attr{}, linuxerr.EINVAL
+		}
+	} else if attr.MaxMessages > l.MsgMax || attr.MaxMessageSize > l.MsgSizeMax {
+		return Attr{}, linuxerr.EINVAL
+	}
+	return *attr, nil
+}
+
+// NewQueue creates a queue for the task of ctx, enforcing the geometry
+// limits (EINVAL), queues_max (ENOSPC) and RLIMIT_MSGQUEUE (EMFILE). attr nil
+// asks for the namespace defaults. The queue starts linked, with no open
+// descriptor.
+func (r *Registry) NewQueue(ctx context.Context, attr *Attr) (*Queue, error) {
+	creds := auth.CredentialsFromContext(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, err := r.checkAttr(creds, attr)
+	if err != nil {
+		return nil, err
+	}
+	if r.queueCount >= r.limits.QueuesMax && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS) {
+		return nil, linuxerr.ENOSPC
+	}
+	cost := a.chargedBytes()
+	user := creds.RealKUID
+	if ls := limits.FromContext(ctx); ls != nil && r.charged[user]+cost > ls.Get(limits.MessageQueueBytes).Cur {
+		return nil, linuxerr.EMFILE
+	}
+	r.charged[user] += cost
+	r.queueCount++
+	return &Queue{registry: r, attr: a, chargedTo: user, linked: true}, nil
+}
+
+// release returns a dead queue's charges.
+func (r *Registry) release(q *Queue) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queueCount--
+	if r.charged[q.chargedTo] -= q.attr.chargedBytes(); r.charged[q.chargedTo] == 0 {
+		delete(r.charged, q.chargedTo)
+	}
+}

@@ -1,0 +1,75 @@
+package mq
+
+// Waiter is a task blocked in send or receive on a queue. The syscall layer
+// owns the blocking (it waits on C()); the queue fills in the outcome under
+// its lock, so a message handed over is never lost even if the waiter's
+// block is interrupted at the same moment.
+type Waiter struct {
+	ready chan struct{}
+	// msg is the message a blocked sender wants queued, or the message
+	// handed to a blocked receiver.
+	msg  Message
+	done bool
+
+	prev, next *Waiter
+	list       *waiterList
+}
+
+// NewWaiter returns a Waiter; one may be reused for successive calls.
+func NewWaiter() *Waiter {
+	return &Waiter{ready: make(chan struct{}, 1)}
+}
+
+// C is signalled when the waiter's operation completed.
+func (w *Waiter) C() <-chan struct{} { return w.ready }
+
+func (w *Waiter) reset(m Message) {
+	w.msg, w.done = m, false
+	select {
+	case <-w.ready:
+	default:
+	}
+}
+
+func (w *Waiter) complete() {
+	w.done = true
+	w.ready <- struct{}{}
+}
+
+// waiterList is a FIFO of blocked tasks. Blocked tasks are interrupted by a
+// checkpoint before state is saved, so the list is always empty when saved.
+type waiterList struct {
+	head, tail *Waiter
+}
+
+func (l *waiterList) empty() bool { return l.head == nil }
+
+func (l *waiterList) pushBack(w *Waiter) {
+	w.list, w.prev, w.next = l, l.tail, nil
+	if l.tail == nil {
+		l.head = w
+	} else {
+		l.tail.next = w
+	}
+	l.tail = w
+}
+
+func (l *waiterList) remove(w *Waiter) {
+	if w.prev == nil {
+		l.head = w.next
+	} else {
+		w.prev.next = w.next
+	}
+	if w.next == nil {
+		l.tail = w.prev
+	} else {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next, w.list = nil, nil, nil
+}
+
+func (l *waiterList) popFront() *Waiter {
+	w := l.head
+	l.remove(w)
+	return w
+}

@@ -1,0 +1,292 @@
+package linux
+
+import (
+	"strings"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/fspath"
+	"gvisor.dev/gvisor/pkg/hostarch"
+	"gvisor.dev/gvisor/pkg/marshal/primitive"
+	"gvisor.dev/gvisor/pkg/sentry/arch"
+	"gvisor.dev/gvisor/pkg/sentry/kernel"
+	ktime "gvisor.dev/gvisor/pkg/sentry/ktime"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/fsimpl/mqfs"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
+)
+
+// openFlags are the mq_open flags that reach the queue description.
+const openFlags = linux.O_ACCMODE | linux.O_CREAT | linux.O_EXCL | linux.O_NONBLOCK
+
+// copyInQueueName reads a queue name (glibc has stripped the leading '/')
+// and rejects what Linux's lookup_one_len rejects.
+func copyInQueueName(t *kernel.Task, addr hostarch.Addr) (string, error) {
+	name, err := t.CopyInString(addr, linux.PATH_MAX)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case name == "":
+		return "", linuxerr.ENOENT
+	case strings.ContainsRune(name, '/'), name == ".", name == "..":
+		return "", linuxerr.EACCES
+	case len(name) > mq.MaxName:
+		return "", linuxerr.ENAMETOOLONG
+	}
+	return name, nil
+}
+
+// posixQueues returns the POSIX queue registry of t's IPC namespace. The
+// kernel declares it as gVisor's *mq.Registry, which the runsc build aliases
+// to ours; asking through an interface keeps this package compiling against
+// unmodified gVisor too (go vet, go test).
+func posixQueues(t *kernel.Task) *mq.Registry {
+	ns, ok := any(t.IPCNamespace()).(interface{ PosixQueues() *mq.Registry })
+	if !ok {
+		panic("mqsentry: kernel built without mqsentry's kernel/mq shim")
+	}
+	return ns.PosixQueues()
+}
+
+// queuePath resolves name in the private mount of t's IPC namespace. The
+// caller must DecRef the returned root.
+func queuePath(t *kernel.Task, name string) (vfs.VirtualDentry, *vfs.PathOperation) {
+	root := posixQueues(t).Impl().(*mqfs.RegistryImpl).Root()
+	return root, &vfs.PathOperation{Root: root, Start: root, Path: fspath.Parse(name)}
+}
+
+// MqOpen implements mq_open(2).
+func MqOpen(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	nameAddr := args[0].Pointer()
+	flags := args[1].Int()
+	mode := args[2].ModeT()
+	attrAddr := args[3].Pointer()
+
+	var attr *mq.Attr
+	if flags&linux.O_CREAT != 0 && attrAddr != 0 {
+		var ua linux.MqAttr
+		if _, err := ua.CopyIn(t, attrAddr); err != nil {
+			return 0, nil, err
+		}
+		attr = &mq.Attr{MaxMessages: ua.MqMaxmsg, MaxMessageSize: ua.MqMsgsize}
+	}
+	name, err := copyInQueueName(t, nameAddr)
+	if err != nil {
+		return 0, nil, err
+	}
+	if flags&linux.O_ACCMODE == linux.O_ACCMODE {
+		return 0, nil, linuxerr.EINVAL
+	}
+
+	root, path := queuePath(t, name)
+	defer root.DecRef(t)
+	fd, err := t.Kernel().VFS().OpenAt(mqfs.WithCreateAttr(t, attr), t.Credentials(), path, &vfs.OpenOptions{
+		Flags: uint32(flags&openFlags) | linux.O_CLOEXEC,
+		Mode:  linux.FileMode(mode&0777) &^ linux.FileMode(t.FSContext().Umask()),
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	defer fd.DecRef(t)
+	// Linux allocates every queue descriptor close-on-exec, asked or not.
+	n, err := t.NewFDFrom(0, fd, kernel.FDFlags{CloseOnExec: true})
+	return uintptr(n), nil, err
+}
+
+// MqUnlink implements mq_unlink(2).
+func MqUnlink(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	name, err := copyInQueueName(t, args[0].Pointer())
+	if err != nil {
+		return 0, nil, err
+	}
+	root, path := queuePath(t, name)
+	defer root.DecRef(t)
+	return 0, nil, t.Kernel().VFS().UnlinkAt(t, t.Credentials(), path)
+}
+
+// queueFD returns the queue description behind fd, with a reference, or
+// EBADF when fd is not a queue descriptor.
+func queueFD(t *kernel.Task, fd int32) (*mqfs.QueueFD, error) {
+	file := t.GetFile(fd)
+	if file == nil {
+		return nil, linuxerr.EBADF
+	}
+	qfd, ok := file.Impl().(*mqfs.QueueFD)
+	if !ok {
+		file.DecRef(t)
+		return nil, linuxerr.EBADF
+	}
+	return qfd, nil
+}
+
+// copyInDeadline reads an absolute CLOCK_REALTIME timeout; addr 0 means
+// none. Linux validates it at entry, before it knows whether it will wait.
+func copyInDeadline(t *kernel.Task, addr hostarch.Addr) (ktime.Time, bool, error) {
+	if addr == 0 {
+		return ktime.Time{}, false, nil
+	}
+	var ts linux.Timespec
+	if _, err := ts.CopyIn(t, addr); err != nil {
+		return ktime.Time{}, false, err
+	}
+	if !ts.Valid() {
+		return ktime.Time{}, false, linuxerr.EINVAL
+	}
+	return ktime.FromTimespec(ts), true, nil
+}
+
+// blockOn waits for w until the deadline; an interrupted wait restarts the
+// call, whose absolute deadline makes that safe (Linux: -ERESTARTSYS).
+func blockOn(t *kernel.Task, w *mq.Waiter, haveDeadline bool, deadline ktime.Time) error {
+	err := t.BlockWithDeadlineFrom(w.C(), t.Kernel().RealtimeClock(), haveDeadline, deadline)
+	if linuxerr.Equals(linuxerr.ErrInterrupted, err) {
+		return linuxerr.ERESTARTSYS
+	}
+	return err
+}
+
+// MqTimedsend implements mq_timedsend(2).
+func MqTimedsend(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	fd := args[0].Int()
+	msgAddr := args[1].Pointer()
+	msgLen := args[2].SizeT()
+	priority := args[3].Uint()
+	timeoutAddr := args[4].Pointer()
+
+	if priority >= linux.MQ_PRIO_MAX {
+		return 0, nil, linuxerr.EINVAL
+	}
+	deadline, haveDeadline, err := copyInDeadline(t, timeoutAddr)
+	if err != nil {
+		return 0, nil, err
+	}
+	qfd, err := queueFD(t, fd)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer qfd.VFSFileDescription().DecRef(t)
+	if !qfd.VFSFileDescription().IsWritable() {
+		return 0, nil, linuxerr.EBADF
+	}
+	q := qfd.Queue()
+	if uint64(msgLen) > uint64(q.Attr().MaxMessageSize) {
+		return 0, nil, linuxerr.EMSGSIZE
+	}
+	data := make([]byte, msgLen)
+	if _, err := t.CopyInBytes(msgAddr, data); err != nil {
+		return 0, nil, err
+	}
+	msg := mq.Message{Priority: priority, Data: data}
+
+	var w *mq.Waiter
+	if qfd.VFSFileDescription().StatusFlags()&linux.O_NONBLOCK == 0 {
+		w = mq.NewWaiter()
+	}
+	if err := q.Send(t, msg, w); err != mq.ErrWaiting {
+		return 0, nil, err
+	}
+	blockErr := blockOn(t, w, haveDeadline, deadline)
+	if q.FinishSend(w) {
+		return 0, nil, nil
+	}
+	return 0, nil, blockErr
+}
+
+// MqTimedreceive implements mq_timedreceive(2).
+func MqTimedreceive(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	fd := args[0].Int()
+	msgAddr := args[1].Pointer()
+	msgLen := args[2].SizeT()
+	priorityAddr := args[3].Pointer()
+	timeoutAddr := args[4].Pointer()
+
+	deadline, haveDeadline, err := copyInDeadline(t, timeoutAddr)
+	if err != nil {
+		return 0, nil, err
+	}
+	qfd, err := queueFD(t, fd)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer qfd.VFSFileDescription().DecRef(t)
+	if !qfd.VFSFileDescription().IsReadable() {
+		return 0, nil, linuxerr.EBADF
+	}
+	q := qfd.Queue()
+	bufSize := int64(msgLen)
+	if msgLen > uint(1<<62) {
+		bufSize = 1 << 62
+	}
+
+	var w *mq.Waiter
+	if qfd.VFSFileDescription().StatusFlags()&linux.O_NONBLOCK == 0 {
+		w = mq.NewWaiter()
+	}
+	msg, err := q.Receive(t, bufSize, w)
+	if err == mq.ErrWaiting {
+		blockErr := blockOn(t, w, haveDeadline, deadline)
+		var ok bool
+		if msg, ok = q.FinishReceive(w); !ok {
+			return 0, nil, blockErr
+		}
+	} else if err != nil {
+		return 0, nil, err
+	}
+	// Like Linux, a message already dequeued is lost if the copy faults.
+	if _, err := t.CopyOutBytes(msgAddr, msg.Data); err != nil {
+		return 0, nil, err
+	}
+	if priorityAddr != 0 {
+		p := primitive.Uint32(msg.Priority)
+		if _, err := p.CopyOut(t, priorityAddr); err != nil {
+			return 0, nil, err
+		}
+	}
+	return uintptr(len(msg.Data)), nil, nil
+}
+
+// MqGetsetattr implements mq_getsetattr(2).
+func MqGetsetattr(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	fd := args[0].Int()
+	newAddr := args[1].Pointer()
+	oldAddr := args[2].Pointer()
+
+	var newAttr linux.MqAttr
+	if newAddr != 0 {
+		if _, err := newAttr.CopyIn(t, newAddr); err != nil {
+			return 0, nil, err
+		}
+		if newAttr.MqFlags&^linux.O_NONBLOCK != 0 {
+			return 0, nil, linuxerr.EINVAL
+		}
+	}
+	qfd, err := queueFD(t, fd)
+	if err != nil {
+		return 0, nil, err
+	}
+	file := qfd.VFSFileDescription()
+	defer file.DecRef(t)
+
+	attr := qfd.Queue().Attr()
+	count, _ := qfd.Queue().Stat()
+	old := linux.MqAttr{
+		MqFlags:   int64(file.StatusFlags() & linux.O_NONBLOCK),
+		MqMaxmsg:  attr.MaxMessages,
+		MqMsgsize: attr.MaxMessageSize,
+		MqCurmsgs: count,
+	}
+	if newAddr != 0 {
+		flags := file.StatusFlags()&^linux.O_NONBLOCK | uint32(newAttr.MqFlags)
+		if err := file.SetStatusFlags(t, t.Credentials(), flags); err != nil {
+			return 0, nil, err
+		}
+	}
+	if oldAddr != 0 {
+		if _, err := old.CopyOut(t, oldAddr); err != nil {
+			return 0, nil, err
+		}
+	}
+	return 0, nil, nil
+}

@@ -1,0 +1,29 @@
+package linux
+
+import "gvisor.dev/gvisor/pkg/sentry/kernel"
+
+// Syscall is one handler of ours to install in gVisor's syscall tables.
+type Syscall struct {
+	Name string
+	Fn   kernel.SyscallFn
+}
+
+// Syscalls lists the handlers installed over gVisor's (mq_open and mq_unlink
+// are reached through gVisor's own table entries, whose functions the shim
+// replaces).
+var Syscalls = []Syscall{
+	{"mq_timedsend", MqTimedsend},
+	{"mq_timedreceive", MqTimedreceive},
+	{"mq_notify", MqNotify},
+	{"mq_getsetattr", MqGetsetattr},
+}
+
+// AMD64Numbers and ARM64Numbers are the syscall numbers of Syscalls.
+var (
+	AMD64Numbers = map[string]uintptr{
+		"mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
+	}
+	ARM64Numbers = map[string]uintptr{
+		"mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185,
+	}
+)

@@ -1,0 +1,1133 @@
+// mq_timedsend/mq_timedreceive, mq_getsetattr, queue lifetime, mq_unlink and
+// poll/select/epoll on message-queue descriptors. Linux 6.18 is the
+// reference.
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "test_util.h"
+
+namespace mqtest {
+namespace {
+
+constexpr unsigned kPrioMax = 32768;  // MQ_PRIO_MAX
+
+long CurMsgs(mqd_t fd) {
+  struct mq_attr a = {};
+  if (mq_getattr(fd, &a) != 0) return -1;
+  return a.mq_curmsgs;
+}
+
+// Installs a signal handler for the lifetime of the object.
+class ScopedSigaction {
+ public:
+  ScopedSigaction(int sig, void (*handler)(int), int flags) : sig_(sig) {
+    struct sigaction sa = {};
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    ok_ = sigaction(sig, &sa, &old_) == 0;
+  }
+  ~ScopedSigaction() {
+    if (ok_) sigaction(sig_, &old_, nullptr);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  int sig_;
+  bool ok_;
+  struct sigaction old_;
+};
+
+std::atomic<int> g_signals{0};
+void CountSignal(int) { g_signals++; }
+
+// ---------------------------------------------------------------------------
+// Send and receive.
+
+TEST(MqTest, SendReceive) {
+  ScopedMq q = CreateQueue(4, 64);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "hello", 5, 3), 0) << strerror(errno);
+  EXPECT_EQ(CurMsgs(q.fd()), 1);
+  char buf[64] = {};
+  unsigned prio = 99;
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 5) << strerror(errno);
+  EXPECT_EQ(std::string(buf, 5), "hello");
+  EXPECT_EQ(prio, 3u);
+  EXPECT_EQ(CurMsgs(q.fd()), 0);
+}
+
+TEST(MqTest, PriorityOrderThenFifo) {
+  ScopedMq q = CreateQueue(10, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  const unsigned prios[10] = {5, 1, 5, 0, 32767, 1, 3, 5, 0, 3};
+  for (int i = 0; i < 10; i++) {
+    char m[16];
+    int n = snprintf(m, sizeof(m), "m%d", i);
+    ASSERT_EQ(mq_send(q.fd(), m, n, prios[i]), 0) << strerror(errno);
+  }
+  std::vector<int> want(10);
+  for (int i = 0; i < 10; i++) want[i] = i;
+  std::stable_sort(want.begin(), want.end(),
+                   [&](int a, int b) { return prios[a] > prios[b]; });
+  for (int i = 0; i < 10; i++) {
+    char buf[16] = {};
+    unsigned prio;
+    ssize_t n = mq_receive(q.fd(), buf, sizeof(buf), &prio);
+    ASSERT_GT(n, 0) << strerror(errno);
+    EXPECT_EQ(std::string(buf, n), "m" + std::to_string(want[i])) << "at " << i;
+    EXPECT_EQ(prio, prios[want[i]]) << "at " << i;
+  }
+  EXPECT_EQ(CurMsgs(q.fd()), 0);
+}
+
+// Sends and receives interleaved: every receive returns the oldest message of
+// the highest priority present at that moment.
+TEST(MqTest, InterleavedSendReceiveOrder) {
+  ScopedMq q = CreateQueue(10, 16, O_RDWR | O_NONBLOCK);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  std::vector<std::pair<unsigned, int>> model;  // (prio, seq) in send order
+  int seq = 0;
+  unsigned state = 12345;
+  auto next = [&] { return state = state * 1103515245u + 12345u; };
+  for (int step = 0; step < 400; step++) {
+    bool do_send = model.empty() || (model.size() < 10 && (next() >> 16) % 3 != 0);
+    if (do_send) {
+      unsigned prio = (next() >> 16) % 5 * 7000;  // 0, 7000, ..., 28000
+      std::string m = std::to_string(seq);
+      ASSERT_EQ(mq_send(q.fd(), m.data(), m.size(), prio), 0) << strerror(errno);
+      model.push_back({prio, seq++});
+    } else {
+      auto best = model.begin();
+      for (auto it = model.begin(); it != model.end(); ++it) {
+        if (it->first > best->first) best = it;
+      }
+      char buf[16];
+      unsigned prio;
+      ssize_t n = mq_receive(q.fd(), buf, sizeof(buf), &prio);
+      ASSERT_GT(n, 0) << strerror(errno);
+      EXPECT_EQ(std::string(buf, n), std::to_string(best->second)) << "step " << step;
+      EXPECT_EQ(prio, best->first);
+      model.erase(best);
+    }
+    ASSERT_EQ(CurMsgs(q.fd()), (long)model.size());
+  }
+}
+
+TEST(MqTest, MaxPriorityAndTooLargePriorityEINVAL) {
+  ScopedMq q = CreateQueue(4, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  EXPECT_EQ(mq_send(q.fd(), "a", 1, kPrioMax - 1), 0) << strerror(errno);
+  for (unsigned p : {kPrioMax, kPrioMax + 1, 0xffffffffu}) {
+    errno = 0;
+    EXPECT_EQ(mq_send(q.fd(), "b", 1, p), -1) << p;
+    EXPECT_EQ(errno, EINVAL) << p;
+  }
+  EXPECT_EQ(CurMsgs(q.fd()), 1);
+  char buf[16];
+  unsigned prio;
+  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 1);
+  EXPECT_EQ(prio, kPrioMax - 1);
+}
+
+// The priority is checked before the descriptor.
+TEST(MqTest, TooLargePriorityBeforeEBADF) {
+  errno = 0;
+  EXPECT_EQ(mq_send(-1, "a", 1, kPrioMax), -1);
+  EXPECT_EQ(errno, EINVAL);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  ScopedFd r(p[0]), w(p[1]);
+  errno = 0;
+  EXPECT_EQ(mq_send(w.get(), "a", 1, kPrioMax), -1);
+  EXPECT_EQ(errno, EINVAL);
+  // Even a full queue and an over-long message: EINVAL first.
+  ScopedMq q = CreateQueue(1, 4, O_RDWR | O_NONBLOCK);
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
+  errno = 0;
+  EXPECT_EQ(mq_send(q.fd(), "toolong", 7, kPrioMax), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+// Linux reads and validates the timeout at syscall entry, before anything
+// else: a bad timeout pointer gives EFAULT even with a bad priority.
+TEST(MqTest, TimeoutCheckedFirst) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok());
+  auto bad_ptr = reinterpret_cast<const struct timespec*>(1);
+  errno = 0;
+  EXPECT_EQ(mq_timedsend(q.fd(), "a", 1, kPrioMax, bad_ptr), -1);
+  EXPECT_EQ(errno, EFAULT);
+  errno = 0;
+  EXPECT_EQ(mq_timedsend(-1, "a", 1, 0, bad_ptr), -1);
+  EXPECT_EQ(errno, EFAULT);
+  char buf[16];
+  errno = 0;
+  EXPECT_EQ(mq_timedreceive(-1, buf, sizeof(buf), nullptr, bad_ptr), -1);
+  EXPECT_EQ(errno, EFAULT);
+  struct timespec inval = {0, 1000000000L};
+  errno = 0;
+  EXPECT_EQ(mq_timedsend(-1, "a", 1, 0, &inval), -1);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(mq_timedreceive(-1, buf, sizeof(buf), nullptr, &inval), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(CurMsgs(q.fd()), 0);
+}
+
+TEST(MqTest, NotAQueueEBADF) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  ScopedFd r(p[0]), w(p[1]);
+  char buf[8192];
+  errno = 0;
+  EXPECT_EQ(mq_send(w.get(), "a", 1, 0), -1);
+  EXPECT_EQ(errno, EBADF);
+  errno = 0;
+  EXPECT_EQ(mq_receive(r.get(), buf, sizeof(buf), nullptr), -1);
+  EXPECT_EQ(errno, EBADF);
+  struct mq_attr a;
+  errno = 0;
+  EXPECT_EQ(mq_getattr(r.get(), &a), -1);
+  EXPECT_EQ(errno, EBADF);
+  for (int fd : {-1, 100000}) {
+    errno = 0;
+    EXPECT_EQ(mq_send(fd, "a", 1, 0), -1);
+    EXPECT_EQ(errno, EBADF);
+    errno = 0;
+    EXPECT_EQ(mq_receive(fd, buf, sizeof(buf), nullptr), -1);
+    EXPECT_EQ(errno, EBADF);
+    errno = 0;
+    EXPECT_EQ(mq_getattr(fd, &a), -1);
+    EXPECT_EQ(errno, EBADF);
+  }
+}
+
+TEST(MqTest, WrongAccessModeEBADF) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  mqd_t ro = mq_open(q.cname(), O_RDONLY);
+  mqd_t wo = mq_open(q.cname(), O_WRONLY);
+  ASSERT_GE(ro, 0);
+  ASSERT_GE(wo, 0);
+  errno = 0;
+  EXPECT_EQ(mq_send(ro, "a", 1, 0), -1);
+  EXPECT_EQ(errno, EBADF);
+  // The access mode is checked before the message size.
+  errno = 0;
+  EXPECT_EQ(mq_send(ro, "far too long for this queue", 27, 0), -1);
+  EXPECT_EQ(errno, EBADF);
+  ASSERT_EQ(mq_send(wo, "a", 1, 0), 0) << strerror(errno);
+  char buf[16];
+  errno = 0;
+  EXPECT_EQ(mq_receive(wo, buf, sizeof(buf), nullptr), -1);
+  EXPECT_EQ(errno, EBADF);
+  errno = 0;
+  EXPECT_EQ(mq_receive(wo, buf, 1, nullptr), -1);
+  EXPECT_EQ(errno, EBADF);
+  EXPECT_EQ(mq_receive(ro, buf, sizeof(buf), nullptr), 1);
+  mq_close(ro);
+  mq_close(wo);
+}
+
+TEST(MqTest, SendTooLongEMSGSIZE) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  char m[17] = {};
+  errno = 0;
+  EXPECT_EQ(mq_send(q.fd(), m, 17, 0), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  EXPECT_EQ(CurMsgs(q.fd()), 0);
+  EXPECT_EQ(mq_send(q.fd(), m, 16, 0), 0) << strerror(errno);
+}
+
+TEST(MqTest, ReceiveBufferSmallerThanMsgsizeEMSGSIZE) {
+  ScopedMq q = CreateQueue(2, 16, O_RDWR | O_NONBLOCK);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  char buf[16];
+  // Empty and non-blocking: EMSGSIZE comes before EAGAIN.
+  errno = 0;
+  EXPECT_EQ(mq_receive(q.fd(), buf, 15, nullptr), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
+  // The buffer must hold mq_msgsize bytes even for a short message.
+  errno = 0;
+  EXPECT_EQ(mq_receive(q.fd(), buf, 15, nullptr), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  errno = 0;
+  EXPECT_EQ(mq_receive(q.fd(), buf, 0, nullptr), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  EXPECT_EQ(CurMsgs(q.fd()), 1);  // the message stays
+  EXPECT_EQ(mq_receive(q.fd(), buf, 16, nullptr), 1);
+}
+
+TEST(MqTest, FullNonblockingSendEAGAIN) {
+  ScopedMq q = CreateQueue(2, 16, O_RDWR | O_NONBLOCK);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "1", 1, 0), 0);
+  ASSERT_EQ(mq_send(q.fd(), "2", 1, 0), 0);
+  errno = 0;
+  EXPECT_EQ(mq_send(q.fd(), "3", 1, 0), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  // A higher priority doesn't make room.
+  errno = 0;
+  EXPECT_EQ(mq_send(q.fd(), "3", 1, 100), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  // EMSGSIZE comes before EAGAIN.
+  char big[17] = {};
+  errno = 0;
+  EXPECT_EQ(mq_send(q.fd(), big, 17, 0), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  EXPECT_EQ(CurMsgs(q.fd()), 2);
+}
+
+TEST(MqTest, EmptyNonblockingReceiveEAGAIN) {
+  ScopedMq q = CreateQueue(2, 16, O_RDWR | O_NONBLOCK);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  char buf[16];
+  errno = 0;
+  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  // A timeout doesn't matter with O_NONBLOCK.
+  struct timespec ts = RealtimeIn(1000);
+  errno = 0;
+  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &ts), -1);
+  EXPECT_EQ(errno, EAGAIN);
+}
+
+TEST(MqTest, TimedReceiveDeadlineInPastETIMEDOUT) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  char buf[16];
+  struct timespec past = RealtimeIn(-1000);
+  errno = 0;
+  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &past), -1);
+  EXPECT_EQ(errno, ETIMEDOUT);
+  struct timespec epoch = {0, 0};
+  errno = 0;
+  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &epoch), -1);
+  EXPECT_EQ(errno, ETIMEDOUT);
+}
+
+TEST(MqTest, TimedSendDeadlineInPastETIMEDOUT) {
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  struct timespec past = RealtimeIn(-1000);
+  errno = 0;
+  EXPECT_EQ(mq_timedsend(q.fd(), "b", 1, 0, &past), -1);
+  EXPECT_EQ(errno, ETIMEDOUT);
+  EXPECT_EQ(CurMsgs(q.fd()), 1);
+}
+
+TEST(MqTest, TimedReceiveNearDeadlineETIMEDOUT) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  char buf[16];
+  long long start = MonotonicNowNs();
+  struct timespec deadline = RealtimeIn(100);
+  errno = 0;
+  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline), -1);
+  EXPECT_EQ(errno, ETIMEDOUT);
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  EXPECT_TRUE(now.tv_sec > deadline.tv_sec ||
+              (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
+      << "returned before the deadline";
+  EXPECT_GE(MonotonicNowNs() - start, 95 * 1000000LL);
+}
+
+TEST(MqTest, TimedSendNearDeadlineETIMEDOUT) {
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  long long start = MonotonicNowNs();
+  struct timespec deadline = RealtimeIn(100);
+  errno = 0;
+  EXPECT_EQ(mq_timedsend(q.fd(), "b", 1, 0, &deadline), -1);
+  EXPECT_EQ(errno, ETIMEDOUT);
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  EXPECT_TRUE(now.tv_sec > deadline.tv_sec ||
+              (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
+      << "returned before the deadline";
+  EXPECT_GE(MonotonicNowNs() - start, 95 * 1000000LL);
+  EXPECT_EQ(CurMsgs(q.fd()), 1);
+}
+
+// No wait needed: a deadline in the past doesn't matter.
+TEST(MqTest, PastDeadlineIgnoredWhenNoWaitNeeded) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  struct timespec past = {0, 0};
+  EXPECT_EQ(mq_timedsend(q.fd(), "a", 1, 0, &past), 0) << strerror(errno);
+  char buf[16];
+  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &past), 1)
+      << strerror(errno);
+}
+
+// An invalid timeout is EINVAL even when a message is waiting or there is
+// room (Linux checks it at entry).
+TEST(MqTest, InvalidTimeoutEINVAL) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  const struct timespec bad[] = {
+      {0, 1000000000L}, {0, -1}, {-1, 0}, {time(nullptr) + 10, 1000000000L}};
+  char buf[16];
+  for (const auto& ts : bad) {
+    errno = 0;
+    EXPECT_EQ(mq_timedsend(q.fd(), "b", 1, 0, &ts), -1)
+        << ts.tv_sec << " " << ts.tv_nsec;
+    EXPECT_EQ(errno, EINVAL);
+    errno = 0;
+    EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &ts), -1)
+        << ts.tv_sec << " " << ts.tv_nsec;
+    EXPECT_EQ(errno, EINVAL);
+  }
+  EXPECT_EQ(CurMsgs(q.fd()), 1);
+  struct timespec ok = {0, 999999999L};
+  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &ok), 1);
+}
+
+TEST(MqTest, BlockingReceiveWokenBySendFromThread) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  std::thread sender([&] {
+    SleepMs(50);
+    mq_send(q.fd(), "wake", 4, 2);
+  });
+  char buf[16] = {};
+  unsigned prio = 0;
+  struct timespec deadline = RealtimeIn(10000);
+  ssize_t n = mq_timedreceive(q.fd(), buf, sizeof(buf), &prio, &deadline);
+  int e = errno;
+  sender.join();
+  ASSERT_EQ(n, 4) << strerror(e);
+  EXPECT_EQ(std::string(buf, 4), "wake");
+  EXPECT_EQ(prio, 2u);
+  EXPECT_EQ(CurMsgs(q.fd()), 0);
+}
+
+TEST(MqTest, BlockingReceiveWokenBySendFromProcess) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  std::string name = q.name();
+  fflush(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    SleepMs(50);
+    mqd_t fd = mq_open(name.c_str(), O_WRONLY);
+    if (fd < 0 || mq_send(fd, "proc", 4, 9) != 0) _exit(1);
+    _exit(0);
+  }
+  char buf[16] = {};
+  unsigned prio = 0;
+  struct timespec deadline = RealtimeIn(10000);
+  ssize_t n = mq_timedreceive(q.fd(), buf, sizeof(buf), &prio, &deadline);
+  int e = errno;
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(ChildOK(status)) << DescribeStatus(status);
+  ASSERT_EQ(n, 4) << strerror(e);
+  EXPECT_EQ(std::string(buf, 4), "proc");
+  EXPECT_EQ(prio, 9u);
+}
+
+TEST(MqTest, BlockingSendWokenByReceive) {
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "first", 5, 0), 0);
+  std::atomic<int> result{1};
+  std::atomic<bool> done{false};
+  std::thread sender([&] {
+    struct timespec deadline = RealtimeIn(10000);
+    result = mq_timedsend(q.fd(), "second", 6, 0, &deadline) == 0 ? 0 : errno;
+    done = true;
+  });
+  SleepMs(50);
+  EXPECT_FALSE(done.load()) << "send on a full queue did not block";
+  char buf[16] = {};
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 5);
+  EXPECT_EQ(std::string(buf, 5), "first");
+  sender.join();
+  EXPECT_EQ(result.load(), 0) << strerror(result.load());
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 6);
+  EXPECT_EQ(std::string(buf, 6), "second");
+}
+
+// A handler without SA_RESTART interrupts a blocked receive with EINTR.
+TEST(MqTest, ReceiveInterruptedBySignalEINTR) {
+  ScopedSigaction sa(SIGUSR1, CountSignal, 0);
+  ASSERT_TRUE(sa.ok());
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  std::atomic<bool> done{false};
+  std::atomic<int> err{0};
+  std::atomic<ssize_t> ret{0};
+  std::thread receiver([&] {
+    char buf[16];
+    struct timespec deadline = RealtimeIn(10000);
+    ret = mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline);
+    err = errno;
+    done = true;
+  });
+  pthread_t th = receiver.native_handle();
+  SleepMs(20);
+  // Keep signalling until the call returns (the first signal may come before
+  // the thread blocks).
+  for (int i = 0; i < 500 && !done; i++) {
+    pthread_kill(th, SIGUSR1);
+    SleepMs(10);
+  }
+  receiver.join();
+  EXPECT_EQ(ret.load(), -1);
+  EXPECT_EQ(err.load(), EINTR);
+  EXPECT_GE(g_signals.load(), 1);
+}
+
+TEST(MqTest, SendInterruptedBySignalEINTR) {
+  ScopedSigaction sa(SIGUSR1, CountSignal, 0);
+  ASSERT_TRUE(sa.ok());
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  std::atomic<bool> done{false};
+  std::atomic<int> err{0};
+  std::atomic<int> ret{0};
+  std::thread sender([&] {
+    struct timespec deadline = RealtimeIn(10000);
+    ret = mq_timedsend(q.fd(), "b", 1, 0, &deadline);
+    err = errno;
+    done = true;
+  });
+  pthread_t th = sender.native_handle();
+  SleepMs(20);
+  for (int i = 0; i < 500 && !done; i++) {
+    pthread_kill(th, SIGUSR1);
+    SleepMs(10);
+  }
+  sender.join();
+  EXPECT_EQ(ret.load(), -1);
+  EXPECT_EQ(err.load(), EINTR);
+  EXPECT_EQ(CurMsgs(q.fd()), 1);
+}
+
+// With SA_RESTART the interrupted receive is restarted and completes when a
+// message arrives later.
+TEST(MqTest, ReceiveRestartedWithSaRestart) {
+  ScopedSigaction sa(SIGUSR1, CountSignal, SA_RESTART);
+  ASSERT_TRUE(sa.ok());
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  std::atomic<bool> done{false};
+  std::atomic<int> err{0};
+  std::atomic<ssize_t> ret{0};
+  std::atomic<pid_t> tid{0};
+  char buf[16] = {};
+  std::thread receiver([&] {
+    tid = GetTid();
+    struct timespec deadline = RealtimeIn(10000);
+    ret = mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline);
+    err = errno;
+    done = true;
+  });
+  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
+  EXPECT_TRUE(WaitThreadBlocked(tid.load()));
+  int before = g_signals.load();
+  pthread_kill(receiver.native_handle(), SIGUSR1);
+  EXPECT_TRUE(WaitFor([&] { return g_signals.load() > before; }));
+  SleepMs(50);
+  EXPECT_FALSE(done.load()) << "receive returned after the signal: "
+                            << ret.load() << " " << strerror(err.load());
+  ASSERT_EQ(mq_send(q.fd(), "late", 4, 0), 0);
+  receiver.join();
+  EXPECT_EQ(ret.load(), 4) << strerror(err.load());
+  EXPECT_EQ(std::string(buf, 4), "late");
+}
+
+TEST(MqTest, SendRestartedWithSaRestart) {
+  ScopedSigaction sa(SIGUSR1, CountSignal, SA_RESTART);
+  ASSERT_TRUE(sa.ok());
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  std::atomic<bool> done{false};
+  std::atomic<int> ret{1};
+  std::atomic<pid_t> tid{0};
+  std::thread sender([&] {
+    tid = GetTid();
+    struct timespec deadline = RealtimeIn(10000);
+    ret = mq_timedsend(q.fd(), "b", 1, 0, &deadline) == 0 ? 0 : errno;
+    done = true;
+  });
+  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
+  EXPECT_TRUE(WaitThreadBlocked(tid.load()));
+  int before = g_signals.load();
+  pthread_kill(sender.native_handle(), SIGUSR1);
+  EXPECT_TRUE(WaitFor([&] { return g_signals.load() > before; }));
+  SleepMs(50);
+  EXPECT_FALSE(done.load());
+  char buf[16];
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
+  sender.join();
+  EXPECT_EQ(ret.load(), 0) << strerror(ret.load());
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
+  EXPECT_EQ(buf[0], 'b');
+}
+
+TEST(MqTest, ZeroLengthMessage) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "", 0, 7), 0) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), nullptr, 0, 1), 0) << strerror(errno);
+  EXPECT_EQ(CurMsgs(q.fd()), 2);
+  char buf[16];
+  unsigned prio = 0;
+  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 0);
+  EXPECT_EQ(prio, 7u);
+  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 0);
+  EXPECT_EQ(prio, 1u);
+  EXPECT_EQ(CurMsgs(q.fd()), 0);
+}
+
+TEST(MqTest, MessageOfExactlyMsgsize) {
+  ScopedMq q = CreateQueue(2, 1000);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  std::string m(1000, 0);
+  for (size_t i = 0; i < m.size(); i++) m[i] = static_cast<char>(i * 7 + 3);
+  ASSERT_EQ(mq_send(q.fd(), m.data(), m.size(), 0), 0) << strerror(errno);
+  std::string buf(1000, 0);
+  ASSERT_EQ(mq_receive(q.fd(), &buf[0], buf.size(), nullptr), 1000);
+  EXPECT_EQ(buf, m);
+  // A larger buffer is fine too.
+  ASSERT_EQ(mq_send(q.fd(), m.data(), m.size(), 0), 0);
+  std::string big(5000, 0);
+  ASSERT_EQ(mq_receive(q.fd(), &big[0], big.size(), nullptr), 1000);
+  EXPECT_EQ(big.substr(0, 1000), m);
+}
+
+// A bad message pointer is EFAULT and nothing is queued; with length 0 the
+// pointer is not read, so the send succeeds.
+TEST(MqTest, SendBadBufferEFAULT) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  errno = 0;
+  EXPECT_EQ(mq_send(q.fd(), reinterpret_cast<const char*>(1), 5, 0), -1);
+  EXPECT_EQ(errno, EFAULT);
+  EXPECT_EQ(CurMsgs(q.fd()), 0);
+  EXPECT_EQ(mq_send(q.fd(), reinterpret_cast<const char*>(1), 0, 0), 0)
+      << strerror(errno);
+  EXPECT_EQ(CurMsgs(q.fd()), 1);
+}
+
+// Linux removes the message from the queue before copying it out: on EFAULT
+// (bad buffer or bad priority pointer) the message is lost.
+TEST(MqTest, ReceiveBadBufferEFAULTLosesMessage) {
+  ScopedMq q = CreateQueue(4, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "one", 3, 3), 0);
+  ASSERT_EQ(mq_send(q.fd(), "two", 3, 2), 0);
+  ASSERT_EQ(mq_send(q.fd(), "three", 5, 1), 0);
+  errno = 0;
+  EXPECT_EQ(mq_receive(q.fd(), reinterpret_cast<char*>(1), 16, nullptr), -1);
+  EXPECT_EQ(errno, EFAULT);
+  EXPECT_EQ(CurMsgs(q.fd()), 2);
+  char buf[16];
+  errno = 0;
+  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), reinterpret_cast<unsigned*>(1)),
+            -1);
+  EXPECT_EQ(errno, EFAULT);
+  EXPECT_EQ(CurMsgs(q.fd()), 1);
+  unsigned prio;
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 5);
+  EXPECT_EQ(std::string(buf, 5), "three");
+  EXPECT_EQ(prio, 1u);
+}
+
+// A zero-length message can be received into a bad buffer: nothing is copied.
+TEST(MqTest, ReceiveZeroLengthIntoBadBuffer) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "", 0, 4), 0);
+  unsigned prio = 0;
+  EXPECT_EQ(mq_receive(q.fd(), reinterpret_cast<char*>(1), 16, &prio), 0)
+      << strerror(errno);
+  EXPECT_EQ(prio, 4u);
+}
+
+// ---------------------------------------------------------------------------
+// mq_getsetattr.
+
+TEST(MqTest, GetAttrCountsMessages) {
+  ScopedMq q = CreateQueue(5, 40);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  for (int i = 1; i <= 5; i++) {
+    ASSERT_EQ(mq_send(q.fd(), "m", 1, i), 0);
+    struct mq_attr a = {};
+    ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
+    EXPECT_EQ(a.mq_flags, 0);
+    EXPECT_EQ(a.mq_maxmsg, 5);
+    EXPECT_EQ(a.mq_msgsize, 40);
+    EXPECT_EQ(a.mq_curmsgs, i);
+  }
+  // Another descriptor of the same queue sees the same count.
+  mqd_t fd2 = mq_open(q.cname(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(fd2, 0);
+  struct mq_attr a = {};
+  ASSERT_EQ(mq_getattr(fd2, &a), 0);
+  EXPECT_EQ(a.mq_curmsgs, 5);
+  EXPECT_EQ(a.mq_flags, O_NONBLOCK);
+  mq_close(fd2);
+}
+
+// New flags with bits other than O_NONBLOCK are EINVAL, checked before the
+// descriptor.
+TEST(MqTest, SetAttrInvalidFlagsBeforeEBADF) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  for (long flags : {1L, (long)O_NONBLOCK | 1, (long)O_RDWR, (long)O_CLOEXEC,
+                     (long)O_APPEND, -1L}) {
+    struct mq_attr a = {};
+    a.mq_flags = flags;
+    errno = 0;
+    EXPECT_EQ(mq_setattr(q.fd(), &a, nullptr), -1) << flags;
+    EXPECT_EQ(errno, EINVAL) << flags;
+    errno = 0;
+    EXPECT_EQ(mq_setattr(-1, &a, nullptr), -1) << flags;
+    EXPECT_EQ(errno, EINVAL) << flags;
+  }
+  struct mq_attr a = {};
+  ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
+  EXPECT_EQ(a.mq_flags, 0);
+}
+
+TEST(MqTest, SetAttrBadDescriptorEBADF) {
+  struct mq_attr a = {};
+  a.mq_flags = O_NONBLOCK;
+  errno = 0;
+  EXPECT_EQ(mq_setattr(-1, &a, nullptr), -1);
+  EXPECT_EQ(errno, EBADF);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  ScopedFd r(p[0]), w(p[1]);
+  errno = 0;
+  EXPECT_EQ(mq_setattr(r.get(), &a, nullptr), -1);
+  EXPECT_EQ(errno, EBADF);
+  errno = 0;
+  EXPECT_EQ(mq_getattr(w.get(), &a), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+// Only O_NONBLOCK changes; maxmsg, msgsize and curmsgs of the new attr are
+// ignored. The old attributes come back in omqstat.
+TEST(MqTest, SetAttrOnlyChangesNonblock) {
+  ScopedMq q = CreateQueue(3, 24);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
+  struct mq_attr n = {};
+  n.mq_flags = O_NONBLOCK;
+  n.mq_maxmsg = 9;
+  n.mq_msgsize = 99;
+  n.mq_curmsgs = 7;
+  struct mq_attr old = {};
+  ASSERT_EQ(mq_setattr(q.fd(), &n, &old), 0) << strerror(errno);
+  EXPECT_EQ(old.mq_flags, 0);
+  EXPECT_EQ(old.mq_maxmsg, 3);
+  EXPECT_EQ(old.mq_msgsize, 24);
+  EXPECT_EQ(old.mq_curmsgs, 1);
+  struct mq_attr a = {};
+  ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
+  EXPECT_EQ(a.mq_flags, O_NONBLOCK);
+  EXPECT_EQ(a.mq_maxmsg, 3);
+  EXPECT_EQ(a.mq_msgsize, 24);
+  EXPECT_EQ(a.mq_curmsgs, 1);
+  EXPECT_EQ(fcntl(q.fd(), F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+
+  n.mq_flags = 0;
+  ASSERT_EQ(mq_setattr(q.fd(), &n, &old), 0);
+  EXPECT_EQ(old.mq_flags, O_NONBLOCK);
+  ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
+  EXPECT_EQ(a.mq_flags, 0);
+  EXPECT_EQ(fcntl(q.fd(), F_GETFL) & O_NONBLOCK, 0);
+}
+
+TEST(MqTest, SetAttrNonblockMakesReceiveEAGAIN) {
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  struct mq_attr n = {};
+  n.mq_flags = O_NONBLOCK;
+  ASSERT_EQ(mq_setattr(q.fd(), &n, nullptr), 0) << strerror(errno);
+  char buf[16];
+  errno = 0;
+  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  errno = 0;
+  EXPECT_EQ(mq_send(q.fd(), "b", 1, 0), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  // Back to blocking: a receive on an empty queue waits (until its deadline).
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
+  n.mq_flags = 0;
+  ASSERT_EQ(mq_setattr(q.fd(), &n, nullptr), 0);
+  struct timespec deadline = RealtimeIn(50);
+  errno = 0;
+  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline), -1);
+  EXPECT_EQ(errno, ETIMEDOUT);
+}
+
+// O_NONBLOCK belongs to the open file description: a dup shares it, another
+// mq_open of the same queue doesn't. fcntl(F_SETFL) changes it too.
+TEST(MqTest, NonblockIsPerOpenFileDescription) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  int dupfd = dup(q.fd());
+  ASSERT_GE(dupfd, 0);
+  ScopedFd d(dupfd);
+  mqd_t other = mq_open(q.cname(), O_RDWR);
+  ASSERT_GE(other, 0);
+  struct mq_attr n = {};
+  n.mq_flags = O_NONBLOCK;
+  ASSERT_EQ(mq_setattr(q.fd(), &n, nullptr), 0);
+  struct mq_attr a = {};
+  ASSERT_EQ(mq_getattr(dupfd, &a), 0);
+  EXPECT_EQ(a.mq_flags, O_NONBLOCK);
+  ASSERT_EQ(mq_getattr(other, &a), 0);
+  EXPECT_EQ(a.mq_flags, 0);
+
+  ASSERT_EQ(fcntl(other, F_SETFL, O_NONBLOCK), 0);
+  ASSERT_EQ(mq_getattr(other, &a), 0);
+  EXPECT_EQ(a.mq_flags, O_NONBLOCK);
+  ASSERT_EQ(fcntl(dupfd, F_SETFL, 0), 0);
+  ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
+  EXPECT_EQ(a.mq_flags, 0);
+  mq_close(other);
+}
+
+TEST(MqTest, GetSetAttrNullBothIsNoop) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  EXPECT_EQ(syscall(SYS_mq_getsetattr, q.fd(), nullptr, nullptr), 0);
+  errno = 0;
+  EXPECT_EQ(syscall(SYS_mq_getsetattr, -1, nullptr, nullptr), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+// Linux applies the new flags before copying out the old attributes: with a
+// bad omqstat pointer the call fails with EFAULT but O_NONBLOCK is set.
+TEST(MqTest, SetAttrBadPointersEFAULT) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  errno = 0;
+  EXPECT_EQ(syscall(SYS_mq_getsetattr, q.fd(), reinterpret_cast<void*>(1),
+                    nullptr),
+            -1);
+  EXPECT_EQ(errno, EFAULT);
+  struct mq_attr n = {};
+  n.mq_flags = O_NONBLOCK;
+  errno = 0;
+  EXPECT_EQ(mq_setattr(q.fd(), &n, reinterpret_cast<struct mq_attr*>(1)), -1);
+  EXPECT_EQ(errno, EFAULT);
+  struct mq_attr a = {};
+  ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
+  EXPECT_EQ(a.mq_flags, O_NONBLOCK);
+}
+
+// ---------------------------------------------------------------------------
+// Lifetime and mq_unlink.
+
+TEST(MqTest, QueueOutlivesItsDescriptors) {
+  ScopedMq q = CreateQueue(4, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "low", 3, 1), 0);
+  ASSERT_EQ(mq_send(q.fd(), "high", 4, 5), 0);
+  q.CloseFd();
+  mqd_t fd = mq_open(q.cname(), O_RDONLY);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  EXPECT_EQ(CurMsgs(fd), 2);
+  char buf[16];
+  EXPECT_EQ(mq_receive(fd, buf, sizeof(buf), nullptr), 4);
+  EXPECT_EQ(std::string(buf, 4), "high");
+  EXPECT_EQ(mq_receive(fd, buf, sizeof(buf), nullptr), 3);
+  EXPECT_EQ(std::string(buf, 3), "low");
+  mq_close(fd);
+}
+
+TEST(MqTest, UnlinkedQueueWorksThroughOpenDescriptors) {
+  ScopedMq q = CreateQueue(4, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  mqd_t fd2 = mq_open(q.cname(), O_RDONLY);
+  ASSERT_GE(fd2, 0);
+  ASSERT_EQ(mq_send(q.fd(), "before", 6, 0), 0);
+  ASSERT_EQ(mq_unlink(q.cname()), 0) << strerror(errno);
+  errno = 0;
+  EXPECT_EQ(mq_open(q.cname(), O_RDWR), -1);
+  EXPECT_EQ(errno, ENOENT);
+  ASSERT_EQ(mq_send(q.fd(), "after", 5, 0), 0) << strerror(errno);
+  EXPECT_EQ(CurMsgs(fd2), 2);
+
+  // The name can be reused for a new, distinct queue.
+  struct mq_attr attr = {};
+  attr.mq_maxmsg = 2;
+  attr.mq_msgsize = 8;
+  mqd_t fresh = mq_open(q.cname(), O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+  ASSERT_GE(fresh, 0) << strerror(errno);
+  EXPECT_EQ(CurMsgs(fresh), 0);
+  struct mq_attr a = {};
+  ASSERT_EQ(mq_getattr(fresh, &a), 0);
+  EXPECT_EQ(a.mq_msgsize, 8);
+  mq_close(fresh);
+
+  char buf[16];
+  EXPECT_EQ(mq_receive(fd2, buf, sizeof(buf), nullptr), 6);
+  EXPECT_EQ(mq_receive(fd2, buf, sizeof(buf), nullptr), 5);
+  mq_close(fd2);
+}
+
+TEST(MqTest, UnlinkMissingENOENT) {
+  std::string name = UniqueQueueName();
+  errno = 0;
+  EXPECT_EQ(mq_unlink(name.c_str()), -1);
+  EXPECT_EQ(errno, ENOENT);
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(mq_unlink(q.cname()), 0);
+  errno = 0;
+  EXPECT_EQ(mq_unlink(q.cname()), -1);
+  EXPECT_EQ(errno, ENOENT);
+  errno = 0;
+  EXPECT_EQ(mq_unlink("/"), -1);
+  EXPECT_EQ(errno, ENOENT);
+}
+
+TEST(MqTest, UnlinkNameTooLongENAMETOOLONG) {
+  std::string name = "/" + std::string(256, 'u');
+  errno = 0;
+  EXPECT_EQ(mq_unlink(name.c_str()), -1);
+  EXPECT_EQ(errno, ENAMETOOLONG);
+}
+
+TEST(MqTest, UnlinkBadNames) {
+  errno = 0;
+  EXPECT_EQ(mq_unlink("noslash"), -1);  // glibc
+  EXPECT_EQ(errno, EINVAL);
+  std::string name = UniqueQueueName() + "/x";
+  errno = 0;
+  EXPECT_EQ(mq_unlink(name.c_str()), -1);
+  EXPECT_EQ(errno, EACCES);
+  errno = 0;
+  EXPECT_EQ(syscall(SYS_mq_unlink, reinterpret_cast<char*>(1)), -1);
+  EXPECT_EQ(errno, EFAULT);
+}
+
+// The queue directory is sticky: a non-root user can't remove another user's
+// queue. The kernel says EPERM (as unlink(2) in a sticky directory); glibc's
+// mq_unlink turns EPERM into EACCES.
+TEST(MqTest, UnlinkByNonOwner) {
+  mode_t old = umask(0);
+  ScopedMq q = CreateQueue(2, 16, O_RDWR, 0666);
+  umask(old);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  std::string name = q.name();
+  EXPECT_CHILD_OK([&] {
+    CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+    CHILD_CHECK_ERRNO(mq_unlink(name.c_str()), EACCES);
+    CHILD_CHECK_ERRNO(syscall(SYS_mq_unlink, name.c_str() + 1), EPERM);
+    // Still there.
+    mqd_t fd = mq_open(name.c_str(), O_RDWR);
+    CHILD_CHECK(fd >= 0);
+  });
+  EXPECT_EQ(mq_unlink(q.cname()), 0) << strerror(errno);
+}
+
+// A non-root owner can unlink its queue, and root can unlink anybody's.
+TEST(MqTest, UnlinkByOwnerAndByRoot) {
+  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName();
+  EXPECT_CHILD_OK([&] {
+    CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+    mqd_t fd = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
+    CHILD_CHECK(fd >= 0);
+    CHILD_CHECK_OK(mq_unlink(n1.c_str()));
+    fd = mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
+    CHILD_CHECK(fd >= 0);
+  });
+  errno = 0;
+  EXPECT_EQ(mq_unlink(n1.c_str()), -1);
+  EXPECT_EQ(errno, ENOENT);
+  EXPECT_EQ(mq_unlink(n2.c_str()), 0) << strerror(errno);
+}
+
+TEST(MqTest, ForkedChildUsesInheritedDescriptor) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  mqd_t fd = q.fd();
+  EXPECT_CHILD_OK([&] {
+    CHILD_CHECK_OK(mq_send(fd, "kid", 3, 1));
+    CHILD_CHECK_OK(mq_close(fd));
+  });
+  char buf[16];
+  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 3);
+}
+
+TEST(MqTest, CloseAndDup) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  int d = dup(q.fd());
+  ASSERT_GE(d, 0);
+  EXPECT_EQ(fcntl(d, F_GETFD) & FD_CLOEXEC, 0);  // dup drops close-on-exec
+  ASSERT_EQ(mq_send(d, "d", 1, 0), 0) << strerror(errno);
+  ASSERT_EQ(mq_close(d), 0);
+  errno = 0;
+  EXPECT_EQ(mq_close(d), -1);
+  EXPECT_EQ(errno, EBADF);
+  EXPECT_EQ(CurMsgs(q.fd()), 1);
+}
+
+// ---------------------------------------------------------------------------
+// poll, select, epoll.
+
+short PollEvents(int fd) {
+  struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM, 0};
+  if (poll(&p, 1, 0) < 0) return -1;
+  return p.revents;
+}
+
+TEST(MqTest, PollReadableAndWritable) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  EXPECT_EQ(PollEvents(q.fd()), POLLOUT | POLLWRNORM);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  EXPECT_EQ(PollEvents(q.fd()), POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
+  ASSERT_EQ(mq_send(q.fd(), "b", 1, 0), 0);
+  EXPECT_EQ(PollEvents(q.fd()), POLLIN | POLLRDNORM);
+  char buf[16];
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
+  EXPECT_EQ(PollEvents(q.fd()), POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
+  EXPECT_EQ(PollEvents(q.fd()), POLLOUT | POLLWRNORM);
+}
+
+// Readiness depends on the queue only, not on the descriptor's access mode.
+TEST(MqTest, PollIgnoresAccessMode) {
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  mqd_t ro = mq_open(q.cname(), O_RDONLY);
+  mqd_t wo = mq_open(q.cname(), O_WRONLY);
+  ASSERT_GE(ro, 0);
+  ASSERT_GE(wo, 0);
+  EXPECT_EQ(PollEvents(ro), POLLOUT | POLLWRNORM);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  EXPECT_EQ(PollEvents(wo), POLLIN | POLLRDNORM);
+  mq_close(ro);
+  mq_close(wo);
+}
+
+TEST(MqTest, SelectReadableAndWritable) {
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_LT(q.fd(), FD_SETSIZE);
+  auto check = [&](bool want_r, bool want_w) {
+    fd_set r, w;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_SET(q.fd(), &r);
+    FD_SET(q.fd(), &w);
+    struct timeval tv = {0, 0};
+    int n = select(q.fd() + 1, &r, &w, nullptr, &tv);
+    EXPECT_EQ(n, (int)want_r + (int)want_w);
+    EXPECT_EQ((bool)FD_ISSET(q.fd(), &r), want_r);
+    EXPECT_EQ((bool)FD_ISSET(q.fd(), &w), want_w);
+  };
+  check(false, true);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  check(true, false);
+}
+
+TEST(MqTest, PollWakesOnSendFromThread) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  std::thread sender([&] {
+    SleepMs(50);
+    mq_send(q.fd(), "a", 1, 0);
+  });
+  struct pollfd p = {q.fd(), POLLIN, 0};
+  int n = poll(&p, 1, 10000);
+  sender.join();
+  EXPECT_EQ(n, 1);
+  EXPECT_EQ(p.revents, POLLIN);
+}
+
+TEST(MqTest, EpollWakesOnSendFromThread) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ScopedFd ep(epoll_create1(EPOLL_CLOEXEC));
+  ASSERT_GE(ep.get(), 0);
+  struct epoll_event ev = {};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0xabcdef;
+  ASSERT_EQ(epoll_ctl(ep.get(), EPOLL_CTL_ADD, q.fd(), &ev), 0) << strerror(errno);
+  struct epoll_event out[2] = {};
+  EXPECT_EQ(epoll_wait(ep.get(), out, 2, 0), 0);
+  long long start = MonotonicNowNs();
+  std::thread sender([&] {
+    SleepMs(50);
+    mq_send(q.fd(), "a", 1, 0);
+  });
+  int n = epoll_wait(ep.get(), out, 2, 10000);
+  long long elapsed = MonotonicNowNs() - start;
+  sender.join();
+  ASSERT_EQ(n, 1) << strerror(errno);
+  EXPECT_EQ(out[0].events, (uint32_t)EPOLLIN);
+  EXPECT_EQ(out[0].data.u64, 0xabcdefu);
+  EXPECT_LT(elapsed, 5000 * 1000000LL);
+  // Level-triggered: still readable until received.
+  EXPECT_EQ(epoll_wait(ep.get(), out, 2, 0), 1);
+  char buf[16];
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
+  EXPECT_EQ(epoll_wait(ep.get(), out, 2, 0), 0);
+}
+
+TEST(MqTest, EpollWritableWakesOnReceiveFromThread) {
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  ScopedFd ep(epoll_create1(EPOLL_CLOEXEC));
+  ASSERT_GE(ep.get(), 0);
+  struct epoll_event ev = {};
+  ev.events = EPOLLOUT;
+  ASSERT_EQ(epoll_ctl(ep.get(), EPOLL_CTL_ADD, q.fd(), &ev), 0);
+  struct epoll_event out[2] = {};
+  EXPECT_EQ(epoll_wait(ep.get(), out, 2, 0), 0);
+  std::thread receiver([&] {
+    SleepMs(50);
+    char buf[16];
+    mq_receive(q.fd(), buf, sizeof(buf), nullptr);
+  });
+  int n = epoll_wait(ep.get(), out, 2, 10000);
+  receiver.join();
+  ASSERT_EQ(n, 1);
+  EXPECT_EQ(out[0].events, (uint32_t)EPOLLOUT);
+}
+
+}  // namespace
+}  // namespace mqtest
