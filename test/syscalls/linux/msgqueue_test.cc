@@ -358,7 +358,7 @@ int CreateQueueAs(uid_t uid, gid_t gid, int mode) {
     int id = msgget(IPC_PRIVATE, IPC_CREAT | mode);
     ASSERT_GE(id, 0) << strerror(errno);
     *shared = id;
-  }));
+  });
   int id = *shared;
   munmap(mem, 4096);
   return id;
@@ -494,7 +494,7 @@ TEST(MsgqueueTest, MsgGetCreateExclusiveExistingIsEexist) {
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(kNobody, kNobody, 0));
     EXPECT_ERRNO(msgget(key, IPC_CREAT | IPC_EXCL | 0600), EEXIST);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, MsgGetMissingKeyIsEnoent) {
@@ -519,7 +519,7 @@ TEST(MsgqueueTest, MsgGetWithoutPermissionIsEacces) {
     EXPECT_ERRNO(msgget(key, 0400), EACCES);
     EXPECT_ERRNO(msgget(key, 0200), EACCES);
     EXPECT_ERRNO(msgget(key, IPC_CREAT | 0600), EACCES);
-  }));
+  });
 }
 
 // Linux checks only the permission bits requested in msgflg: msgget(key, 0)
@@ -536,7 +536,7 @@ TEST(MsgqueueTest, MsgGetChecksOnlyRequestedBits) {
     EXPECT_EQ(msgget(key, 0004), id);
     EXPECT_ERRNO(msgget(key, 0200), EACCES);
     EXPECT_ERRNO(msgget(key, 0002), EACCES);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, MsgGetMsgmniReachedIsEnospc) {
@@ -554,7 +554,7 @@ TEST(MsgqueueTest, MsgGetMsgmniReachedIsEnospc) {
     b.reset();
     Queue c = Queue::Private(0600);
     EXPECT_TRUE(c.ok()) << strerror(errno);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, MsgGetNewQueueStat) {
@@ -586,7 +586,7 @@ TEST(MsgqueueTest, MsgGetNewQueueStat) {
     EXPECT_EQ(ds.msg_rtime, 0);
     EXPECT_GE(ds.msg_ctime, before);
     EXPECT_LE(ds.msg_ctime, after);
-  }));
+  });
 }
 
 // ===========================================================================
@@ -640,7 +640,7 @@ TEST(MsgqueueTest, MsgSndWithoutWritePermissionIsEacces) {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(kNobody, kNobody, 0));
     EXPECT_ERRNO(Send(id, 1, "x", IPC_NOWAIT), EACCES);
     EXPECT_ERRNO(Send(id, 1, "x"), EACCES);
-  }));
+  });
   struct msqid_ds ds = {};
   ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
   EXPECT_EQ(ds.msg_qnum, 0u);
@@ -734,7 +734,7 @@ TEST(MsgqueueTest, MsgSndInterruptedBySignalIsEintrEvenWithSaRestart) {
     EXPECT_EQ(r, -1);
     EXPECT_EQ(e, EINTR) << strerror(e);
     EXPECT_GE(g_signals, 1);
-  }));
+  });
   struct msqid_ds ds = {};
   ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
   EXPECT_EQ(ds.msg_qnum, 1u);
@@ -990,7 +990,7 @@ TEST(MsgqueueTest, MsgRcvWithoutReadPermissionIsEacces) {
     EXPECT_ERRNO(Recv(id, &m, 64, 0, 0), EACCES);
     // Write is granted to others.
     EXPECT_OK(Send(id, 1, "y", IPC_NOWAIT));
-  }));
+  });
   struct msqid_ds ds = {};
   ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
   EXPECT_EQ(ds.msg_qnum, 2u);
@@ -1057,7 +1057,7 @@ TEST(MsgqueueTest, MsgRcvInterruptedBySignalIsEintrEvenWithSaRestart) {
     EXPECT_EQ(r, -1);
     EXPECT_EQ(e, EINTR) << strerror(e);
     EXPECT_GE(g_signals, 1);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, MsgRcvCopyIndexesWithoutRemoving) {
@@ -1179,7 +1179,7 @@ TEST(MsgqueueTest, IpcStatWithoutReadPermissionIsEacces) {
     EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EACCES);
     EXPECT_EQ(MsgCtl(readable, IPC_STAT, &ds), 0) << strerror(errno);
     EXPECT_EQ(ds.msg_perm.mode, 0604);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, IpcStatBadAddressIsEfault) {
@@ -1235,7 +1235,7 @@ TEST(MsgqueueTest, IpcSetByOwner) {
     EXPECT_EQ(SetOwnerAndMode(id, 1002, 1001, 0666), 0)
         << strerror(errno);
     EXPECT_ERRNO(SetOwnerAndMode(id, 1001, 1001, 0666), EPERM);
-  }));
+  });
   struct msqid_ds ds = {};
   ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
   EXPECT_EQ(ds.msg_perm.uid, 1002u);
@@ -1251,7 +1251,7 @@ TEST(MsgqueueTest, IpcSetByCreator) {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(1000, 1000, 0));
     EXPECT_EQ(SetOwnerAndMode(id, 2001, 2001, 0660), 0)
         << strerror(errno);
-  }));
+  });
   struct msqid_ds ds = {};
   ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
   EXPECT_EQ(ds.msg_perm.mode, 0660);
@@ -1279,7 +1279,7 @@ TEST(MsgqueueTest, IpcSetByCapSysAdmin) {
     set.msg_perm.mode = 0640;
     set.msg_qbytes = qbytes;
     EXPECT_EQ(MsgCtl(id, IPC_SET, &set), 0) << strerror(errno);
-  }));
+  });
   ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
   EXPECT_EQ(ds.msg_perm.mode, 0640);
 }
@@ -1294,7 +1294,7 @@ TEST(MsgqueueTest, IpcSetByOtherIsEperm) {
     ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
     ds.msg_perm.mode = 0600;
     EXPECT_ERRNO(MsgCtl(id, IPC_SET, &ds), EPERM);
-  }));
+  });
   // CAP_IPC_OWNER does not help either.
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(
@@ -1303,7 +1303,7 @@ TEST(MsgqueueTest, IpcSetByOtherIsEperm) {
     ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
     ds.msg_perm.mode = 0600;
     EXPECT_ERRNO(MsgCtl(id, IPC_SET, &ds), EPERM);
-  }));
+  });
   struct msqid_ds ds = {};
   ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
   EXPECT_EQ(ds.msg_perm.mode, 0666);
@@ -1385,12 +1385,12 @@ TEST(MsgqueueTest, IpcRmidByOtherIsEperm) {
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(kNobody, kNobody, 0));
     EXPECT_ERRNO(MsgCtl(id, IPC_RMID, nullptr), EPERM);
-  }));
+  });
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(
         DropPrivileges(kNobody, kNobody, CapBit(CAP_IPC_OWNER)));
     EXPECT_ERRNO(MsgCtl(id, IPC_RMID, nullptr), EPERM);
-  }));
+  });
   struct msqid_ds ds = {};
   EXPECT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
 }
@@ -1403,7 +1403,7 @@ TEST(MsgqueueTest, IpcRmidByOwner) {
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(1001, 1001, 0));
     EXPECT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
-  }));
+  });
   struct msqid_ds ds = {};
   EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EINVAL);
 }
@@ -1416,7 +1416,7 @@ TEST(MsgqueueTest, IpcRmidByCreator) {
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(1000, 1000, 0));
     EXPECT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
-  }));
+  });
   struct msqid_ds ds = {};
   EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EINVAL);
 }
@@ -1429,7 +1429,7 @@ TEST(MsgqueueTest, IpcRmidByCapSysAdmin) {
     ASSERT_NO_FATAL_FAILURE(
         DropPrivileges(kNobody, kNobody, CapBit(CAP_SYS_ADMIN)));
     EXPECT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
-  }));
+  });
   struct msqid_ds ds = {};
   EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EINVAL);
 }
@@ -1497,7 +1497,7 @@ TEST(MsgqueueTest, IpcInfoAndMsgInfoReturnHighestUsedIndex) {
     EXPECT_EQ(MsgCtl(0, MSG_INFO, &info), ia) << strerror(errno);
     a.reset();
     EXPECT_EQ(MsgCtl(0, IPC_INFO, &info), 0) << strerror(errno);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, MsgInfoCountsQueuesMessagesAndBytes) {
@@ -1533,7 +1533,7 @@ TEST(MsgqueueTest, MsgInfoCountsQueuesMessagesAndBytes) {
     EXPECT_EQ(info.msgpool, 1);
     EXPECT_EQ(info.msgmap, 1);
     EXPECT_EQ(info.msgtql, 2);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, IpcInfoReportsNamespaceLimits) {
@@ -1559,7 +1559,7 @@ TEST(MsgqueueTest, IpcInfoReportsNamespaceLimits) {
     EXPECT_EQ(info.msgmax, 4000);
     EXPECT_EQ(info.msgmnb, 5000);
     EXPECT_EQ(info.msgmni, 77);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, IpcInfoBadAddressIsEfault) {
@@ -1599,7 +1599,7 @@ TEST(MsgqueueTest, MsgStatTakesIndexAndReturnsId) {
     // And IPC_STAT takes the id, not the index.
     EXPECT_EQ(MsgCtl(want, IPC_STAT, &ds), 0) << strerror(errno);
     EXPECT_ERRNO(MsgCtl(5, IPC_STAT, &ds), EINVAL);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, MsgStatEmptyIndexIsEinval) {
@@ -1616,7 +1616,7 @@ TEST(MsgqueueTest, MsgStatEmptyIndexIsEinval) {
     EXPECT_ERRNO(MsgCtl(-1, MSG_STAT, &ds), EINVAL);
     q.reset();
     EXPECT_ERRNO(MsgCtl(idx, MSG_STAT, &ds), EINVAL);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, MsgStatAnyWorksWithoutReadPermission) {
@@ -1636,8 +1636,8 @@ TEST(MsgqueueTest, MsgStatAnyWorksWithoutReadPermission) {
           << strerror(errno);
       EXPECT_EQ(ds.msg_perm.mode, 0600);
       EXPECT_EQ(ds.msg_perm.uid, 0u);
-    }));
-  }));
+    });
+  });
 }
 
 TEST(MsgqueueTest, UnknownCmdIsEinval) {
@@ -1670,20 +1670,20 @@ TEST(MsgqueueTest, CreatorUidGetsOwnerBits) {
     EXPECT_EQ(Send(id, 1, "c", IPC_NOWAIT), 0) << strerror(errno);
     Received m;
     EXPECT_EQ(Recv(id, &m, 64, 0, IPC_NOWAIT), 1) << strerror(errno);
-  }));
+  });
   // Current owner.
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(2001, 3000, 0));
     struct msqid_ds ds = {};
     EXPECT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
-  }));
+  });
   // Anyone else.
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(3000, 3000, 0));
     struct msqid_ds ds = {};
     EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EACCES);
     EXPECT_ERRNO(Send(id, 1, "c", IPC_NOWAIT), EACCES);
-  }));
+  });
   // Owner class wins over group class: mode 0060 denies the creator even
   // though it is in the queue's group.
   ASSERT_EQ(SetOwnerAndMode(id, 2001, 2001, 0060), 0) << strerror(errno);
@@ -1691,7 +1691,7 @@ TEST(MsgqueueTest, CreatorUidGetsOwnerBits) {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(1000, 2001, 0));
     struct msqid_ds ds = {};
     EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EACCES);
-  }));
+  });
 }
 
 // Group bits apply if egid or a supplementary group matches gid or cgid.
@@ -1725,7 +1725,7 @@ TEST(MsgqueueTest, CreatorGidGetsGroupBits) {
       } else {
         EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EACCES);
       }
-    }));
+    });
   }
 }
 
@@ -1743,7 +1743,7 @@ TEST(MsgqueueTest, CapIpcOwnerOverridesPermissions) {
     EXPECT_EQ(Send(id, 1, "x", IPC_NOWAIT), 0) << strerror(errno);
     Received m;
     EXPECT_EQ(Recv(id, &m, 64, 0, IPC_NOWAIT), 1) << strerror(errno);
-  }));
+  });
   // Without it, nothing is allowed.
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(kNobody, kNobody, 0));
@@ -1751,7 +1751,7 @@ TEST(MsgqueueTest, CapIpcOwnerOverridesPermissions) {
     struct msqid_ds ds = {};
     EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EACCES);
     EXPECT_ERRNO(Send(id, 1, "x", IPC_NOWAIT), EACCES);
-  }));
+  });
   // Even the owner (root) is denied on a mode 0 queue without CAP_IPC_OWNER;
   // CAP_DAC_OVERRIDE does not apply to SysV IPC.
   EXPECT_CHILD_OK([&] {
@@ -1765,7 +1765,7 @@ TEST(MsgqueueTest, CapIpcOwnerOverridesPermissions) {
     ds.msg_perm.mode = 0000;
     ds.msg_qbytes = 100;
     EXPECT_EQ(MsgCtl(id, IPC_SET, &ds), 0) << strerror(errno);
-  }));
+  });
 }
 
 // ===========================================================================
@@ -1796,7 +1796,7 @@ TEST(MsgqueueTest, IdsCycleThroughIndexesAndBumpSequence) {
     // MSG_STAT by index finds the new ids.
     EXPECT_EQ(MsgCtl(0, MSG_STAT, &ds), q0.id());
     EXPECT_EQ(MsgCtl(1, MSG_STAT, &ds), q1.id());
-  }));
+  });
 }
 
 TEST(MsgqueueTest, MsgNextIdPicksNextIdThenResets) {
@@ -1822,7 +1822,7 @@ TEST(MsgqueueTest, MsgNextIdPicksNextIdThenResets) {
     EXPECT_EQ(k.id(), 2 * kSeqMultiplier + 40);
     EXPECT_EQ(msgget(0x4d51, 0), k.id());
     EXPECT_EQ(ReadProcInt(kMsgNextId), -1);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, StaleIdAfterSlotReuseIsEinval) {
@@ -1850,7 +1850,7 @@ TEST(MsgqueueTest, StaleIdAfterSlotReuseIsEinval) {
     // The live queue was not affected.
     ASSERT_EQ(MsgCtl(new_id, IPC_STAT, &ds), 0) << strerror(errno);
     EXPECT_EQ(ds.msg_qnum, 1u);
-  }));
+  });
 }
 
 // ===========================================================================
@@ -1863,7 +1863,7 @@ TEST(MsgqueueTest, NewNamespaceHasDefaultLimits) {
     EXPECT_EQ(ReadProcInt(kMsgmnb), kDefaultMsgmnb);
     EXPECT_EQ(ReadProcInt(kMsgmni), kDefaultMsgmni);
     EXPECT_EQ(ReadProcInt(kMsgNextId), -1);
-  }));
+  });
 }
 
 TEST(MsgqueueTest, LimitsAreWritablePerNamespace) {
@@ -1890,7 +1890,7 @@ TEST(MsgqueueTest, LimitsAreWritablePerNamespace) {
     EXPECT_ERRNO(Send(after.id(), 1, std::string(101, 'x'), IPC_NOWAIT),
                  EINVAL);
     EXPECT_OK(Send(after.id(), 1, std::string(100, 'x'), IPC_NOWAIT));
-  }));
+  });
   // The host namespace is unaffected.
   EXPECT_EQ(ReadProcInt(kMsgmnb), host_msgmnb);
   EXPECT_EQ(ReadProcInt(kMsgmax), host_msgmax);
@@ -1969,7 +1969,7 @@ TEST(MsgqueueTest, ProcSysvipcMsgListsQueues) {
     int lines = 0;
     for (char ch : contents) lines += ch == '\n';
     EXPECT_EQ(lines, 2) << contents;
-  }));
+  });
 }
 
 // ===========================================================================
@@ -2046,7 +2046,7 @@ TEST(MsgqueueTest, IpcmkIpcsIpcrm) {
 
     ASSERT_EQ(RunCommand({"/usr/bin/ipcs", "-q"}, &out), 0) << out;
     EXPECT_FALSE(IpcsListsId(out, id)) << out;
-  }));
+  });
 }
 
 }  // namespace

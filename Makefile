@@ -1,0 +1,70 @@
+# mqsentry: see README.md. `make run` and `make test` do all set-up.
+SHELL := /bin/bash
+GO ?= go
+# Packages whose save/restore methods tools/stateify generates.
+STATE_PKGS := pkg/sentry/kernel/mq pkg/sentry/fsimpl/mqfs pkg/sentry/syscalls/linux
+TEST_SRCS := $(wildcard test/syscalls/linux/*_test.cc)
+TEST_BINS := $(patsubst test/syscalls/linux/%.cc,build/out/tests/%,$(TEST_SRCS))
+TEST_HDRS := $(wildcard test/syscalls/linux/*.h)
+CXXFLAGS := -std=c++17 -O1 -Wall -static -pthread
+RUNNER := $(GO) run ./test/syscalls/runner
+RUNSC_FLAGS ?=
+
+.PHONY: all deps runsc run test vet generate check-generated unit syscall-tests test-binaries compare clean
+
+all: runsc
+
+deps:
+	./tools/install-deps.sh
+
+vendor/modules.txt: go.mod go.sum
+	$(GO) mod vendor
+	touch $@
+
+# The overlay list is re-read on every build: it is cheap and keeps the
+# overlay in step with the shims; go's build cache keeps rebuilds incremental.
+runsc: vendor/modules.txt
+	$(GO) run -mod=mod ./tools/overlay -list build/overlay.list -gvisor vendor/gvisor.dev/gvisor -out bin/overlay.json
+	CGO_ENABLED=0 $(GO) build -mod=vendor -overlay=bin/overlay.json -o bin/runsc ./cmd/runsc
+
+# An unmodified runsc from the same gVisor pin, for side-by-side tables.
+bin/runsc-upstream: go.mod go.sum
+	CGO_ENABLED=0 $(GO) build -mod=mod -o $@ gvisor.dev/gvisor/runsc
+
+bin/mqdemo: examples/mqdemo.c
+	@mkdir -p bin
+	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
+
+run: deps runsc bin/mqdemo
+	bin/runsc --network=none --ignore-cgroups $(RUNSC_FLAGS) do $(CURDIR)/bin/mqdemo
+
+generate:
+	$(GO) run -mod=mod ./tools/stateify -name-root mqsentry $(STATE_PKGS)
+
+check-generated:
+	$(GO) run -mod=mod ./tools/stateify -check -name-root mqsentry $(STATE_PKGS)
+
+vet: vendor/modules.txt
+	@unformatted=$$(gofmt -l cmd pkg tools test _shims); if [ -n "$$unformatted" ]; then echo "gofmt: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit: vendor/modules.txt
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+build/out/tests/%: test/syscalls/linux/%.cc $(TEST_HDRS)
+	@mkdir -p build/out/tests
+	g++ $(CXXFLAGS) -o $@ $< -lgtest -lgtest_main -lrt
+
+test-binaries: $(TEST_BINS)
+
+syscall-tests: runsc test-binaries
+	$(RUNNER) -runsc ours=bin/runsc $(TEST_BINS)
+
+test: deps vendor/modules.txt check-generated vet unit runsc syscall-tests
+
+# Native, unmodified runsc and ours side by side (nothing required of upstream).
+compare: runsc bin/runsc-upstream test-binaries
+	$(RUNNER) -runsc upstream=bin/runsc-upstream -runsc ours=bin/runsc -markdown build/out/compare.md $(TEST_BINS)
+
+clean:
+	rm -rf bin build/out vendor

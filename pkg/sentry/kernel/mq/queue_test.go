@@ -1,0 +1,213 @@
+package mq
+
+import (
+	"testing"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	"gvisor.dev/gvisor/pkg/sentry/limits"
+)
+
+type nopImpl struct{}
+
+func (nopImpl) Bind(*Registry)              {}
+func (nopImpl) Destroy(ctx context.Context) {}
+
+// recordingTarget counts notifications delivered to one fake process.
+type recordingTarget struct {
+	fired int
+}
+
+func (r *recordingTarget) IsCaller(ctx context.Context) bool     { return ctx.Value(callerKey{}) == r }
+func (r *recordingTarget) PIDIn(context.Context) int32           { return 7 }
+func (r *recordingTarget) Notify(context.Context, *Registration) { r.fired++ }
+
+type callerKey struct{}
+
+var testUserNS = auth.NewRootUserNamespace()
+
+// testContext is a root task's context in testUserNS.
+func testContext() context.Context {
+	return auth.ContextWithCredentials(context.Background(), auth.NewRootCredentials(testUserNS))
+}
+
+func newTestQueue(t *testing.T, maxMsgs, size int64) (*Registry, *Queue) {
+	t.Helper()
+	r := NewRegistry(testUserNS, nopImpl{})
+	ctx := testContext()
+	q, err := r.NewQueue(ctx, &Attr{MaxMessages: maxMsgs, MaxMessageSize: size})
+	if err != nil {
+		t.Fatalf("NewQueue: %v", err)
+	}
+	return r, q
+}
+
+func TestSendReceiveLimits(t *testing.T) {
+	ctx := testContext()
+	_, q := newTestQueue(t, 2, 8)
+	if err := q.Send(ctx, Message{Data: make([]byte, 9)}, nil); !linuxerr.Equals(linuxerr.EMSGSIZE, err) {
+		t.Fatalf("oversized send: %v, want EMSGSIZE", err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := q.Send(ctx, Message{Priority: uint32(i), Data: []byte{byte(i)}}, nil); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if err := q.Send(ctx, Message{}, nil); !linuxerr.Equals(linuxerr.EAGAIN, err) {
+		t.Fatalf("send on full queue: %v, want EAGAIN", err)
+	}
+	if _, err := q.Receive(ctx, 7, nil); !linuxerr.Equals(linuxerr.EMSGSIZE, err) {
+		t.Fatalf("receive with small buffer: %v, want EMSGSIZE", err)
+	}
+	m, err := q.Receive(ctx, 8, nil)
+	if err != nil || m.Priority != 1 {
+		t.Fatalf("receive = %+v, %v; want priority 1", m, err)
+	}
+}
+
+func TestBlockedReceiverGetsMessageWithoutNotification(t *testing.T) {
+	ctx := testContext()
+	_, q := newTestQueue(t, 4, 8)
+	target := &recordingTarget{}
+	if err := q.Notify(ctx, &Registration{Target: target, Method: linux.SIGEV_SIGNAL, Signo: 10}); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	w := NewWaiter()
+	if _, err := q.Receive(ctx, 8, w); err != ErrWaiting {
+		t.Fatalf("Receive on empty queue: %v, want ErrWaiting", err)
+	}
+	if err := q.Send(ctx, Message{Priority: 3, Data: []byte("hi")}, nil); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	<-w.C()
+	m, ok := q.FinishReceive(w)
+	if !ok || string(m.Data) != "hi" {
+		t.Fatalf("FinishReceive = %+v, %v", m, ok)
+	}
+	if n, _ := q.Stat(); n != 0 || target.fired != 0 {
+		t.Fatalf("handed-over message queued (%d) or notified (%d)", n, target.fired)
+	}
+	// The registration stayed: the next message into the empty queue fires it, once.
+	_ = q.Send(ctx, Message{Data: []byte("a")}, nil)
+	_ = q.Send(ctx, Message{Data: []byte("b")}, nil)
+	if target.fired != 1 {
+		t.Fatalf("fired %d times, want 1", target.fired)
+	}
+}
+
+func TestBlockedSenderTakesFreedSlot(t *testing.T) {
+	ctx := testContext()
+	_, q := newTestQueue(t, 1, 8)
+	_ = q.Send(ctx, Message{Data: []byte("first")}, nil)
+	w := NewWaiter()
+	if err := q.Send(ctx, Message{Data: []byte("second")}, w); err != ErrWaiting {
+		t.Fatalf("Send on full queue: %v, want ErrWaiting", err)
+	}
+	if m, _ := q.Receive(ctx, 8, nil); string(m.Data) != "first" {
+		t.Fatalf("got %q", m.Data)
+	}
+	<-w.C()
+	if !q.FinishSend(w) {
+		t.Fatalf("sender not completed")
+	}
+	if m, _ := q.Receive(ctx, 8, nil); string(m.Data) != "second" {
+		t.Fatalf("got %q, want second", m.Data)
+	}
+}
+
+func TestCancelledWaiterIsWithdrawn(t *testing.T) {
+	ctx := testContext()
+	_, q := newTestQueue(t, 1, 8)
+	w := NewWaiter()
+	_, _ = q.Receive(ctx, 8, w)
+	if _, ok := q.FinishReceive(w); ok {
+		t.Fatalf("timed-out receiver got a message")
+	}
+	_ = q.Send(ctx, Message{Data: []byte("x")}, nil)
+	if n, _ := q.Stat(); n != 1 {
+		t.Fatalf("message went to a withdrawn waiter: count %d", n)
+	}
+}
+
+func TestNotifyRegistration(t *testing.T) {
+	_, q := newTestQueue(t, 4, 8)
+	a, b := &recordingTarget{}, &recordingTarget{}
+	ctxA := context.WithValue(testContext(), callerKey{}, a)
+	ctxB := context.WithValue(testContext(), callerKey{}, b)
+	if err := q.Notify(ctxA, &Registration{Target: a, Method: linux.SIGEV_SIGNAL, Signo: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Notify(ctxB, &Registration{Target: b, Method: linux.SIGEV_SIGNAL, Signo: 10}); !linuxerr.Equals(linuxerr.EBUSY, err) {
+		t.Fatalf("second registration: %v, want EBUSY", err)
+	}
+	if err := q.Notify(ctxB, nil); err != nil {
+		t.Fatalf("unregister by non-registrant: %v", err)
+	}
+	q.Flush(ctxB)
+	_ = q.Send(ctxB, Message{Data: []byte("x")}, nil)
+	if a.fired != 1 {
+		t.Fatalf("registrant notified %d times, want 1", a.fired)
+	}
+	_, _ = q.Receive(ctxB, 8, nil)
+	if err := q.Notify(ctxA, &Registration{Target: a, Method: linux.SIGEV_SIGNAL, Signo: 10}); err != nil {
+		t.Fatal(err)
+	}
+	q.Flush(ctxA)
+	_ = q.Send(ctxB, Message{Data: []byte("y")}, nil)
+	if a.fired != 1 {
+		t.Fatalf("notification fired after the registrant closed its descriptor")
+	}
+}
+
+func TestRegistryLimits(t *testing.T) {
+	r := NewRegistry(testUserNS, nopImpl{})
+	root := testContext()
+	if _, err := r.NewQueue(root, &Attr{MaxMessages: 0, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
+		t.Fatalf("maxmsg 0: %v", err)
+	}
+	if _, err := r.NewQueue(root, &Attr{MaxMessages: MsgMaxHard + 1, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
+		t.Fatalf("above the hard ceiling: %v", err)
+	}
+	// Root has CAP_SYS_RESOURCE: above msg_max is fine below the ceiling.
+	if _, err := r.NewQueue(root, &Attr{MaxMessages: 100, MaxMessageSize: 1}); err != nil {
+		t.Fatalf("root above msg_max: %v", err)
+	}
+	q, err := r.NewQueue(root, nil)
+	if err != nil || q.Attr() != (Attr{MaxMessages: 10, MaxMessageSize: 8192}) {
+		t.Fatalf("defaults: %+v, %v", q.Attr(), err)
+	}
+
+	user := auth.NewUserCredentials(1000, 1000, nil, nil, testUserNS)
+	userCtx := auth.ContextWithCredentials(testContext(), user)
+	if _, err := r.NewQueue(userCtx, &Attr{MaxMessages: 11, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
+		t.Fatalf("user above msg_max: %v", err)
+	}
+	l := r.Limits()
+	l.QueuesMax = r.QueueCount()
+	if err := r.SetLimits(l); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.NewQueue(userCtx, nil); !linuxerr.Equals(linuxerr.ENOSPC, err) {
+		t.Fatalf("queues_max: %v, want ENOSPC", err)
+	}
+	l.QueuesMax = 1000
+	_ = r.SetLimits(l)
+
+	ls := limits.NewLimitSet()
+	ls.SetUnchecked(limits.MessageQueueBytes, limits.Limit{Cur: 100000, Max: 100000})
+	limited := context.WithValue(userCtx, limits.CtxLimits, ls)
+	q1, err := r.NewQueue(limited, nil)
+	if err != nil {
+		t.Fatalf("first queue within RLIMIT_MSGQUEUE: %v", err)
+	}
+	if _, err := r.NewQueue(limited, nil); !linuxerr.Equals(linuxerr.EMFILE, err) {
+		t.Fatalf("RLIMIT_MSGQUEUE: %v, want EMFILE", err)
+	}
+	// The charge comes back when the queue dies.
+	q1.Unlinked()
+	if _, err := r.NewQueue(limited, nil); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what building and testing mqsentry needs on a Debian machine, as
+# root: a C++ toolchain, gtest, util-linux's ipc tools and the Go modules.
+# Packages already present are left alone, so repeated runs are quick.
+set -euo pipefail
+packages=(g++ libgtest-dev util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+go mod download
