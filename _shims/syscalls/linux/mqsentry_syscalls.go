@@ -2,6 +2,7 @@ package linux
 
 import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
+	"gvisor.dev/gvisor/pkg/sentry/limits"
 	"gvisor.dev/gvisor/pkg/sentry/syscalls"
 
 	mqsys "github.com/mqsentry/mqsentry/pkg/sentry/syscalls/linux"
@@ -17,4 +18,9 @@ func init() {
 	}
 	install(AMD64, mqsys.AMD64Numbers)
 	install(ARM64, mqsys.ARM64Numbers)
+}
+
+// RLIMIT_MSGQUEUE is enforced by mqsentry, so programs may set it.
+func init() {
+	setableLimits[limits.MessageQueueBytes] = struct{}{}
 }

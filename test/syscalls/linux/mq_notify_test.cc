@@ -210,8 +210,23 @@ TEST(MqNotifyTest, RegistrationRemovedAfterFiring) {
   DrainQueue(q.fd());
   ASSERT_EQ(mq_send(q.fd(), "b", 1, 0), 0);
   EXPECT_TRUE(NoNotificationWithin(before + 1));
-  EXPECT_EQ(NotifyFromOtherProcess(q.fd()), 0);  // registers, then exits
+  // Free to register again.
   EXPECT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
+  EXPECT_EQ(mq_notify(q.fd(), nullptr), 0);
+  EXPECT_EQ(NotifyFromOtherProcess(q.fd()), 0);
+}
+
+// A process's registration ends when it exits (its descriptors are closed).
+TEST(MqNotifyTest, RemovedWhenRegistrantExits) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  mqd_t fd = q.fd();
+  EXPECT_CHILD_OK([&] {
+    struct sigevent sev = SignalEvent();
+    CHILD_CHECK_OK(mq_notify(fd, &sev));
+  });
+  struct sigevent sev = NoneEvent();
+  EXPECT_EQ(mq_notify(fd, &sev), 0) << strerror(errno);
 }
 
 // Registering while another process is registered is EBUSY; the

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -103,7 +104,7 @@ TEST(MqOpenTest, DefaultAttrWithNullAttr) {
 // The NULL-attr defaults are min(max, default), checked with each side
 // smaller in a fresh IPC namespace (the host's values are untouched).
 TEST(MqOpenTest, DefaultAttrIsMinOfMaxAndDefault) {
-  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName();
+  ScopedQueueName n1, n2;
   ASSERT_CHILD_OK_OR_SKIP([&] {
     ChildUnshareIpcOrSkip();
     ChildWriteSysctlOrSkip("msg_max", 4);
@@ -149,7 +150,7 @@ TEST(MqOpenTest, InteriorSlashEACCES) {
 // glibc wants a leading '/' (EINVAL otherwise) and strips it: the kernel
 // sees the name without it.
 TEST(MqOpenTest, GlibcStripsLeadingSlash) {
-  std::string name = UniqueQueueName();
+  ScopedQueueName name;
   errno = 0;
   EXPECT_EQ(mq_open(name.c_str() + 1, O_RDWR | O_CREAT, 0600, nullptr), -1);
   EXPECT_EQ(errno, EINVAL);
@@ -284,7 +285,7 @@ TEST(MqOpenTest, CreateExistingIgnoresAttr) {
 }
 
 TEST(MqOpenTest, NonPositiveAttrEINVAL) {
-  std::string name = UniqueQueueName();
+  ScopedQueueName name;
   const long cases[][2] = {{0, 16}, {-1, 16}, {2, 0}, {2, -1}, {0, 0}};
   for (const auto& c : cases) {
     struct mq_attr a = Attr(c[0], c[1]);
@@ -301,8 +302,7 @@ TEST(MqOpenTest, NonPositiveAttrEINVAL) {
 // Without CAP_SYS_RESOURCE the namespace's msg_max/msgsize_max bound the
 // attributes; at the limit is fine.
 TEST(MqOpenTest, AboveSysctlLimitsWithoutCapSysResourceEINVAL) {
-  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName(),
-              n3 = UniqueQueueName();
+  ScopedQueueName n1, n2, n3;
   EXPECT_CHILD_OK([&] {
     // A fresh IPC namespace (when possible) has the default limits.
     (void)unshare(CLONE_NEWIPC);
@@ -340,7 +340,7 @@ TEST(MqOpenTest, AboveSysctlLimitsWithCapSysResource) {
   if (!HaveCapability(CAP_SYS_RESOURCE)) {
     GTEST_SKIP() << "needs CAP_SYS_RESOURCE, which this process lacks";
   }
-  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName();
+  ScopedQueueName n1, n2;
   EXPECT_CHILD_OK([&] {
     (void)unshare(CLONE_NEWIPC);
     struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
@@ -369,7 +369,7 @@ TEST(MqOpenTest, AboveSysctlLimitsWithCapSysResource) {
 
 // Above 65536 messages or 16 MiB per message is EINVAL for everybody.
 TEST(MqOpenTest, AboveHardLimitsEINVAL) {
-  std::string name = UniqueQueueName();
+  ScopedQueueName name;
   EXPECT_CHILD_OK([&] {
     if (HaveCapability(CAP_SYS_RESOURCE)) {
       struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
@@ -393,7 +393,7 @@ TEST(MqOpenTest, AtHardLimitsWithCapSysResource) {
   if (!HaveCapability(CAP_SYS_RESOURCE)) {
     GTEST_SKIP() << "needs CAP_SYS_RESOURCE, which this process lacks";
   }
-  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName();
+  ScopedQueueName n1, n2;
   EXPECT_CHILD_OK([&] {
     struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
     CHILD_CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
@@ -430,7 +430,7 @@ TEST(MqOpenTest, AccessModeThreeOnExistingEINVAL) {
 // name creates the queue and returns a descriptor that can neither send nor
 // receive (but mq_getattr works).
 TEST(MqOpenTest, AccessModeThreeCreatesNewQueue) {
-  std::string name = UniqueQueueName();
+  ScopedQueueName name;
   struct mq_attr a = Attr(2, 16);
   mqd_t fd = mq_open(name.c_str(), O_ACCMODE | O_CREAT | O_EXCL, 0600, &a);
   ASSERT_GE(fd, 0) << strerror(errno);
@@ -498,7 +498,7 @@ TEST(MqOpenTest, InteriorSlashBeforeENAMETOOLONG) {
 }
 
 TEST(MqOpenTest, MissingQueueENOENT) {
-  std::string name = UniqueQueueName();
+  ScopedQueueName name;
   errno = 0;
   EXPECT_EQ(mq_open(name.c_str(), O_RDWR), -1);
   EXPECT_EQ(errno, ENOENT);
@@ -522,7 +522,7 @@ TEST(MqOpenTest, BadPointersEFAULT) {
                     0600, nullptr),
             -1);
   EXPECT_EQ(errno, EFAULT);
-  std::string name = UniqueQueueName();
+  ScopedQueueName name;
   errno = 0;
   EXPECT_EQ(syscall(SYS_mq_open, name.c_str() + 1, O_RDWR | O_CREAT, 0600,
                     reinterpret_cast<void*>(1)),
@@ -539,7 +539,7 @@ TEST(MqOpenTest, NoFreeDescriptorEMFILE) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   std::string name = q.name();
-  std::string missing = UniqueQueueName();
+  ScopedQueueName missing;
   EXPECT_CHILD_OK([&] {
     int probe = open("/dev/null", O_RDONLY);
     CHILD_CHECK(probe >= 0);
@@ -560,8 +560,7 @@ TEST(MqOpenTest, NoFreeDescriptorEMFILE) {
 // maxmsg * msgsize plus overhead); exceeding it is EMFILE. The charge is
 // returned when the queue is gone (unlinked and closed).
 TEST(MqOpenTest, RlimitMsgqueueEMFILE) {
-  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName(),
-              n3 = UniqueQueueName();
+  ScopedQueueName n1, n2, n3;
   // A uid of its own so that no other queue is charged to it.
   uid_t uid = 40000 + getpid() % 20000;
   EXPECT_CHILD_OK([&] {
@@ -604,8 +603,7 @@ TEST(MqOpenTest, RlimitMsgqueueEMFILE) {
 // queues_max bounds the number of queues in an IPC namespace for a caller
 // without CAP_SYS_RESOURCE. Done in a fresh IPC namespace.
 TEST(MqOpenTest, QueuesMaxENOSPC) {
-  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName(),
-              n3 = UniqueQueueName();
+  ScopedQueueName n1, n2, n3;
   ASSERT_CHILD_OK_OR_SKIP([&] {
     ChildUnshareIpcOrSkip();
     ChildWriteSysctlOrSkip("queues_max", 2);
@@ -639,7 +637,7 @@ TEST(MqOpenTest, QueuesMaxENOSPC) {
 
 // Linux checks queues_max before the attributes of the new queue.
 TEST(MqOpenTest, QueuesMaxCheckedBeforeAttr) {
-  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName();
+  ScopedQueueName n1, n2;
   ASSERT_CHILD_OK_OR_SKIP([&] {
     ChildUnshareIpcOrSkip();
     ChildWriteSysctlOrSkip("queues_max", 1);
@@ -655,7 +653,7 @@ TEST(MqOpenTest, QueuesMaxDoesNotBindCapSysResource) {
   if (!HaveCapability(CAP_SYS_RESOURCE)) {
     GTEST_SKIP() << "needs CAP_SYS_RESOURCE, which this process lacks";
   }
-  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName();
+  ScopedQueueName n1, n2;
   ASSERT_CHILD_OK_OR_SKIP([&] {
     ChildUnshareIpcOrSkip();
     ChildWriteSysctlOrSkip("queues_max", 1);
@@ -698,7 +696,7 @@ TEST(MqOpenTest, ModeKeepsOnlyPermissionBits) {
 }
 
 TEST(MqOpenTest, OwnerIsCreatorsEffectiveIds) {
-  std::string name = UniqueQueueName();
+  ScopedQueueName name;
   EXPECT_CHILD_OK([&] {
     CHILD_CHECK(BecomeUser(kNobody, kNogroup));
     mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);

@@ -476,6 +476,72 @@ TEST(MqTest, BlockingSendWokenByReceive) {
   EXPECT_EQ(std::string(buf, 6), "second");
 }
 
+// Blocked receivers (of equal scheduling priority) are served in the order
+// they started waiting, each getting one message.
+TEST(MqTest, BlockedReceiversServedInArrivalOrder) {
+  ScopedMq q = CreateQueue(2, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  struct Receiver {
+    std::atomic<pid_t> tid{0};
+    std::atomic<ssize_t> n{0};
+    char buf[16] = {};
+  } r[2];
+  auto body = [&](Receiver* rv) {
+    rv->tid = GetTid();
+    struct timespec deadline = RealtimeIn(10000);
+    rv->n = mq_timedreceive(q.fd(), rv->buf, sizeof(rv->buf), nullptr, &deadline);
+  };
+  std::thread first(body, &r[0]);
+  ASSERT_TRUE(WaitFor([&] { return r[0].tid.load() != 0; }));
+  ASSERT_TRUE(WaitThreadBlocked(r[0].tid.load()));
+  std::thread second(body, &r[1]);
+  ASSERT_TRUE(WaitFor([&] { return r[1].tid.load() != 0; }));
+  ASSERT_TRUE(WaitThreadBlocked(r[1].tid.load()));
+  ASSERT_EQ(mq_send(q.fd(), "m1", 2, 0), 0);
+  first.join();
+  ASSERT_EQ(mq_send(q.fd(), "m2", 2, 9), 0);
+  second.join();
+  EXPECT_EQ(r[0].n.load(), 2);
+  EXPECT_EQ(std::string(r[0].buf, 2), "m1");
+  EXPECT_EQ(r[1].n.load(), 2);
+  EXPECT_EQ(std::string(r[1].buf, 2), "m2");
+  EXPECT_EQ(CurMsgs(q.fd()), 0);
+}
+
+// Blocked senders (of equal scheduling priority) get room in the order they
+// started waiting, whatever their messages' priorities.
+TEST(MqTest, BlockedSendersServedInArrivalOrder) {
+  ScopedMq q = CreateQueue(1, 16);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  ASSERT_EQ(mq_send(q.fd(), "full", 4, 0), 0);
+  std::atomic<pid_t> tid[2] = {{0}, {0}};
+  std::atomic<int> ret[2] = {{1}, {1}};
+  auto body = [&](int i, const char* m, unsigned prio) {
+    tid[i] = GetTid();
+    struct timespec deadline = RealtimeIn(10000);
+    ret[i] = mq_timedsend(q.fd(), m, strlen(m), prio, &deadline) == 0 ? 0 : errno;
+  };
+  std::thread first(body, 0, "low", 1);
+  ASSERT_TRUE(WaitFor([&] { return tid[0].load() != 0; }));
+  ASSERT_TRUE(WaitThreadBlocked(tid[0].load()));
+  std::thread second(body, 1, "high", 30000);
+  ASSERT_TRUE(WaitFor([&] { return tid[1].load() != 0; }));
+  ASSERT_TRUE(WaitThreadBlocked(tid[1].load()));
+  char buf[16];
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 4);
+  first.join();
+  EXPECT_EQ(ret[0].load(), 0);
+  unsigned prio = 0;
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 3);
+  EXPECT_EQ(std::string(buf, 3), "low");
+  EXPECT_EQ(prio, 1u);
+  second.join();
+  EXPECT_EQ(ret[1].load(), 0);
+  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 4);
+  EXPECT_EQ(std::string(buf, 4), "high");
+  EXPECT_EQ(prio, 30000u);
+}
+
 // A handler without SA_RESTART interrupts a blocked receive with EINTR.
 TEST(MqTest, ReceiveInterruptedBySignalEINTR) {
   ScopedSigaction sa(SIGUSR1, CountSignal, 0);
@@ -906,7 +972,7 @@ TEST(MqTest, UnlinkedQueueWorksThroughOpenDescriptors) {
 }
 
 TEST(MqTest, UnlinkMissingENOENT) {
-  std::string name = UniqueQueueName();
+  ScopedQueueName name;
   errno = 0;
   EXPECT_EQ(mq_unlink(name.c_str()), -1);
   EXPECT_EQ(errno, ENOENT);
@@ -963,7 +1029,7 @@ TEST(MqTest, UnlinkByNonOwner) {
 
 // A non-root owner can unlink its queue, and root can unlink anybody's.
 TEST(MqTest, UnlinkByOwnerAndByRoot) {
-  std::string n1 = UniqueQueueName(), n2 = UniqueQueueName();
+  ScopedQueueName n1, n2;
   EXPECT_CHILD_OK([&] {
     CHILD_CHECK(BecomeUser(kNobody, kNogroup));
     mqd_t fd = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);

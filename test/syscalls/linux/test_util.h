@@ -105,14 +105,14 @@ inline bool ChildOK(int status) {
 
 #define EXPECT_CHILD_OK(...)                                            \
   do {                                                                  \
-    int st_ = ::mqtest::RunInChild(__VA_ARGS__);                               \
+    int st_ = ::mqtest::RunInChild(__VA_ARGS__);                        \
     EXPECT_TRUE(::mqtest::ChildOK(st_)) << ::mqtest::DescribeStatus(st_); \
   } while (0)
 
 // Runs fn in a child; skips the test if the child used CHILD_SKIP.
 #define ASSERT_CHILD_OK_OR_SKIP(...)                                      \
   do {                                                                    \
-    int st_ = ::mqtest::RunInChild(__VA_ARGS__);                                 \
+    int st_ = ::mqtest::RunInChild(__VA_ARGS__);                          \
     if (st_ != -1 && WIFEXITED(st_) &&                                    \
         WEXITSTATUS(st_) == ::mqtest::kChildSkipExit) {                   \
       GTEST_SKIP() << "child skipped (reason on stderr)";                 \
@@ -138,6 +138,16 @@ inline std::string UniqueQueueName() {
   return "/mqt_" + std::to_string(getpid()) + "_" + test + "_" +
          std::to_string(counter++);
 }
+
+// A unique queue name that is unlinked, if it exists, when it goes out of
+// scope: for queues created by children or by raw syscalls.
+class ScopedQueueName : public std::string {
+ public:
+  ScopedQueueName() : std::string(UniqueQueueName()) {}
+  ScopedQueueName(const ScopedQueueName&) = delete;
+  ScopedQueueName& operator=(const ScopedQueueName&) = delete;
+  ~ScopedQueueName() { mq_unlink(c_str()); }
+};
 
 // Owns a queue name (unlinked on destruction) and a descriptor (closed).
 class ScopedMq {

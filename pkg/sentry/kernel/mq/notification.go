@@ -17,6 +17,20 @@ type NotifyTarget interface {
 
 	// Notify delivers reg's event; ctx is the sender's.
 	Notify(ctx context.Context, reg *Registration)
+
+	// Exited reports whether the target process has exited. Linux drops a
+	// registration when the registrant's descriptors are closed at exit;
+	// the Sentry does not tell descriptions about exits, so the queue asks.
+	Exited() bool
+}
+
+// registrationLocked returns the live registration, dropping one whose
+// process has exited.
+func (q *Queue) registrationLocked() *Registration {
+	if q.registration != nil && q.registration.Target.Exited() {
+		q.registration = nil
+	}
+	return q.registration
 }
 
 // Registration is one mq_notify registration.
@@ -35,13 +49,14 @@ type Registration struct {
 func (q *Queue) Notify(ctx context.Context, reg *Registration) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	current := q.registrationLocked()
 	if reg == nil {
-		if q.registration != nil && q.registration.Target.IsCaller(ctx) {
+		if current != nil && current.Target.IsCaller(ctx) {
 			q.registration = nil
 		}
 		return nil
 	}
-	if q.registration != nil {
+	if current != nil {
 		return errBusy
 	}
 	q.registration = reg
@@ -61,7 +76,10 @@ func (q *Queue) Flush(ctx context.Context) {
 // fireLocked sends the registered notification, once: the registration is
 // consumed by firing.
 func (q *Queue) fireLocked(ctx context.Context) {
-	reg := q.registration
+	reg := q.registrationLocked()
+	if reg == nil {
+		return
+	}
 	q.registration = nil
 	if reg.Method != linux.SIGEV_NONE {
 		reg.Target.Notify(ctx, reg)

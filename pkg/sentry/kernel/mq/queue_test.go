@@ -17,12 +17,14 @@ func (nopImpl) Destroy(ctx context.Context) {}
 
 // recordingTarget counts notifications delivered to one fake process.
 type recordingTarget struct {
-	fired int
+	fired  int
+	exited bool
 }
 
 func (r *recordingTarget) IsCaller(ctx context.Context) bool     { return ctx.Value(callerKey{}) == r }
 func (r *recordingTarget) PIDIn(context.Context) int32           { return 7 }
 func (r *recordingTarget) Notify(context.Context, *Registration) { r.fired++ }
+func (r *recordingTarget) Exited() bool                          { return r.exited }
 
 type callerKey struct{}
 
@@ -158,6 +160,16 @@ func TestNotifyRegistration(t *testing.T) {
 	_ = q.Send(ctxB, Message{Data: []byte("y")}, nil)
 	if a.fired != 1 {
 		t.Fatalf("notification fired after the registrant closed its descriptor")
+	}
+
+	// A registrant that exited no longer blocks others.
+	_, _ = q.Receive(ctxB, 8, nil)
+	if err := q.Notify(ctxA, &Registration{Target: a, Method: linux.SIGEV_SIGNAL, Signo: 10}); err != nil {
+		t.Fatal(err)
+	}
+	a.exited = true
+	if err := q.Notify(ctxB, &Registration{Target: b, Method: linux.SIGEV_SIGNAL, Signo: 10}); err != nil {
+		t.Fatalf("registering after the registrant exited: %v", err)
 	}
 }
 

@@ -32,6 +32,11 @@ func (n *notifyTarget) PIDIn(ctx context.Context) int32 {
 	return int32(t.PIDNamespace().IDOfThreadGroup(n.tg))
 }
 
+// Exited implements mq.NotifyTarget.Exited.
+func (n *notifyTarget) Exited() bool {
+	return n.tg.Count() == 0
+}
+
 // Notify implements mq.NotifyTarget.Notify: a SIGEV_SIGNAL notification
 // carries SI_MESGQ, the sender's pid as the registrant sees it, the sender's
 // real uid and the registered sigev_value.

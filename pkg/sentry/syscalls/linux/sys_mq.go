@@ -76,12 +76,18 @@ func MqOpen(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	if err != nil {
 		return 0, nil, err
 	}
-	if flags&linux.O_ACCMODE == linux.O_ACCMODE {
-		return 0, nil, linuxerr.EINVAL
-	}
-
 	root, path := queuePath(t, name)
 	defer root.DecRef(t)
+	// O_ACCMODE itself is accepted when creating, refused when opening an
+	// existing queue (after O_EXCL's EEXIST), as Linux's prepare_open does.
+	if flags&linux.O_ACCMODE == linux.O_ACCMODE {
+		if _, err := t.Kernel().VFS().StatAt(t, t.Credentials(), path, &vfs.StatOptions{}); err == nil {
+			if flags&(linux.O_CREAT|linux.O_EXCL) == linux.O_CREAT|linux.O_EXCL {
+				return 0, nil, linuxerr.EEXIST
+			}
+			return 0, nil, linuxerr.EINVAL
+		}
+	}
 	fd, err := t.Kernel().VFS().OpenAt(mqfs.WithCreateAttr(t, attr), t.Credentials(), path, &vfs.OpenOptions{
 		Flags: uint32(flags&openFlags) | linux.O_CLOEXEC,
 		Mode:  linux.FileMode(mode&0777) &^ linux.FileMode(t.FSContext().Umask()),
@@ -155,12 +161,12 @@ func MqTimedsend(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uin
 	priority := args[3].Uint()
 	timeoutAddr := args[4].Pointer()
 
-	if priority >= linux.MQ_PRIO_MAX {
-		return 0, nil, linuxerr.EINVAL
-	}
 	deadline, haveDeadline, err := copyInDeadline(t, timeoutAddr)
 	if err != nil {
 		return 0, nil, err
+	}
+	if priority >= linux.MQ_PRIO_MAX {
+		return 0, nil, linuxerr.EINVAL
 	}
 	qfd, err := queueFD(t, fd)
 	if err != nil {
