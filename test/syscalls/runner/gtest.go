@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"strings"
 )
 
@@ -97,6 +98,7 @@ const (
 	statusSkip                  // gtest skip (GTEST_SKIP)
 	statusNA                    // MqsentryOnly case that did not pass where it is not expected to
 	statusTimeout               // killed after the per-case timeout
+	statusKnown                 // failed, and listed in the known-failures file with a reason
 )
 
 func (s status) String() string {
@@ -111,6 +113,8 @@ func (s status) String() string {
 		return "n/a"
 	case statusTimeout:
 		return "timeout"
+	case statusKnown:
+		return "known"
 	}
 	return "-"
 }
@@ -146,6 +150,38 @@ func classify(r rawResult, lenient bool) (status, string) {
 		return statusNA, "MqsentryOnly: " + reason
 	}
 	return st, reason
+}
+
+// knownFailures maps "MODE BINARY:Suite.Case" to the documented reason why
+// that case cannot pass in that mode yet.
+type knownFailures map[string]string
+
+// parseKnownFailures reads lines of "MODE BINARY:Suite.Case REASON...";
+// blank lines and lines starting with '#' are ignored.
+func parseKnownFailures(data []byte) (knownFailures, error) {
+	known := knownFailures{}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 3 {
+			return nil, fmt.Errorf("known failures line %d: want MODE CASE REASON", i+1)
+		}
+		known[fields[0]+" "+fields[1]] = strings.Join(fields[2:], " ")
+	}
+	return known, nil
+}
+
+// apply turns a failure of a listed case into statusKnown, keeping the
+// documented reason visible.
+func (k knownFailures) apply(mode string, c testCase, st status, reason string) (status, string) {
+	why, ok := k[mode+" "+filepath.Base(c.binary)+":"+c.fullName()]
+	if !ok || !st.failed() {
+		return st, reason
+	}
+	return statusKnown, "known failure (" + why + "): " + reason
 }
 
 func classifyStrict(r rawResult) (status, string) {

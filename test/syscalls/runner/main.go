@@ -57,6 +57,7 @@ func (l *stringList) String() string     { return strings.Join(*l, " ") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 type config struct {
+	known    knownFailures
 	modes    []mode
 	required map[string]bool
 	timeout  time.Duration
@@ -84,6 +85,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var(&runscs, "runsc", "add a mode running cases under a runsc, as `NAME=PATH` (repeatable; flag order = column order)")
 	fs.Var(&runscArgs, "runsc-arg", "extra runsc flag placed before \"do\", as `[NAME:]FLAG`: with NAME: for that mode only, else for every runsc mode (repeatable)")
 	native := fs.Bool("native", true, "run the native mode")
+	knownPath := fs.String("known-failures", "", "`file` listing cases that cannot pass yet in a mode, with the reason (reported as \"known\", not failed)")
 	required := fs.String("required", "native,ours", "comma-separated `modes` that must pass; failures elsewhere are only reported")
 	fs.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "per-case timeout, after which the case's process group is killed")
 	fs.IntVar(&cfg.jobs, "j", 2, "number of cases run in parallel")
@@ -174,6 +176,15 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("no mode to run: -native=false and no -runsc")
 	}
 
+	if *knownPath != "" {
+		data, err := os.ReadFile(*knownPath)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.known, err = parseKnownFailures(data); err != nil {
+			return nil, err
+		}
+	}
 	cfg.required = map[string]bool{}
 	for _, r := range strings.Split(*required, ",") {
 		r = strings.TrimSpace(r)
@@ -329,6 +340,7 @@ func runAll(ctx context.Context, cfg *config, cases []testCase, progress io.Writ
 				cancel()
 				lenient := tc.mqsentryOnly() && (m.isNative() || !cfg.required[m.name()])
 				st, reason := classify(raw, lenient)
+				st, reason = cfg.known.apply(m.name(), tc, st, reason)
 				c := cell{status: st, reason: reason, dur: time.Since(start)}
 				if st.failed() {
 					c.output = lastLines(raw.output, cfg.tail)

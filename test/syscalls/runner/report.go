@@ -46,8 +46,8 @@ func (r *report) summaryLine(m int) string {
 	if r.cfg.required[md.name()] {
 		kind = "required"
 	}
-	s := fmt.Sprintf("%s (%s): %d pass, %d FAIL, %d timeout, %d skip, %d n/a",
-		md.name(), kind, mc[statusPass], mc[statusFail], mc[statusTimeout], mc[statusSkip], mc[statusNA])
+	s := fmt.Sprintf("%s (%s): %d pass, %d FAIL, %d timeout, %d skip, %d n/a, %d known",
+		md.name(), kind, mc[statusPass], mc[statusFail], mc[statusTimeout], mc[statusSkip], mc[statusNA], mc[statusKnown])
 	if n := mc[statusNotRun]; n > 0 {
 		s += fmt.Sprintf(", %d not run", n)
 	}

@@ -338,3 +338,23 @@ func TestRunCommand(t *testing.T) {
 		t.Errorf("no start error: %+v", r)
 	}
 }
+
+func TestKnownFailures(t *testing.T) {
+	known, err := parseKnownFailures([]byte("# comment\n\nours mq_test:Mq.Proc /proc entry missing\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testCase{binary: "/x/mq_test", suite: "Mq", name: "Proc"}
+	if st, reason := known.apply("ours", c, statusFail, "exit status 1"); st != statusKnown || !strings.Contains(reason, "/proc entry missing") {
+		t.Errorf("listed failure = %v %q, want known with the reason", st, reason)
+	}
+	if st, _ := known.apply("native", c, statusFail, ""); st != statusFail {
+		t.Errorf("failure in an unlisted mode = %v, want FAIL", st)
+	}
+	if st, _ := known.apply("ours", c, statusPass, ""); st != statusPass {
+		t.Errorf("pass of a listed case = %v, want pass", st)
+	}
+	if _, err := parseKnownFailures([]byte("ours onlytwo\n")); err == nil {
+		t.Errorf("malformed line accepted")
+	}
+}

@@ -1,0 +1,142 @@
+// Command checkpoint runs a program in bin/runsc as an OCI container, waits
+// for it to print READY, checkpoints it, restores it as a new container,
+// signals it with SIGUSR1 and expects it to exit 0 after printing OK. It is
+// the end-to-end check that queues survive `runsc checkpoint`/`runsc restore`.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func main() {
+	runsc := flag.String("runsc", "bin/runsc", "the runsc to test")
+	prog := flag.String("prog", "", "the static program to run (absolute path)")
+	timeout := flag.Duration("timeout", 60*time.Second, "time allowed for each step")
+	flag.Parse()
+	if err := run(*runsc, *prog, *timeout); err != nil {
+		fmt.Println("checkpoint:", err)
+		fmt.Println("0 passed, 1 failed")
+		os.Exit(1)
+	}
+	fmt.Println("1 passed, 0 failed")
+}
+
+func run(runscPath, prog string, timeout time.Duration) error {
+	runscPath, _ = filepath.Abs(runscPath)
+	prog, _ = filepath.Abs(prog)
+	work, err := os.MkdirTemp("", "mqsentry-ckpt")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if err := writeSpec(work, prog); err != nil {
+		return err
+	}
+	id := fmt.Sprintf("mqckpt-%d", os.Getpid())
+	runsc := func(args ...string) *exec.Cmd {
+		full := append([]string{"--network=none", "--ignore-cgroups", "--root", filepath.Join(work, "state")}, args...)
+		return exec.Command(runscPath, full...)
+	}
+	defer func() {
+		_ = runsc("delete", "-force", id).Run()
+		_ = runsc("delete", "-force", id+"-restored").Run()
+	}()
+
+	before := filepath.Join(work, "before.out")
+	if err := startDetached(runsc("run", "-detach", "-bundle", work, id), before); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if err := waitFor(before, "READY", timeout); err != nil {
+		return err
+	}
+	image := filepath.Join(work, "image")
+	if out, err := runsc("checkpoint", "--image-path", image, id).CombinedOutput(); err != nil {
+		return fmt.Errorf("checkpoint: %v: %s", err, out)
+	}
+	_ = runsc("delete", "-force", id).Run()
+
+	after := filepath.Join(work, "after.out")
+	restored := id + "-restored"
+	if err := startDetached(runsc("restore", "-detach", "--image-path", image, "-bundle", work, restored), after); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if out, err := runsc("kill", restored, "USR1").CombinedOutput(); err != nil {
+		return fmt.Errorf("kill: %v: %s", err, out)
+	}
+	if err := waitFor(after, "OK", timeout); err != nil {
+		return err
+	}
+	out, _ := os.ReadFile(after)
+	fmt.Print(string(out))
+	return nil
+}
+
+// writeSpec writes a minimal OCI config running prog on the host's root,
+// read-only, without a terminal.
+func writeSpec(dir, prog string) error {
+	caps := []string{"CAP_SYS_RESOURCE", "CAP_SYS_ADMIN", "CAP_DAC_OVERRIDE", "CAP_KILL"}
+	spec := map[string]any{
+		"ociVersion": "1.0.0",
+		"process": map[string]any{
+			"terminal": false,
+			"user":     map[string]any{"uid": 0, "gid": 0},
+			"args":     []string{prog},
+			"env":      []string{"PATH=/usr/bin:/bin"},
+			"cwd":      "/",
+			// Queues deeper than msg_max need CAP_SYS_RESOURCE.
+			"capabilities": map[string]any{
+				"bounding":  caps,
+				"effective": caps,
+				"permitted": caps,
+			},
+		},
+		"root":     map[string]any{"path": "/", "readonly": true},
+		"hostname": "mqsentry",
+		"mounts": []map[string]any{
+			{"destination": "/proc", "type": "proc", "source": "proc"},
+			{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
+		},
+		"linux": map[string]any{
+			"namespaces": []map[string]any{{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}},
+		},
+	}
+	data, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
+}
+
+// startDetached starts a detached runsc whose container writes to outPath.
+func startDetached(cmd *exec.Cmd, outPath string) error {
+	out, err := os.Create(outPath)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd.Run()
+}
+
+func waitFor(path, marker string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		data, _ := os.ReadFile(path)
+		if strings.Contains(string(data), marker) {
+			return nil
+		}
+		if strings.Contains(string(data), "FAIL") {
+			return fmt.Errorf("program failed: %s", data)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	data, _ := os.ReadFile(path)
+	return fmt.Errorf("no %q in output after %v: %s", marker, timeout, data)
+}
