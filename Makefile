@@ -7,10 +7,10 @@ TEST_SRCS := $(wildcard test/syscalls/linux/*_test.cc)
 TEST_BINS := $(patsubst test/syscalls/linux/%.cc,build/out/tests/%,$(TEST_SRCS))
 TEST_HDRS := $(wildcard test/syscalls/linux/*.h)
 CXXFLAGS := -std=c++17 -O1 -Wall -static -pthread
-RUNNER := $(GO) run ./test/syscalls/runner
+RUNNER := $(GO) run ./test/syscalls/runner -known-failures test/syscalls/known_failures.txt
 RUNSC_FLAGS ?=
 
-.PHONY: all deps runsc run test vet generate check-generated unit syscall-tests test-binaries compare clean
+.PHONY: all deps runsc run test checkpoint-test vet generate check-generated unit syscall-tests test-binaries compare clean
 
 all: runsc
 
@@ -60,7 +60,15 @@ test-binaries: $(TEST_BINS)
 syscall-tests: runsc test-binaries
 	$(RUNNER) -runsc ours=bin/runsc $(TEST_BINS)
 
-test: deps vendor/modules.txt check-generated vet unit runsc syscall-tests
+build/out/mq_checkpoint: test/checkpoint/c/mq_checkpoint.c
+	@mkdir -p build/out
+	gcc -O2 -Wall -static -o $@ $< -lrt
+
+# Fills queues, checkpoints and restores the sandbox, drains and compares.
+checkpoint-test: runsc build/out/mq_checkpoint
+	$(GO) run ./test/checkpoint -runsc bin/runsc -prog build/out/mq_checkpoint
+
+test: deps vendor/modules.txt check-generated vet unit runsc syscall-tests checkpoint-test
 
 # Native, unmodified runsc and ours side by side (nothing required of upstream).
 compare: runsc bin/runsc-upstream test-binaries
