@@ -24,3 +24,12 @@ func init() {
 func init() {
 	setableLimits[limits.MessageQueueBytes] = struct{}{}
 }
+
+// fcntl gains F_MQ_PEEK; every other command, and the seccheck point, stay
+// gVisor's.
+func init() {
+	AMD64.Table[72] = syscalls.SupportedPoint("fcntl", mqsys.WithMqPeek(Fcntl), PointFcntl)
+	ARM64.Table[25] = syscalls.SupportedPoint("fcntl", mqsys.WithMqPeek(Fcntl), PointFcntl)
+	AMD64.Init()
+	ARM64.Init()
+}

@@ -1,0 +1,71 @@
+package linux
+
+import (
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/hostarch"
+	"gvisor.dev/gvisor/pkg/marshal/primitive"
+	"gvisor.dev/gvisor/pkg/sentry/arch"
+	"gvisor.dev/gvisor/pkg/sentry/kernel"
+)
+
+// FMqPeek is fcntl's F_MQ_PEEK command from the March 2026 Linux RFC for
+// CRIU: read a queued POSIX message by index without removing it.
+const FMqPeek = linux.F_LINUX_SPECIFIC_BASE + 17
+
+// mqPeekAttr is struct mq_peek_attr: offset, msg_prio, buf_len, buf.
+const (
+	peekAttrSize     = 24
+	peekPrioOffset   = 4
+	peekBufLenOffset = 8
+	peekBufOffset    = 16
+)
+
+// WithMqPeek wraps gVisor's fcntl handler: F_MQ_PEEK on a queue descriptor
+// is ours, every other command goes to fcntl unchanged.
+func WithMqPeek(fcntl kernel.SyscallFn) kernel.SyscallFn {
+	return func(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+		if args[1].Int() != FMqPeek {
+			return fcntl(t, sysno, args)
+		}
+		n, err := mqPeek(t, args[0].Int(), args[2].Pointer())
+		return n, nil, err
+	}
+}
+
+// mqPeek implements fcntl(fd, F_MQ_PEEK, attr). The queue, its times and its
+// waiters are left untouched.
+func mqPeek(t *kernel.Task, fd int32, attrAddr hostarch.Addr) (uintptr, error) {
+	qfd, err := queueFD(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer qfd.VFSFileDescription().DecRef(t)
+	if !qfd.VFSFileDescription().IsReadable() {
+		return 0, linuxerr.EBADF
+	}
+	var raw [peekAttrSize]byte
+	if _, err := t.CopyInBytes(attrAddr, raw[:]); err != nil {
+		return 0, err
+	}
+	offset := int32(hostarch.ByteOrder.Uint32(raw[0:]))
+	bufLen := hostarch.ByteOrder.Uint64(raw[peekBufLenOffset:])
+	buf := hostarch.Addr(hostarch.ByteOrder.Uint64(raw[peekBufOffset:]))
+	if offset < 0 || bufLen == 0 || buf == 0 {
+		return 0, linuxerr.EINVAL
+	}
+	prio, n, err := qfd.Queue().Peek(int64(offset), func(data []byte) (int, error) {
+		if uint64(len(data)) > bufLen {
+			data = data[:bufLen]
+		}
+		return t.CopyOutBytes(buf, data)
+	})
+	if err != nil {
+		return 0, err
+	}
+	p := primitive.Uint32(prio)
+	if _, err := p.CopyOut(t, attrAddr+peekPrioOffset); err != nil {
+		return 0, err
+	}
+	return uintptr(n), nil
+}
