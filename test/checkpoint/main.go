@@ -101,7 +101,6 @@ func writeSpec(dir, prog string) error {
 		"hostname": "mqsentry",
 		"mounts": []map[string]any{
 			{"destination": "/proc", "type": "proc", "source": "proc"},
-			{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
 		},
 		"linux": map[string]any{
 			"namespaces": []map[string]any{{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}},
@@ -122,7 +121,11 @@ func startDetached(cmd *exec.Cmd, outPath string) error {
 	}
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	return cmd.Run()
+	if err := cmd.Run(); err != nil {
+		data, _ := os.ReadFile(outPath)
+		return fmt.Errorf("%w: %s", err, data)
+	}
+	return nil
 }
 
 func waitFor(path, marker string, timeout time.Duration) error {
