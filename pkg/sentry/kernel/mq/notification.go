@@ -18,6 +18,11 @@ type NotifyTarget interface {
 	// Notify delivers reg's event; ctx is the sender's.
 	Notify(ctx context.Context, reg *Registration)
 
+	// Removed tells the target its registration ended without firing
+	// (unregistered, or its descriptor closed), which SIGEV_THREAD reports
+	// to user space.
+	Removed(ctx context.Context)
+
 	// Exited reports whether the target process has exited. Linux drops a
 	// registration when the registrant's descriptors are closed at exit;
 	// the Sentry does not tell descriptions about exits, so the queue asks.
@@ -26,11 +31,18 @@ type NotifyTarget interface {
 
 // registrationLocked returns the live registration, dropping one whose
 // process has exited.
-func (q *Queue) registrationLocked() *Registration {
+func (q *Queue) registrationLocked(ctx context.Context) *Registration {
 	if q.registration != nil && q.registration.Target.Exited() {
-		q.registration = nil
+		q.removeLocked(ctx)
 	}
 	return q.registration
+}
+
+// removeLocked ends the registration without firing it.
+func (q *Queue) removeLocked(ctx context.Context) {
+	reg := q.registration
+	q.registration = nil
+	reg.Target.Removed(ctx)
 }
 
 // Registration is one mq_notify registration.
@@ -38,7 +50,8 @@ func (q *Queue) registrationLocked() *Registration {
 // +stateify savable
 type Registration struct {
 	Target NotifyTarget
-	// Method is the sigev_notify value (SIGEV_SIGNAL or SIGEV_NONE).
+	// Method is the sigev_notify value (SIGEV_SIGNAL, SIGEV_NONE or
+	// SIGEV_THREAD).
 	Method int32
 	Signo  int32
 	Value  uint64
@@ -49,10 +62,10 @@ type Registration struct {
 func (q *Queue) Notify(ctx context.Context, reg *Registration) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	current := q.registrationLocked()
+	current := q.registrationLocked(ctx)
 	if reg == nil {
 		if current != nil && current.Target.IsCaller(ctx) {
-			q.registration = nil
+			q.removeLocked(ctx)
 		}
 		return nil
 	}
@@ -69,14 +82,14 @@ func (q *Queue) Flush(ctx context.Context) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.registration != nil && q.registration.Target.IsCaller(ctx) {
-		q.registration = nil
+		q.removeLocked(ctx)
 	}
 }
 
 // fireLocked sends the registered notification, once: the registration is
 // consumed by firing.
 func (q *Queue) fireLocked(ctx context.Context) {
-	reg := q.registrationLocked()
+	reg := q.registrationLocked(ctx)
 	if reg == nil {
 		return
 	}

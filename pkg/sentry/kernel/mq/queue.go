@@ -192,7 +192,7 @@ func (q *Queue) WriteStatus(ctx context.Context, buf *bytes.Buffer) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var method, signo, pid int32
-	if reg := q.registrationLocked(); reg != nil {
+	if reg := q.registrationLocked(ctx); reg != nil {
 		method = reg.Method
 		if reg.Method == linux.SIGEV_SIGNAL {
 			signo = reg.Signo

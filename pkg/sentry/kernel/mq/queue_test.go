@@ -17,14 +17,16 @@ func (nopImpl) Destroy(ctx context.Context) {}
 
 // recordingTarget counts notifications delivered to one fake process.
 type recordingTarget struct {
-	fired  int
-	exited bool
+	fired   int
+	removed int
+	exited  bool
 }
 
 func (r *recordingTarget) IsCaller(ctx context.Context) bool     { return ctx.Value(callerKey{}) == r }
 func (r *recordingTarget) PIDIn(context.Context) int32           { return 7 }
 func (r *recordingTarget) Notify(context.Context, *Registration) { r.fired++ }
 func (r *recordingTarget) Exited() bool                          { return r.exited }
+func (r *recordingTarget) Removed(context.Context)               { r.removed++ }
 
 type callerKey struct{}
 
@@ -157,6 +159,9 @@ func TestNotifyRegistration(t *testing.T) {
 		t.Fatal(err)
 	}
 	q.Flush(ctxA)
+	if a.removed != 1 {
+		t.Fatalf("closing the registrant's descriptor reported %d removals, want 1", a.removed)
+	}
 	_ = q.Send(ctxB, Message{Data: []byte("y")}, nil)
 	if a.fired != 1 {
 		t.Fatalf("notification fired after the registrant closed its descriptor")

@@ -15,6 +15,8 @@ func (n *notifyTarget) StateTypeName() string {
 func (n *notifyTarget) StateFields() []string {
 	return []string{
 		"tg",
+		"sock",
+		"cookie",
 	}
 }
 
@@ -24,6 +26,8 @@ func (n *notifyTarget) beforeSave() {}
 func (n *notifyTarget) StateSave(stateSinkObject state.Sink) {
 	n.beforeSave()
 	stateSinkObject.Save(0, &n.tg)
+	stateSinkObject.Save(1, &n.sock)
+	stateSinkObject.Save(2, &n.cookie)
 }
 
 func (n *notifyTarget) afterLoad(context.Context) {}
@@ -31,6 +35,8 @@ func (n *notifyTarget) afterLoad(context.Context) {}
 // +checklocksignore
 func (n *notifyTarget) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(0, &n.tg)
+	stateSourceObject.Load(1, &n.sock)
+	stateSourceObject.Load(2, &n.cookie)
 }
 
 func init() {

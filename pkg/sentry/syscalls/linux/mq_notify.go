@@ -4,17 +4,52 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/hostarch"
 	"gvisor.dev/gvisor/pkg/sentry/arch"
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
+	"gvisor.dev/gvisor/pkg/sentry/socket"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
+	"gvisor.dev/gvisor/pkg/syserr"
 
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
 )
 
-// notifyTarget is the thread group registered with mq_notify.
+// notifyTarget is the thread group registered with mq_notify. For
+// SIGEV_THREAD it also holds the netlink socket and the 32-byte cookie that
+// glibc's helper thread waits for.
 //
 // +stateify savable
 type notifyTarget struct {
-	tg *kernel.ThreadGroup
+	tg     *kernel.ThreadGroup
+	sock   *vfs.FileDescription
+	cookie []byte
+}
+
+// rawSender is a netlink socket as extended by the shim in
+// _shims/socket/netlink (asked through an interface so that this package
+// also compiles against unmodified gVisor).
+type rawSender interface {
+	SendRaw(ctx context.Context, data []byte) *syserr.Error
+}
+
+// sendCookie delivers the SIGEV_THREAD cookie with its last byte set to
+// status (NOTIFY_WOKENUP or NOTIFY_REMOVED) and drops the socket: either
+// event ends the registration.
+func (n *notifyTarget) sendCookie(ctx context.Context, status byte) {
+	if n.sock == nil {
+		return
+	}
+	n.cookie[linux.NOTIFY_COOKIE_LEN-1] = status
+	if sender, ok := n.sock.Impl().(rawSender); ok {
+		_ = sender.SendRaw(ctx, n.cookie)
+	}
+	n.sock.DecRef(ctx)
+	n.sock = nil
+}
+
+// Removed implements mq.NotifyTarget.Removed.
+func (n *notifyTarget) Removed(ctx context.Context) {
+	n.sendCookie(ctx, linux.NOTIFY_REMOVED)
 }
 
 // IsCaller implements mq.NotifyTarget.IsCaller.
@@ -41,6 +76,10 @@ func (n *notifyTarget) Exited() bool {
 // carries SI_MESGQ, the sender's pid as the registrant sees it, the sender's
 // real uid and the registered sigev_value.
 func (n *notifyTarget) Notify(ctx context.Context, reg *mq.Registration) {
+	if reg.Method == linux.SIGEV_THREAD {
+		n.sendCookie(ctx, linux.NOTIFY_WOKENUP)
+		return
+	}
 	if reg.Signo == 0 {
 		return
 	}
@@ -64,6 +103,7 @@ func MqNotify(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 		if _, err := sev.CopyIn(t, sigevAddr); err != nil {
 			return 0, nil, err
 		}
+		target := &notifyTarget{tg: t.ThreadGroup()}
 		switch sev.Notify {
 		case linux.SIGEV_NONE:
 		case linux.SIGEV_SIGNAL:
@@ -71,24 +111,48 @@ func MqNotify(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 				return 0, nil, linuxerr.EINVAL
 			}
 		case linux.SIGEV_THREAD:
-			// glibc's SIGEV_THREAD needs the kernel to write a cookie into
-			// one of the caller's netlink sockets, which the Sentry does
-			// not expose to us; glibc reports the failure to its caller.
-			return 0, nil, linuxerr.ENOSYS
+			if err := target.attachSocket(t, sev); err != nil {
+				return 0, nil, err
+			}
 		default:
 			return 0, nil, linuxerr.EINVAL
 		}
-		reg = &mq.Registration{
-			Target: &notifyTarget{tg: t.ThreadGroup()},
-			Method: sev.Notify,
-			Signo:  sev.Signo,
-			Value:  sev.Value,
-		}
+		reg = &mq.Registration{Target: target, Method: sev.Notify, Signo: sev.Signo, Value: sev.Value}
 	}
 	qfd, err := queueFD(t, fd)
-	if err != nil {
-		return 0, nil, err
+	if err == nil {
+		defer qfd.VFSFileDescription().DecRef(t)
+		err = qfd.Queue().Notify(t, reg)
 	}
-	defer qfd.VFSFileDescription().DecRef(t)
-	return 0, nil, qfd.Queue().Notify(t, reg)
+	if err != nil && reg != nil {
+		// The registration never took: let go of its socket quietly.
+		if target := reg.Target.(*notifyTarget); target.sock != nil {
+			target.sock.DecRef(t)
+		}
+	}
+	return 0, nil, err
+}
+
+// attachSocket reads the SIGEV_THREAD cookie from sigev_value and takes the
+// netlink socket named by sigev_signo, checking in Linux's order: EFAULT,
+// EBADF, ENOTSOCK, then EINVAL for a socket that is not netlink.
+func (n *notifyTarget) attachSocket(t *kernel.Task, sev linux.Sigevent) error {
+	cookie := make([]byte, linux.NOTIFY_COOKIE_LEN)
+	if _, err := t.CopyInBytes(hostarch.Addr(sev.Value), cookie); err != nil {
+		return err
+	}
+	sock := t.GetFile(sev.Signo)
+	if sock == nil {
+		return linuxerr.EBADF
+	}
+	if _, ok := sock.Impl().(socket.Socket); !ok {
+		sock.DecRef(t)
+		return linuxerr.ENOTSOCK
+	}
+	if _, ok := sock.Impl().(rawSender); !ok {
+		sock.DecRef(t)
+		return linuxerr.EINVAL
+	}
+	n.sock, n.cookie = sock, cookie
+	return nil
 }
