@@ -11,6 +11,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/arch"
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
 	ktime "gvisor.dev/gvisor/pkg/sentry/ktime"
+	"gvisor.dev/gvisor/pkg/sentry/limits"
 	"gvisor.dev/gvisor/pkg/sentry/vfs"
 
 	"github.com/mqsentry/mqsentry/pkg/sentry/fsimpl/mqfs"
@@ -76,6 +77,11 @@ func MqOpen(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	if err != nil {
 		return 0, nil, err
 	}
+	// Linux allocates the descriptor before it looks the name up, so a full
+	// descriptor table wins over every lookup error.
+	if !hasFreeFD(t) {
+		return 0, nil, linuxerr.EMFILE
+	}
 	root, path := queuePath(t, name)
 	defer root.DecRef(t)
 	// O_ACCMODE itself is accepted when creating, refused when opening an
@@ -99,6 +105,22 @@ func MqOpen(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	// Linux allocates every queue descriptor close-on-exec, asked or not.
 	n, err := t.NewFDFrom(0, fd, kernel.FDFlags{CloseOnExec: true})
 	return uintptr(n), nil, err
+}
+
+// hasFreeFD reports whether t could allocate a descriptor under its
+// RLIMIT_NOFILE, i.e. whether some number below the limit is unused.
+func hasFreeFD(t *kernel.Task) bool {
+	limit := limits.FromContext(t).Get(limits.NumberOfFiles).Cur
+	fds := t.FDTable().GetFDs(t) // ascending
+	for i, fd := range fds {
+		if uint64(i) >= limit {
+			return false
+		}
+		if fd != int32(i) {
+			return true
+		}
+	}
+	return uint64(len(fds)) < limit
 }
 
 // MqUnlink implements mq_unlink(2).
