@@ -16,14 +16,17 @@ var Syscalls = []Syscall{
 	{"mq_timedreceive", MqTimedreceive},
 	{"mq_notify", MqNotify},
 	{"mq_getsetattr", MqGetsetattr},
+	{"kcmp", Kcmp},
 }
 
 // AMD64Numbers and ARM64Numbers are the syscall numbers of Syscalls.
 var (
 	AMD64Numbers = map[string]uintptr{
 		"mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
+		"kcmp": 312,
 	}
 	ARM64Numbers = map[string]uintptr{
 		"mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185,
+		"kcmp": 272,
 	}
 )
