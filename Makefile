@@ -84,3 +84,25 @@ compare: runsc bin/runsc-upstream test-binaries
 
 clean:
 	rm -rf bin build/out vendor
+
+# Benchmarks (test/bench, see the driver's doc comment): the Go benchmarks of
+# the queue core, then test/bench/mqbench.c natively, under unmodified runsc
+# and under ours, interleaved, with medians and ratios. BENCH_FLAGS go to the
+# driver (e.g. BENCH_FLAGS="-reps 9 -go-count 10"); raw output lands in
+# build/out/bench. bench-go and bench-c run one half each.
+BENCH_FLAGS ?=
+BENCH := $(GO) run ./test/bench/driver -runsc-flags "$(RUNSC_FLAGS)" $(BENCH_FLAGS)
+.PHONY: bench bench-go bench-c
+
+bin/mqbench: test/bench/mqbench.c
+	@mkdir -p bin
+	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
+
+bench: runsc bin/runsc-upstream bin/mqbench
+	$(BENCH)
+
+bench-go: vendor/modules.txt
+	$(BENCH) -skip-c
+
+bench-c: runsc bin/runsc-upstream bin/mqbench
+	$(BENCH) -skip-go
