@@ -29,7 +29,8 @@ type Object interface {
 // highest index in use and the checkpoint/restore next id.
 //
 // Registry has no lock of its own: its user serializes every call (for
-// message queues, msgqueue.Registry.mu).
+// message queues, msgqueue.Registry.mu), except UserNamespace, which reads
+// an immutable field.
 //
 // +stateify savable
 type Registry struct {

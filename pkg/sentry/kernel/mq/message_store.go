@@ -26,7 +26,8 @@ type Message struct {
 	Data     []byte
 }
 
-// messageRing is a growable FIFO of messages of one priority.
+// messageRing is a growable FIFO of messages of one priority. Its capacity
+// is zero or a power of two, so positions wrap with a mask.
 //
 // +stateify savable
 type messageRing struct {
@@ -39,24 +40,24 @@ func (r *messageRing) push(m Message) {
 	if r.len == len(r.buf) {
 		grown := make([]Message, max(4, 2*len(r.buf)))
 		for i := 0; i < r.len; i++ {
-			grown[i] = r.buf[(r.head+i)%len(r.buf)]
+			grown[i] = *r.at(i)
 		}
 		r.buf, r.head = grown, 0
 	}
-	r.buf[(r.head+r.len)%len(r.buf)] = m
+	r.buf[(r.head+r.len)&(len(r.buf)-1)] = m
 	r.len++
 }
 
 func (r *messageRing) pop() Message {
 	m := r.buf[r.head]
 	r.buf[r.head] = Message{}
-	r.head = (r.head + 1) % len(r.buf)
+	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.len--
 	return m
 }
 
 func (r *messageRing) at(i int) *Message {
-	return &r.buf[(r.head+i)%len(r.buf)]
+	return &r.buf[(r.head+i)&(len(r.buf)-1)]
 }
 
 // fenwickAdd adds delta to element i of the Fenwick tree t.

@@ -111,6 +111,9 @@ func MqOpen(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 // RLIMIT_NOFILE, i.e. whether some number below the limit is unused.
 func hasFreeFD(t *kernel.Task) bool {
 	limit := limits.FromContext(t).Get(limits.NumberOfFiles).Cur
+	if last := t.FDTable().GetLastFd(); last >= -1 && uint64(last+1) < limit {
+		return true
+	}
 	fds := t.FDTable().GetFDs(t) // ascending
 	for i, fd := range fds {
 		if uint64(i) >= limit {
@@ -208,10 +211,12 @@ func MqTimedsend(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uin
 	}
 	msg := mq.Message{Priority: priority, Data: data}
 
-	var w *mq.Waiter
-	if qfd.VFSFileDescription().StatusFlags()&linux.O_NONBLOCK == 0 {
-		w = mq.NewWaiter()
+	// Only a call that has to wait pays for a Waiter.
+	err = q.Send(t, msg, nil)
+	if !linuxerr.Equals(linuxerr.EAGAIN, err) || qfd.VFSFileDescription().StatusFlags()&linux.O_NONBLOCK != 0 {
+		return 0, nil, err
 	}
+	w := mq.NewWaiter()
 	if err := q.Send(t, msg, w); err != mq.ErrWaiting {
 		return 0, nil, err
 	}
@@ -248,18 +253,9 @@ func MqTimedreceive(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (
 		bufSize = 1 << 62
 	}
 
-	var w *mq.Waiter
-	if qfd.VFSFileDescription().StatusFlags()&linux.O_NONBLOCK == 0 {
-		w = mq.NewWaiter()
-	}
-	msg, err := q.Receive(t, bufSize, w)
-	if err == mq.ErrWaiting {
-		blockErr := blockOn(t, w, haveDeadline, deadline)
-		var ok bool
-		if msg, ok = q.FinishReceive(w); !ok {
-			return 0, nil, blockErr
-		}
-	} else if err != nil {
+	nonblocking := qfd.VFSFileDescription().StatusFlags()&linux.O_NONBLOCK != 0
+	msg, err := receive(t, q, bufSize, nonblocking, haveDeadline, deadline)
+	if err != nil {
 		return 0, nil, err
 	}
 	// Like Linux, a message already dequeued is lost if the copy faults.
@@ -273,6 +269,24 @@ func MqTimedreceive(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (
 		}
 	}
 	return uintptr(len(msg.Data)), nil, nil
+}
+
+// receive takes the next message of q, waiting for one unless nonblocking.
+func receive(t *kernel.Task, q *mq.Queue, bufSize int64, nonblocking, haveDeadline bool, deadline ktime.Time) (mq.Message, error) {
+	msg, err := q.Receive(t, bufSize, nil)
+	if !linuxerr.Equals(linuxerr.EAGAIN, err) || nonblocking {
+		return msg, err
+	}
+	// Only a call that has to wait pays for a Waiter.
+	w := mq.NewWaiter()
+	if msg, err = q.Receive(t, bufSize, w); err != mq.ErrWaiting {
+		return msg, err
+	}
+	blockErr := blockOn(t, w, haveDeadline, deadline)
+	if msg, ok := q.FinishReceive(w); ok {
+		return msg, nil
+	}
+	return mq.Message{}, blockErr
 }
 
 // MqGetsetattr implements mq_getsetattr(2).

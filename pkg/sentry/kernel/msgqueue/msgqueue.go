@@ -1,0 +1,275 @@
+// Package msgqueue implements System V message queues (Linux's ipc/msg.c)
+// for one IPC namespace: the Registry with its limits (msgmax, msgmnb,
+// msgmni), msg_next_id and MSG_INFO accounting, and the queues with their
+// messages, blocked senders and receivers.
+//
+// Ids, keys and permission classes come from package ipc. This package does
+// not import the kernel package (the kernel imports it, as gVisor's
+// kernel/msgqueue): the syscall layer passes in credentials and pids, and
+// does the blocking on a Waiter's channel.
+package msgqueue
+
+import (
+	"time"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/atomicbitops"
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	ktime "gvisor.dev/gvisor/pkg/sentry/ktime"
+	"gvisor.dev/gvisor/pkg/sync"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+)
+
+// Default limits of a new IPC namespace (include/uapi/linux/msg.h).
+const (
+	DefaultMsgMax = linux.MSGMAX
+	DefaultMsgMnb = linux.MSGMNB
+	DefaultMsgMni = linux.MSGMNI
+)
+
+// Limits are the namespace's /proc/sys/kernel/msg{max,mnb,mni}.
+//
+// +stateify savable
+type Limits struct {
+	// MsgMax is the largest message.
+	MsgMax int32
+	// MsgMnb is the qbytes of new queues, and the most IPC_SET may set
+	// without CAP_SYS_RESOURCE.
+	MsgMnb int32
+	// MsgMni is the most queues.
+	MsgMni int32
+}
+
+// Valid reports whether the sysctl handlers accept l: all non-negative,
+// msgmni at most IPCMNI.
+func (l Limits) Valid() bool {
+	return l.MsgMax >= 0 && l.MsgMnb >= 0 && l.MsgMni >= 0 && l.MsgMni <= ipc.IndexCount
+}
+
+// Registry is the System V message queue state of one IPC namespace.
+//
+// +stateify savable
+type Registry struct {
+	// mu protects ids, limits and the set of queues. Lock order:
+	// Registry.mu, then Queue.mu.
+	mu     sync.Mutex `state:"nosave"`
+	ids    *ipc.Registry
+	limits Limits
+
+	// messages and bytes are the totals over all queues that MSG_INFO
+	// reports; updated under the queues' locks.
+	messages atomicbitops.Int64
+	bytes    atomicbitops.Int64
+}
+
+// NewRegistry returns the registry of a new IPC namespace owned by userNS.
+func NewRegistry(userNS *auth.UserNamespace) *Registry {
+	return &Registry{
+		ids:    ipc.NewRegistry(userNS),
+		limits: Limits{MsgMax: DefaultMsgMax, MsgMnb: DefaultMsgMnb, MsgMni: DefaultMsgMni},
+	}
+}
+
+// UserNamespace returns the user namespace owning the IPC namespace.
+func (r *Registry) UserNamespace() *auth.UserNamespace { return r.ids.UserNamespace() }
+
+// Limits returns the namespace's limits.
+func (r *Registry) Limits() Limits {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.limits
+}
+
+// SetLimits replaces the namespace's limits, EINVAL unless l.Valid().
+// Queues keep their qbytes.
+func (r *Registry) SetLimits(l Limits) error {
+	if !l.Valid() {
+		return linuxerr.EINVAL
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.limits = l
+	return nil
+}
+
+// NextID returns msg_next_id: the id the next msgget will create, or -1.
+func (r *Registry) NextID() int32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids.NextID()
+}
+
+// SetNextID sets msg_next_id; like the sysctl, it takes 0..INT_MAX (EINVAL
+// otherwise).
+func (r *Registry) SetNextID(id int32) error {
+	if id < 0 {
+		return linuxerr.EINVAL
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids.SetNextID(id)
+	return nil
+}
+
+// Get implements msgget(2): it returns the queue named key, creating it as
+// flag asks (see ipc.Registry.Get for the rules and errors). A new queue is
+// owned by creds' effective ids, with the low 9 bits of flag as its mode and
+// msgmnb as its qbytes.
+func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key ipc.Key, flag int32) (*Queue, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	obj, err := r.ids.Get(creds, key, flag, int(r.limits.MsgMni), func(perm ipc.Perm) ipc.Object {
+		return &Queue{
+			registry: r,
+			perm:     perm,
+			messages: newMessageStore(),
+			qbytes:   uint64(r.limits.MsgMnb),
+			ctime:    now(ctx),
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return obj.(*Queue), nil
+}
+
+// FindByID returns the queue with id, or EINVAL.
+func (r *Registry) FindByID(id ipc.ID) (*Queue, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	obj, err := r.ids.FindByID(id)
+	if err != nil {
+		return nil, err
+	}
+	return obj.(*Queue), nil
+}
+
+// FindByIndex returns the queue at the index in the low 15 bits of id,
+// whatever its sequence number (MSG_STAT), or EINVAL.
+func (r *Registry) FindByIndex(id int32) (*Queue, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	obj, err := r.ids.FindByIndex(id)
+	if err != nil {
+		return nil, err
+	}
+	return obj.(*Queue), nil
+}
+
+// Queues returns the queues in index order.
+func (r *Registry) Queues() []*Queue {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	qs := make([]*Queue, 0, r.ids.InUse())
+	r.ids.ForEach(func(obj ipc.Object) { qs = append(qs, obj.(*Queue)) })
+	return qs
+}
+
+// Remove implements msgctl(IPC_RMID): EINVAL for an unknown id, EPERM
+// unless creds own or created the queue or have CAP_SYS_ADMIN. Blocked
+// senders and receivers fail with EIDRM; the queued messages are dropped.
+func (r *Registry) Remove(creds *auth.Credentials, id ipc.ID) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	obj, err := r.ids.FindByID(id)
+	if err != nil {
+		return err
+	}
+	q := obj.(*Queue)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.perm.MayControl(creds, r.ids.UserNamespace()) {
+		return linuxerr.EPERM
+	}
+	r.ids.Remove(q)
+	q.destroyLocked()
+	return nil
+}
+
+// SetRequest is what msgctl(IPC_SET) reads from the caller's msqid_ds.
+type SetRequest struct {
+	UID, GID uint32
+	Mode     uint32
+	QBytes   uint64
+}
+
+// Set implements msgctl(IPC_SET), checking in Linux's order: EINVAL for an
+// unknown id; EPERM unless creds own or created the queue or have
+// CAP_SYS_ADMIN; EPERM for a qbytes above msgmnb without CAP_SYS_RESOURCE;
+// EINVAL for ids that do not map in creds' user namespace. As in Linux,
+// qbytes passes through a C int: only its low 32 bits count, as a signed
+// value. Blocked receivers and senders that lost their permission fail with
+// EACCES; senders that now fit are let in.
+func (r *Registry) Set(ctx context.Context, creds *auth.Credentials, id ipc.ID, req SetRequest) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	obj, err := r.ids.FindByID(id)
+	if err != nil {
+		return err
+	}
+	q := obj.(*Queue)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.perm.MayControl(creds, r.ids.UserNamespace()) {
+		return linuxerr.EPERM
+	}
+	qbytes := int32(req.QBytes)
+	if qbytes > r.limits.MsgMnb && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.ids.UserNamespace().Root()) {
+		return linuxerr.EPERM
+	}
+	if err := q.perm.Update(creds, req.UID, req.GID, req.Mode); err != nil {
+		return err
+	}
+	q.qbytes = uint64(int64(qbytes))
+	q.ctime = now(ctx)
+	q.recheckWaitersLocked(ctx)
+	return nil
+}
+
+// Info is what msgctl(IPC_INFO) and msgctl(MSG_INFO) return.
+type Info struct {
+	linux.MsgInfo
+	// MaxIndex is the highest index in use, 0 if there is none.
+	MaxIndex int32
+}
+
+// Info implements msgctl(IPC_INFO) (usage false) and msgctl(MSG_INFO)
+// (usage true: msgpool, msgmap and msgtql count the namespace's queues,
+// messages and payload bytes rather than giving Linux's constants).
+func (r *Registry) Info(usage bool) Info {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	info := Info{MsgInfo: linux.MsgInfo{
+		MsgMni: r.limits.MsgMni,
+		MsgMax: r.limits.MsgMax,
+		MsgMnb: r.limits.MsgMnb,
+		MsgSsz: linux.MSGSSZ,
+		MsgSeg: linux.MSGSEG,
+	}}
+	if usage {
+		info.MsgPool = int32(r.ids.InUse())
+		info.MsgMap = int32(min(r.messages.Load(), 1<<31-1))
+		info.MsgTql = int32(min(r.bytes.Load(), 1<<31-1))
+	} else {
+		info.MsgPool = linux.MSGPOOL
+		info.MsgMap = linux.MSGMAP
+		info.MsgTql = linux.MSGTQL
+	}
+	info.MaxIndex = max(r.ids.MaxIndex(), 0)
+	return info
+}
+
+// now returns the current real time in seconds, as the queue times are
+// kept (ktime_get_real_seconds).
+func now(ctx context.Context) int64 {
+	if ctx != nil {
+		if clk := ktime.RealtimeClockFromContext(ctx); clk != nil {
+			return clk.Now().Seconds()
+		}
+	}
+	// Only contexts without a kernel (unit tests) get here.
+	return time.Now().Unix()
+}

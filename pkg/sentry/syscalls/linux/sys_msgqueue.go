@@ -1,0 +1,289 @@
+package linux
+
+import (
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/hostarch"
+	"gvisor.dev/gvisor/pkg/marshal/primitive"
+	"gvisor.dev/gvisor/pkg/sentry/arch"
+	"gvisor.dev/gvisor/pkg/sentry/kernel"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/msgqueue"
+)
+
+// sizeofMtype is sizeof(long), the mtype that precedes mtext in struct
+// msgbuf.
+const sizeofMtype = 8
+
+// sizeofMsginfo is sizeof(struct msginfo), trailing padding included: what
+// Linux copies out for IPC_INFO and MSG_INFO.
+const sizeofMsginfo = 32
+
+// msgQueues returns the System V message queue registry of t's IPC
+// namespace. The kernel declares it as gVisor's *msgqueue.Registry, which
+// the runsc build aliases to ours; asking through an interface keeps this
+// package compiling against unmodified gVisor too (see posixQueues).
+func msgQueues(t *kernel.Task) *msgqueue.Registry {
+	ns, ok := any(t.IPCNamespace()).(interface {
+		MsgqueueRegistry() *msgqueue.Registry
+	})
+	if !ok {
+		panic("mqsentry: kernel built without mqsentry's kernel/msgqueue shim")
+	}
+	return ns.MsgqueueRegistry()
+}
+
+// msgCaller describes t to the queues: credentials, and its ids in the root
+// PID namespace so that every reader can translate them into its own.
+func msgCaller(t *kernel.Task) msgqueue.Caller {
+	root := t.Kernel().TaskSet().Root
+	return msgqueue.Caller{
+		Creds: t.Credentials(),
+		PID:   int32(root.IDOfThreadGroup(t.ThreadGroup())),
+		TID:   int32(root.IDOfTask(t)),
+	}
+}
+
+// msgPIDFor translates a pid recorded in the root PID namespace into t's
+// (Linux keeps a struct pid and prints pid_vnr). A pid no longer in use is
+// only known to the root namespace.
+func msgPIDFor(t *kernel.Task, pid int32) int32 {
+	if pid == 0 {
+		return 0
+	}
+	root := t.Kernel().TaskSet().Root
+	if task := root.TaskWithID(kernel.ThreadID(pid)); task != nil {
+		return int32(t.PIDNamespace().IDOfTask(task))
+	}
+	if t.PIDNamespace() == root {
+		return pid
+	}
+	return 0
+}
+
+func init() {
+	// /proc/sysvipc/msg shows pids as its reader sees them.
+	msgqueue.SetPIDTranslator(func(ctx context.Context, pid int32) int32 {
+		if t := kernel.TaskFromContext(ctx); t != nil {
+			return msgPIDFor(t, pid)
+		}
+		return pid
+	})
+}
+
+// msgBlockInterrupted is what a blocked msgsnd or msgrcv returns when its
+// wait is interrupted: Linux's -ERESTARTNOHAND, which becomes EINTR when a
+// signal handler runs (SA_RESTART or not: SysV calls are never restarted
+// after a handler) and restarts the call otherwise (a stop signal, or a
+// checkpoint of the sandbox).
+var msgBlockInterrupted = linuxerr.ERESTARTNOHAND
+
+// Msgget implements msgget(2).
+func Msgget(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	key := ipc.Key(args[0].Int())
+	flag := args[1].Int()
+
+	q, err := msgQueues(t).Get(t, t.Credentials(), key, flag)
+	if err != nil {
+		return 0, nil, err
+	}
+	return uintptr(q.ID()), nil, nil
+}
+
+// Msgsnd implements msgsnd(2). Linux reads mtype before anything else, then
+// checks the size, id and type, then reads mtext, then looks the queue up.
+func Msgsnd(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	id := args[0].Int()
+	addr := args[1].Pointer()
+	size := args[2].SizeT()
+	flag := args[3].Int()
+
+	var mtype primitive.Int64
+	if _, err := mtype.CopyIn(t, addr); err != nil {
+		return 0, nil, err
+	}
+	r := msgQueues(t)
+	if int64(size) < 0 || uint64(size) > uint64(r.Limits().MsgMax) || id < 0 {
+		return 0, nil, linuxerr.EINVAL
+	}
+	if mtype < 1 {
+		return 0, nil, linuxerr.EINVAL
+	}
+	msg := &msgqueue.Message{Type: int64(mtype), Text: make([]byte, size)}
+	if size > 0 {
+		if _, err := t.CopyInBytes(addr+sizeofMtype, msg.Text); err != nil {
+			return 0, nil, err
+		}
+	}
+	q, err := r.FindByID(ipc.ID(id))
+	if err != nil {
+		return 0, nil, err
+	}
+
+	var w *msgqueue.Waiter
+	if flag&linux.IPC_NOWAIT == 0 {
+		w = msgqueue.NewWaiter()
+	}
+	if err := q.Send(t, msgCaller(t), msg, w); err != msgqueue.ErrWaiting {
+		return 0, nil, err
+	}
+	t.Block(w.C())
+	if done, err := q.FinishSend(w); done {
+		return 0, nil, err
+	}
+	return 0, nil, msgBlockInterrupted
+}
+
+// Msgrcv implements msgrcv(2).
+func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	id := args[0].Int()
+	addr := args[1].Pointer()
+	size := args[2].SizeT()
+	msgtyp := args[3].Int64()
+	flag := args[4].Int()
+
+	if id < 0 || int64(size) < 0 {
+		return 0, nil, linuxerr.EINVAL
+	}
+	r := msgQueues(t)
+	req := msgqueue.ReceiveRequest{Type: msgtyp, Flags: flag, MaxSize: uint64(size)}
+	if flag&linux.MSG_COPY != 0 {
+		if flag&linux.MSG_EXCEPT != 0 || flag&linux.IPC_NOWAIT == 0 {
+			return 0, nil, linuxerr.EINVAL
+		}
+		// Linux loads a copy buffer from the caller's msgbuf first
+		// (prepare_copy): a bad buffer fails before the lookup.
+		req.CopyMax = min(uint64(size), uint64(r.Limits().MsgMax))
+		if err := probeUserRead(t, addr, req.CopyMax); err != nil {
+			return 0, nil, err
+		}
+	}
+	q, err := r.FindByID(ipc.ID(id))
+	if err != nil {
+		return 0, nil, err
+	}
+
+	var w *msgqueue.Waiter
+	if flag&linux.IPC_NOWAIT == 0 {
+		w = msgqueue.NewWaiter()
+	}
+	msg, err := q.Receive(t, msgCaller(t), req, w)
+	if err == msgqueue.ErrWaiting {
+		t.Block(w.C())
+		var done bool
+		if msg, done, err = q.FinishReceive(w); !done {
+			return 0, nil, msgBlockInterrupted
+		}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	// Like Linux, a message already dequeued is lost if the copy faults.
+	n := min(uint64(size), msg.Size())
+	mtype := primitive.Int64(msg.Type)
+	if _, err := mtype.CopyOut(t, addr); err != nil {
+		return 0, nil, err
+	}
+	if n > 0 {
+		if _, err := t.CopyOutBytes(addr+sizeofMtype, msg.Text[:n]); err != nil {
+			return 0, nil, err
+		}
+	}
+	return uintptr(n), nil, nil
+}
+
+// probeUserRead reads n bytes at addr, in chunks, only to fail with EFAULT
+// where Linux's copy_from_user would.
+func probeUserRead(t *kernel.Task, addr hostarch.Addr, n uint64) error {
+	const chunk = 64 << 10
+	buf := make([]byte, min(n, chunk))
+	for n > 0 {
+		c := min(n, chunk)
+		if _, err := t.CopyInBytes(addr, buf[:c]); err != nil {
+			return err
+		}
+		addr += hostarch.Addr(c)
+		n -= c
+	}
+	return nil
+}
+
+// Msgctl implements msgctl(2).
+func Msgctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	id := args[0].Int()
+	cmd := args[1].Int()
+	buf := args[2].Pointer()
+
+	if id < 0 || cmd < 0 {
+		return 0, nil, linuxerr.EINVAL
+	}
+	r := msgQueues(t)
+	creds := t.Credentials()
+
+	switch cmd {
+	case linux.IPC_INFO, linux.MSG_INFO:
+		info := r.Info(cmd == linux.MSG_INFO)
+		out := make([]byte, sizeofMsginfo)
+		info.MsgInfo.MarshalBytes(out)
+		if _, err := t.CopyOutBytes(buf, out); err != nil {
+			return 0, nil, err
+		}
+		return uintptr(info.MaxIndex), nil, nil
+
+	case linux.IPC_STAT, linux.MSG_STAT, linux.MSG_STAT_ANY:
+		var q *msgqueue.Queue
+		var err error
+		if cmd == linux.IPC_STAT {
+			q, err = r.FindByID(ipc.ID(id))
+		} else {
+			// The argument is an index; the result is the id.
+			q, err = r.FindByIndex(id)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		st, err := q.Stat(creds, cmd != linux.MSG_STAT_ANY)
+		if err != nil {
+			return 0, nil, err
+		}
+		ds := linux.MsqidDS{
+			MsgPerm:   st.Perm.ABI(creds.UserNamespace),
+			MsgStime:  linux.TimeT(st.STime),
+			MsgRtime:  linux.TimeT(st.RTime),
+			MsgCtime:  linux.TimeT(st.CTime),
+			MsgCbytes: st.CBytes,
+			MsgQnum:   st.QNum,
+			MsgQbytes: st.QBytes,
+			MsgLspid:  msgPIDFor(t, st.LSPID),
+			MsgLrpid:  msgPIDFor(t, st.LRPID),
+		}
+		if _, err := ds.CopyOut(t, buf); err != nil {
+			return 0, nil, err
+		}
+		if cmd == linux.IPC_STAT {
+			return 0, nil, nil
+		}
+		return uintptr(q.ID()), nil, nil
+
+	case linux.IPC_SET:
+		// Linux copies the buffer in before looking the id up.
+		var ds linux.MsqidDS
+		if _, err := ds.CopyIn(t, buf); err != nil {
+			return 0, nil, err
+		}
+		return 0, nil, r.Set(t, creds, ipc.ID(id), msgqueue.SetRequest{
+			UID:    ds.MsgPerm.UID,
+			GID:    ds.MsgPerm.GID,
+			Mode:   uint32(ds.MsgPerm.Mode),
+			QBytes: ds.MsgQbytes,
+		})
+
+	case linux.IPC_RMID:
+		return 0, nil, r.Remove(creds, ipc.ID(id))
+
+	default:
+		return 0, nil, linuxerr.EINVAL
+	}
+}
