@@ -94,6 +94,7 @@ class TempDir {
 
 TEST(MqFsTest, StatfsMagic) {
   RUN_WITH_MQUEUE_MOUNT(false, [](const std::string& dir) {
+    MaybeSave();  // the mount, in the child's own mount namespace, is kept
     struct statfs sfs;
     CHILD_CHECK_OK(statfs(dir.c_str(), &sfs));
     CHILD_CHECK((long)sfs.f_type == kMqueueMagic);
@@ -102,6 +103,7 @@ TEST(MqFsTest, StatfsMagic) {
 
 TEST(MqFsTest, RootDirectoryIsSticky1777) {
   RUN_WITH_MQUEUE_MOUNT(false, [](const std::string& dir) {
+    MaybeSave();
     struct stat st;
     CHILD_CHECK_OK(stat(dir.c_str(), &st));
     CHILD_CHECK(S_ISDIR(st.st_mode));
@@ -116,6 +118,7 @@ TEST(MqFsTest, QueueAppearsAsFileWithItsMode) {
     umask(0);
     mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0640, nullptr);
     CHILD_CHECK(fd >= 0);
+    MaybeSave();
     struct stat st;
     CHILD_CHECK_OK(stat((dir + name).c_str(), &st));
     CHILD_CHECK(S_ISREG(st.st_mode));
@@ -139,6 +142,7 @@ TEST(MqFsTest, QueueAppearsAsFileWithItsMode) {
     }
     int status;
     CHILD_CHECK(waitpid(pid, &status, 0) == pid && ChildOK(status));
+    MaybeSave();
     CHILD_CHECK_OK(stat((dir + nobody_name).c_str(), &st));
     CHILD_CHECK(st.st_uid == kNobody && st.st_gid == kNogroup);
     CHILD_CHECK((st.st_mode & 07777) == 0604);
@@ -160,6 +164,7 @@ TEST(MqFsTest, ReadShowsQueuedBytes) {
     CHILD_CHECK_OK(mq_send(fd, "hello", 5, 0));
     CHILD_CHECK_OK(mq_send(fd, "1234567", 7, 3));
     CHILD_CHECK_OK(mq_send(fd, "", 0, 1));
+    MaybeSave();
     std::string got = ReadAll(path);
     if (got != QueueLine(12, 0, 0, 0)) CHILD_FAIL("read [%s]", got.c_str());
     char buf[32];
@@ -179,6 +184,7 @@ TEST(MqFsTest, ReadShowsSignalRegistration) {
     sev.sigev_notify = SIGEV_SIGNAL;
     sev.sigev_signo = SIGUSR2;
     CHILD_CHECK_OK(mq_notify(fd, &sev));
+    MaybeSave();
     std::string path = dir + name;
     std::string got = ReadAll(path);
     std::string want = QueueLine(0, SIGEV_SIGNAL, SIGUSR2, getpid());
@@ -200,6 +206,7 @@ TEST(MqFsTest, ReadShowsSigevNoneRegistration) {
     sev.sigev_notify = SIGEV_NONE;
     sev.sigev_signo = SIGUSR2;  // not shown for SIGEV_NONE
     CHILD_CHECK_OK(mq_notify(fd, &sev));
+    MaybeSave();
     std::string got = ReadAll(dir + name);
     std::string want = QueueLine(0, SIGEV_NONE, 0, getpid());
     if (got != want) CHILD_FAIL("read [%s], want [%s]", got.c_str(), want.c_str());
@@ -224,6 +231,7 @@ TEST(MqFsTest, ReadShowsSigevThreadRegistration) {
     sev.sigev_signo = sock;
     sev.sigev_value.sival_ptr = cookie;
     CHILD_CHECK_OK(syscall(SYS_mq_notify, fd, &sev));
+    MaybeSave();
     std::string got = ReadAll(dir + name);
     std::string want = QueueLine(0, SIGEV_THREAD, 0, getpid());
     if (got != want) CHILD_FAIL("read [%s], want [%s]", got.c_str(), want.c_str());
@@ -241,6 +249,7 @@ TEST(MqFsTest, ReadThroughMqDescriptor) {
   ssize_t n = read(q.fd(), buf, sizeof(buf));
   ASSERT_GT(n, 0) << strerror(errno);
   EXPECT_EQ(std::string(buf, n), QueueLine(6, 0, 0, 0));
+  MaybeSave();  // the file offset is kept
   EXPECT_EQ(read(q.fd(), buf, sizeof(buf)), 0);
   memset(buf, 0, sizeof(buf));
   n = pread(q.fd(), buf, 6, 0);
@@ -266,6 +275,7 @@ TEST(MqFsTest, UnlinkFileRemovesQueue) {
     mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK_OK(unlink((dir + name).c_str()));
+    MaybeSave();
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR), ENOENT);
     struct stat st;
     CHILD_CHECK_ERRNO(stat((dir + name).c_str(), &st), ENOENT);
@@ -287,6 +297,7 @@ TEST(MqFsTest, OpenedFileIsAQueueDescriptor) {
     std::string path = dir + name;
     int fd = open(path.c_str(), O_RDWR);
     CHILD_CHECK(fd >= 0);
+    MaybeSave();  // a queue opened through the filesystem
     CHILD_CHECK_OK(mq_getattr(fd, &a));
     CHILD_CHECK(a.mq_maxmsg == 3 && a.mq_msgsize == 20 && a.mq_flags == 0);
     CHILD_CHECK_OK(mq_send(fd, "via open", 8, 4));
@@ -323,6 +334,7 @@ TEST(MqFsTest, CreatingAFileCreatesAQueue) {
     umask(022);
     int fd = open((dir + name).c_str(), O_RDWR | O_CREAT | O_EXCL, 0666);
     CHILD_CHECK(fd >= 0);
+    MaybeSave();
     struct stat st;
     CHILD_CHECK_OK(fstat(fd, &st));
     CHILD_CHECK(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644);
@@ -353,6 +365,7 @@ TEST(MqFsTest, OtherNamespaceOperationsEPERM) {
     CHILD_CHECK_ERRNO(symlink("x", (dir + "/s").c_str()), EPERM);
     mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
     CHILD_CHECK(fd >= 0);
+    MaybeSave();
     CHILD_CHECK_ERRNO(link((dir + name).c_str(), (dir + "/l").c_str()), EPERM);
     CHILD_CHECK_ERRNO(rename((dir + name).c_str(), (dir + "/r").c_str()), EPERM);
     CHILD_CHECK_OK(mq_unlink(name.c_str()));
@@ -368,6 +381,7 @@ TEST(MqFsTest, ChmodChangesQueuePermissions) {
     mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0666, nullptr);
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK_OK(chmod((dir + name).c_str(), 0600));
+    MaybeSave();
     struct stat st;
     CHILD_CHECK_OK(fstat(fd, &st));
     CHILD_CHECK((st.st_mode & 07777) == 0600);
@@ -395,8 +409,10 @@ TEST(MqFsTest, MountShowsMountersIpcNamespace) {
     CHILD_CHECK(names.count(pname) == 0);
     mqd_t fd = mq_open(cname.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
     CHILD_CHECK(fd >= 0);
+    MaybeSave();  // a mount of a child IPC namespace's queues
     names = ListDir(dir);
     CHILD_CHECK(names.count(cname.substr(1)) == 1);
+    CHILD_CHECK(names.count(pname) == 0);
   });
   // And without a new IPC namespace the parent's queue is there.
   RUN_WITH_MQUEUE_MOUNT(false, [&](const std::string& dir) {
@@ -432,6 +448,7 @@ TEST(MqIpcNamespaceTest, ChildNamespaceQueueInvisibleToParent) {
   }
   char c = 0;
   ASSERT_EQ(read(ready[0], &c, 1), 1);
+  MaybeSave();  // with the child's namespace and queue alive
   // While the child's namespace (and queue) is alive the parent doesn't see it.
   errno = 0;
   mqd_t fd = c == 'y' ? mq_open(name.c_str(), O_RDWR) : -1;
@@ -458,6 +475,7 @@ TEST(MqIpcNamespaceTest, ParentQueueInvisibleInChildNamespace) {
   mqd_t inherited = q.fd();
   ASSERT_CHILD_OK_OR_SKIP([&] {
     if (unshare(CLONE_NEWIPC) != 0) CHILD_SKIP("unshare(CLONE_NEWIPC) failed");
+    MaybeSave();
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR), ENOENT);
     CHILD_CHECK_ERRNO(mq_unlink(name.c_str()), ENOENT);
     // The same name is free for a new, different queue here.
@@ -468,6 +486,7 @@ TEST(MqIpcNamespaceTest, ParentQueueInvisibleInChildNamespace) {
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK_OK(mq_getattr(fd, &a));
     CHILD_CHECK(a.mq_curmsgs == 0 && a.mq_msgsize == 99);
+    MaybeSave();
     // A descriptor inherited from the parent still reaches the parent's queue.
     CHILD_CHECK_OK(mq_getattr(inherited, &a));
     CHILD_CHECK(a.mq_curmsgs == 1 && a.mq_msgsize == 16);
@@ -501,6 +520,7 @@ TEST(MqIpcNamespaceTest, ProcSysStartsAtDefaultsInNewNamespace) {
       }
       CHILD_CHECK(e == 0);
     }
+    MaybeSave();  // the namespace's values are kept
     pid_t pid = fork();
     if (pid == 0) {
       if (unshare(CLONE_NEWIPC) != 0) _exit(1);

@@ -131,6 +131,7 @@ TEST(MqNotifyTest, SignalInfoFromSenderProcess) {
   void* value = reinterpret_cast<void*>(0x12345678abcdefULL);
   struct sigevent sev = SignalEvent(kNotifySig, value);
   ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
+  MaybeSave();
 
   int before = g_count.load();
   std::string name = q.name();
@@ -139,6 +140,7 @@ TEST(MqNotifyTest, SignalInfoFromSenderProcess) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     if (!BecomeUser(kNobody, kNogroup)) _exit(2);
+    MaybeSave();
     mqd_t fd = mq_open(name.c_str(), O_WRONLY);
     if (fd < 0) _exit(3);
     if (mq_send(fd, "hi", 2, 0) != 0) _exit(4);
@@ -165,6 +167,7 @@ TEST(MqNotifyTest, SignalInfoFromSenderThread) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   struct sigevent sev = SignalEvent(kNotifySig, reinterpret_cast<void*>(42));
   ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
+  MaybeSave();
   int before = g_count.load();
   std::thread t([&] { mq_send(q.fd(), "x", 1, 0); });
   t.join();
@@ -187,9 +190,11 @@ TEST(MqNotifyTest, FiresOnlyOnEmptyToNonEmpty) {
   int before = g_count.load();
   ASSERT_EQ(mq_send(q.fd(), "b", 1, 5), 0);
   EXPECT_TRUE(NoNotificationWithin(before));
+  MaybeSave();
   // Still registered: another process is refused.
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
   DrainQueue(q.fd());
+  MaybeSave();  // registered, queue empty
   ASSERT_EQ(mq_send(q.fd(), "c", 1, 0), 0);
   EXPECT_TRUE(WaitNotified(before));
   EXPECT_TRUE(NoNotificationWithin(before + 1, 50));
@@ -207,6 +212,7 @@ TEST(MqNotifyTest, RegistrationRemovedAfterFiring) {
   int before = g_count.load();
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
   ASSERT_TRUE(WaitNotified(before));
+  MaybeSave();
   DrainQueue(q.fd());
   ASSERT_EQ(mq_send(q.fd(), "b", 1, 0), 0);
   EXPECT_TRUE(NoNotificationWithin(before + 1));
@@ -224,6 +230,7 @@ TEST(MqNotifyTest, RemovedWhenRegistrantExits) {
   EXPECT_CHILD_OK([&] {
     struct sigevent sev = SignalEvent();
     CHILD_CHECK_OK(mq_notify(fd, &sev));
+    MaybeSave();  // the restored child's exit must still remove it
   });
   struct sigevent sev = NoneEvent();
   EXPECT_EQ(mq_notify(fd, &sev), 0) << strerror(errno);
@@ -251,6 +258,7 @@ TEST(MqNotifyTest, EBUSYWhenAnotherProcessRegistered) {
   char c = 0;
   ASSERT_EQ(read(ready[0], &c, 1), 1);
   ASSERT_EQ(c, 'y');
+  MaybeSave();  // the child's registration is kept
   struct sigevent sev = SignalEvent();
   errno = 0;
   EXPECT_EQ(mq_notify(fd, &sev), -1);
@@ -273,6 +281,7 @@ TEST(MqNotifyTest, EBUSYWhenAlreadyRegisteredBySelf) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   struct sigevent sev = SignalEvent();
   ASSERT_EQ(mq_notify(q.fd(), &sev), 0);
+  MaybeSave();
   errno = 0;
   EXPECT_EQ(mq_notify(q.fd(), &sev), -1);
   EXPECT_EQ(errno, EBUSY);
@@ -286,6 +295,7 @@ TEST(MqNotifyTest, UnregisterByRegistrant) {
   struct sigevent sev = SignalEvent();
   ASSERT_EQ(mq_notify(q.fd(), &sev), 0);
   EXPECT_EQ(mq_notify(q.fd(), nullptr), 0) << strerror(errno);
+  MaybeSave();
   int before = g_count.load();
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
   EXPECT_TRUE(NoNotificationWithin(before));
@@ -325,6 +335,7 @@ TEST(MqNotifyTest, UnregisterByNonRegistrantIsNoop) {
   ASSERT_EQ(read(ready[0], &c, 1), 1);
   ASSERT_EQ(c, 'y');
   EXPECT_EQ(mq_notify(fd, nullptr), 0) << strerror(errno);
+  MaybeSave();  // the child waits for its signal
   struct sigevent sev = SignalEvent();
   errno = 0;
   EXPECT_EQ(mq_notify(fd, &sev), -1);
@@ -370,6 +381,7 @@ TEST(MqNotifyTest, InvalidSignalBeforeEBADF) {
   }
   struct sigevent sev = SignalEvent(64);
   EXPECT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
+  MaybeSave();
   EXPECT_EQ(mq_notify(q.fd(), nullptr), 0);
   // The signal number isn't looked at for SIGEV_NONE.
   sev = NoneEvent();
@@ -406,6 +418,7 @@ TEST(MqNotifyTest, RemovedWhenRegistrantClosesADescriptor) {
   ASSERT_GE(second, 0);
   struct sigevent sev = SignalEvent();
   ASSERT_EQ(mq_notify(q.fd(), &sev), 0);
+  MaybeSave();
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
   ASSERT_EQ(mq_close(second), 0);
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), 0);
@@ -426,6 +439,7 @@ TEST(MqNotifyTest, CloseRulesForRemoval) {
   other.CloseFd();
   mqd_t fd = q.fd();
   EXPECT_CHILD_OK([&] { CHILD_CHECK_OK(mq_close(fd)); });
+  MaybeSave();
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
   int d = dup(q.fd());
   ASSERT_GE(d, 0);
@@ -459,6 +473,10 @@ TEST(MqNotifyTest, NoNotificationWhileReceiverBlocked) {
   });
   ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
   ASSERT_TRUE(WaitThreadBlocked(tid.load()));
+  MaybeSave();  // registered, with a receiver blocked
+  // A restored task re-enters its interrupted call only when it runs again:
+  // wait until the receiver is blocked once more.
+  ASSERT_TRUE(WaitThreadBlocked(tid.load()));
   int before = g_count.load();
   ASSERT_EQ(mq_send(q.fd(), "direct", 6, 0), 0);
   receiver.join();
@@ -479,6 +497,7 @@ TEST(MqNotifyTest, SigevNoneRegistersWithoutSignal) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   struct sigevent sev = NoneEvent();
   ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
+  MaybeSave();
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
   int before = g_count.load();
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
@@ -495,6 +514,7 @@ TEST(MqNotifyTest, SignalZeroRegistersWithoutSignal) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   struct sigevent sev = SignalEvent(0);
   ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
+  MaybeSave();
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
   int before = g_count.load();
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
@@ -522,6 +542,7 @@ TEST(MqNotifyTest, SigevThreadViaGlibc) {
   sev.sigev_notify_attributes = nullptr;
   sev.sigev_value.sival_ptr = reinterpret_cast<void*>(0x5eed);
   ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
+  MaybeSave();  // glibc's helper thread waits on its netlink socket
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
   int before = g_thread_calls.load();
   ASSERT_EQ(mq_send(q.fd(), "t", 1, 0), 0);
@@ -563,6 +584,7 @@ TEST(MqNotifyTest, SigevThreadNetlinkCookie) {
   sev.sigev_signo = sock.get();
   sev.sigev_value.sival_ptr = cookie;
   ASSERT_EQ(syscall(SYS_mq_notify, q.fd(), &sev), 0) << strerror(errno);
+  MaybeSave();
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
 
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
@@ -574,6 +596,7 @@ TEST(MqNotifyTest, SigevThreadNetlinkCookie) {
 
   // Unregistering sends the cookie with NOTIFY_REMOVED.
   ASSERT_EQ(syscall(SYS_mq_notify, q.fd(), &sev), 0) << strerror(errno);
+  MaybeSave();
   ASSERT_EQ(mq_notify(q.fd(), nullptr), 0);
   memset(buf, 0, sizeof(buf));
   ASSERT_EQ(RecvCookie(sock.get(), buf, sizeof(buf)), (ssize_t)kCookieLen);

@@ -53,6 +53,7 @@ void ChildWriteSysctlOrSkip(const char* name, long v) {
 TEST(MqOpenTest, CreateWithAttrAndReopen) {
   ScopedMq q = CreateQueue(3, 100);
   ASSERT_TRUE(q.ok()) << strerror(errno);
+  MaybeSave();
 
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0) << strerror(errno);
@@ -73,6 +74,7 @@ TEST(MqOpenTest, CreateWithAttrAndReopen) {
 TEST(MqOpenTest, NonblockFlagAtOpen) {
   ScopedMq q = CreateQueue(2, 16, O_RDWR | O_NONBLOCK);
   ASSERT_TRUE(q.ok()) << strerror(errno);
+  MaybeSave();
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
   EXPECT_EQ(a.mq_flags, O_NONBLOCK);
@@ -94,6 +96,7 @@ TEST(MqOpenTest, DefaultAttrWithNullAttr) {
 
   ScopedMq q = CreateQueue(/*maxmsg=*/0);  // NULL attr
   ASSERT_TRUE(q.ok()) << strerror(errno);
+  MaybeSave();
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
   EXPECT_EQ(a.mq_maxmsg, std::min(msg_max, msg_default));
@@ -111,6 +114,7 @@ TEST(MqOpenTest, DefaultAttrIsMinOfMaxAndDefault) {
     ChildWriteSysctlOrSkip("msg_default", 10);
     ChildWriteSysctlOrSkip("msgsize_max", 1024);
     ChildWriteSysctlOrSkip("msgsize_default", 8192);
+    MaybeSave();  // the namespace's limits are kept
     mqd_t fd = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
     CHILD_CHECK(fd >= 0);
     struct mq_attr a = {};
@@ -162,6 +166,7 @@ TEST(MqOpenTest, GlibcStripsLeadingSlash) {
   mqd_t fd2 = mq_open(name.c_str(), O_RDWR);
   ASSERT_GE(fd2, 0) << strerror(errno);
   ASSERT_EQ(mq_send(fd, "abc", 3, 1), 0);
+  MaybeSave();
   char buf[8192];
   EXPECT_EQ(mq_receive(fd2, buf, sizeof(buf), nullptr), 3);
   mq_close(fd2);
@@ -189,6 +194,7 @@ TEST(MqOpenTest, NoReadPermissionEACCES) {
   std::string name = q.name();
   EXPECT_CHILD_OK([&] {
     CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+    MaybeSave();
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDONLY), EACCES);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_WRONLY), EACCES);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR), EACCES);
@@ -210,6 +216,7 @@ TEST(MqOpenTest, PermissionPerAccessMode) {
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR), EACCES);
     mqd_t fd = mq_open(name.c_str(), O_WRONLY);
     CHILD_CHECK(fd >= 0);
+    MaybeSave();
     CHILD_CHECK_OK(mq_send(fd, "x", 1, 0));
     CHILD_CHECK_OK(mq_close(fd));
   });
@@ -231,6 +238,7 @@ TEST(MqOpenTest, DacOverrideCapability) {
   EXPECT_CHILD_OK([&] {
     CHILD_CHECK(DropCapability(CAP_DAC_OVERRIDE));
     CHILD_CHECK(DropCapability(CAP_DAC_READ_SEARCH));
+    MaybeSave();  // the dropped capabilities stay dropped
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDONLY), EACCES);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_WRONLY), EACCES);
   });
@@ -239,6 +247,7 @@ TEST(MqOpenTest, DacOverrideCapability) {
 TEST(MqOpenTest, CreateExclusiveEEXIST) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
+  MaybeSave();
   struct mq_attr a = Attr(2, 16);
   errno = 0;
   EXPECT_EQ(mq_open(q.cname(), O_RDWR | O_CREAT | O_EXCL, 0600, &a), -1);
@@ -271,6 +280,7 @@ TEST(MqOpenTest, CreateExclusiveEEXISTWithoutPermission) {
 TEST(MqOpenTest, CreateExistingIgnoresAttr) {
   ScopedMq q = CreateQueue(3, 32);
   ASSERT_TRUE(q.ok()) << strerror(errno);
+  MaybeSave();
   struct mq_attr bad = Attr(0, -1);
   mqd_t fd = mq_open(q.cname(), O_RDWR | O_CREAT, 0777, &bad);
   ASSERT_GE(fd, 0) << strerror(errno);
@@ -307,6 +317,7 @@ TEST(MqOpenTest, AboveSysctlLimitsWithoutCapSysResourceEINVAL) {
     // A fresh IPC namespace (when possible) has the default limits.
     (void)unshare(CLONE_NEWIPC);
     CHILD_CHECK(DropCapability(CAP_SYS_RESOURCE));
+    MaybeSave();
     long msg_max = ReadLongFile(MqSysctl("msg_max"));
     long msgsize_max = ReadLongFile(MqSysctl("msgsize_max"));
     CHILD_CHECK(msg_max > 0 && msgsize_max > 0);
@@ -402,6 +413,9 @@ TEST(MqOpenTest, AtHardLimitsWithCapSysResource) {
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK_OK(mq_getattr(fd, &a));
     CHILD_CHECK(a.mq_maxmsg == kHardMsgMax);
+    MaybeSave();  // a queue as deep as Linux allows (empty)
+    CHILD_CHECK_OK(mq_getattr(fd, &a));
+    CHILD_CHECK(a.mq_maxmsg == kHardMsgMax && a.mq_curmsgs == 0);
     CHILD_CHECK_OK(mq_unlink(n1.c_str()));
     a = Attr(1, kHardMsgSizeMax);
     fd = mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
@@ -435,6 +449,7 @@ TEST(MqOpenTest, AccessModeThreeCreatesNewQueue) {
   mqd_t fd = mq_open(name.c_str(), O_ACCMODE | O_CREAT | O_EXCL, 0600, &a);
   ASSERT_GE(fd, 0) << strerror(errno);
   ScopedMq q(name, fd);
+  MaybeSave();
   ASSERT_EQ(mq_getattr(fd, &a), 0);
   EXPECT_EQ(a.mq_maxmsg, 2);
   errno = 0;
@@ -461,6 +476,7 @@ TEST(MqOpenTest, NameOf255CharsWorks) {
   ASSERT_GE(fd, 0) << strerror(errno);
   ScopedMq q(name, fd);
   ASSERT_EQ(mq_send(fd, "hi", 2, 0), 0);
+  MaybeSave();
   mqd_t fd2 = mq_open(name.c_str(), O_RDONLY);
   ASSERT_GE(fd2, 0) << strerror(errno);
   char buf[16];
@@ -546,6 +562,7 @@ TEST(MqOpenTest, NoFreeDescriptorEMFILE) {
     close(probe);
     struct rlimit rl = {(rlim_t)probe, (rlim_t)probe};
     CHILD_CHECK_OK(setrlimit(RLIMIT_NOFILE, &rl));
+    MaybeSave();  // the table stays full, the limit stays low
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR), EMFILE);
     CHILD_CHECK_ERRNO(mq_open(missing.c_str(), O_RDWR), EMFILE);
     CHILD_CHECK_ERRNO(mq_open(missing.c_str(), O_RDWR | O_CREAT, 0600, nullptr),
@@ -570,6 +587,7 @@ TEST(MqOpenTest, RlimitMsgqueueEMFILE) {
     struct mq_attr a = Attr(1, 6000);
     mqd_t fd1 = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
     CHILD_CHECK(fd1 >= 0);
+    MaybeSave();  // the charge is kept
     CHILD_CHECK_ERRNO(mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a),
                       EMFILE);
     // Too big on its own.
@@ -586,6 +604,7 @@ TEST(MqOpenTest, RlimitMsgqueueEMFILE) {
     CHILD_CHECK_OK(mq_close(again));
     // Unlinked but still open: still charged.
     CHILD_CHECK_OK(mq_unlink(n1.c_str()));
+    MaybeSave();
     CHILD_CHECK_ERRNO(mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a),
                       EMFILE);
     // Gone: the charge is returned.
@@ -614,6 +633,7 @@ TEST(MqOpenTest, QueuesMaxENOSPC) {
     CHILD_CHECK(fd1 >= 0);
     mqd_t fd2 = mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
     CHILD_CHECK(fd2 >= 0);
+    MaybeSave();  // the namespace's queue count and limit are kept
     CHILD_CHECK_ERRNO(mq_open(n3.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a),
                       ENOSPC);
     CHILD_CHECK_ERRNO(mq_open(n3.c_str(), O_RDWR | O_CREAT, 0600, nullptr),
@@ -673,6 +693,7 @@ TEST(MqOpenTest, UmaskAppliedToMode) {
   ScopedMq q3 = CreateQueue(2, 16, O_RDWR, 0666);
   umask(old);
   ASSERT_TRUE(q1.ok() && q2.ok() && q3.ok()) << strerror(errno);
+  MaybeSave();
   struct stat st;
   ASSERT_EQ(fstat(q1.fd(), &st), 0) << strerror(errno);
   EXPECT_TRUE(S_ISREG(st.st_mode));
@@ -689,6 +710,7 @@ TEST(MqOpenTest, ModeKeepsOnlyPermissionBits) {
   ScopedMq q = CreateQueue(2, 16, O_RDWR, S_IFDIR | 04755);
   umask(old);
   ASSERT_TRUE(q.ok()) << strerror(errno);
+  MaybeSave();
   struct stat st;
   ASSERT_EQ(fstat(q.fd(), &st), 0);
   EXPECT_TRUE(S_ISREG(st.st_mode));
@@ -701,6 +723,7 @@ TEST(MqOpenTest, OwnerIsCreatorsEffectiveIds) {
     CHILD_CHECK(BecomeUser(kNobody, kNogroup));
     mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
     CHILD_CHECK(fd >= 0);
+    MaybeSave();
     struct stat st;
     CHILD_CHECK_OK(fstat(fd, &st));
     CHILD_CHECK(st.st_uid == kNobody);
@@ -713,6 +736,7 @@ TEST(MqOpenTest, OwnerIsCreatorsEffectiveIds) {
 TEST(MqOpenTest, DescriptorIsCloseOnExec) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
+  MaybeSave();
   int flags = fcntl(q.fd(), F_GETFD);
   ASSERT_GE(flags, 0) << strerror(errno);
   EXPECT_EQ(flags & FD_CLOEXEC, FD_CLOEXEC);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "test_util.h"
 
 namespace {
 
@@ -70,6 +71,7 @@ TEST(MqPeekTest, MqsentryOnlyPeekEveryIndexMatchesReceiveOrder) {
     std::string m = "m" + std::to_string(i);
     ASSERT_EQ(mq_send(q.fd(), m.c_str(), m.size(), (i * 7) % 5), 0);
   }
+  mqtest::MaybeSave();
   std::vector<std::pair<std::string, unsigned>> peeked;
   for (int i = 0; i < 10; i++) {
     char buf[64];
@@ -93,6 +95,7 @@ TEST(MqPeekTest, MqsentryOnlyTruncatesToBufLen) {
   PeekQueue q;
   ASSERT_GE(q.fd(), 0);
   ASSERT_EQ(mq_send(q.fd(), "abcdefgh", 8, 3), 0);
+  mqtest::MaybeSave();
   char buf[4] = {};
   uint32_t prio = 0;
   EXPECT_EQ(Peek(q.fd(), 0, buf, 3, &prio), 3);
@@ -109,6 +112,7 @@ TEST(MqPeekTest, MqsentryOnlyENOMSGPastTheEnd) {
   EXPECT_EQ(Peek(q.fd(), 0, buf, sizeof(buf), nullptr), -1);
   EXPECT_EQ(errno, ENOMSG);
   ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
+  mqtest::MaybeSave();
   errno = 0;
   EXPECT_EQ(Peek(q.fd(), 1, buf, sizeof(buf), nullptr), -1);
   EXPECT_EQ(errno, ENOMSG);
@@ -174,7 +178,10 @@ TEST(MqPeekTest, OtherFcntlCommandsUnchanged) {
   ASSERT_EQ(fcntl(q.fd(), F_SETFL, fl | O_NONBLOCK), 0);
   struct mq_attr a;
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
+  mqtest::MaybeSave();
+  ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
   EXPECT_EQ(a.mq_flags, O_NONBLOCK);
+  EXPECT_EQ(fcntl(q.fd(), F_GETFL) & O_NONBLOCK, O_NONBLOCK);
 }
 
 }  // namespace

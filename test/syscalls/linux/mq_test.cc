@@ -66,6 +66,7 @@ TEST(MqTest, SendReceive) {
   ScopedMq q = CreateQueue(4, 64);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "hello", 5, 3), 0) << strerror(errno);
+  MaybeSave();
   EXPECT_EQ(CurMsgs(q.fd()), 1);
   char buf[64] = {};
   unsigned prio = 99;
@@ -84,6 +85,7 @@ TEST(MqTest, PriorityOrderThenFifo) {
     int n = snprintf(m, sizeof(m), "m%d", i);
     ASSERT_EQ(mq_send(q.fd(), m, n, prios[i]), 0) << strerror(errno);
   }
+  MaybeSave();
   std::vector<int> want(10);
   for (int i = 0; i < 10; i++) want[i] = i;
   std::stable_sort(want.begin(), want.end(),
@@ -129,6 +131,7 @@ TEST(MqTest, InterleavedSendReceiveOrder) {
       model.erase(best);
     }
     ASSERT_EQ(CurMsgs(q.fd()), (long)model.size());
+    if (step % 100 == 50) MaybeSave();
   }
 }
 
@@ -142,6 +145,7 @@ TEST(MqTest, MaxPriorityAndTooLargePriorityEINVAL) {
     EXPECT_EQ(errno, EINVAL) << p;
   }
   EXPECT_EQ(CurMsgs(q.fd()), 1);
+  MaybeSave();
   char buf[16];
   unsigned prio;
   EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 1);
@@ -163,6 +167,7 @@ TEST(MqTest, TooLargePriorityBeforeEBADF) {
   ScopedMq q = CreateQueue(1, 4, O_RDWR | O_NONBLOCK);
   ASSERT_TRUE(q.ok());
   ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
+  MaybeSave();
   errno = 0;
   EXPECT_EQ(mq_send(q.fd(), "toolong", 7, kPrioMax), -1);
   EXPECT_EQ(errno, EINVAL);
@@ -229,6 +234,7 @@ TEST(MqTest, WrongAccessModeEBADF) {
   mqd_t wo = mq_open(q.cname(), O_WRONLY);
   ASSERT_GE(ro, 0);
   ASSERT_GE(wo, 0);
+  MaybeSave();
   errno = 0;
   EXPECT_EQ(mq_send(ro, "a", 1, 0), -1);
   EXPECT_EQ(errno, EBADF);
@@ -253,6 +259,7 @@ TEST(MqTest, SendTooLongEMSGSIZE) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   char m[17] = {};
+  MaybeSave();
   errno = 0;
   EXPECT_EQ(mq_send(q.fd(), m, 17, 0), -1);
   EXPECT_EQ(errno, EMSGSIZE);
@@ -269,6 +276,7 @@ TEST(MqTest, ReceiveBufferSmallerThanMsgsizeEMSGSIZE) {
   EXPECT_EQ(mq_receive(q.fd(), buf, 15, nullptr), -1);
   EXPECT_EQ(errno, EMSGSIZE);
   ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
+  MaybeSave();
   // The buffer must hold mq_msgsize bytes even for a short message.
   errno = 0;
   EXPECT_EQ(mq_receive(q.fd(), buf, 15, nullptr), -1);
@@ -285,6 +293,7 @@ TEST(MqTest, FullNonblockingSendEAGAIN) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "1", 1, 0), 0);
   ASSERT_EQ(mq_send(q.fd(), "2", 1, 0), 0);
+  MaybeSave();
   errno = 0;
   EXPECT_EQ(mq_send(q.fd(), "3", 1, 0), -1);
   EXPECT_EQ(errno, EAGAIN);
@@ -303,6 +312,7 @@ TEST(MqTest, FullNonblockingSendEAGAIN) {
 TEST(MqTest, EmptyNonblockingReceiveEAGAIN) {
   ScopedMq q = CreateQueue(2, 16, O_RDWR | O_NONBLOCK);
   ASSERT_TRUE(q.ok()) << strerror(errno);
+  MaybeSave();
   char buf[16];
   errno = 0;
   EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), -1);
@@ -332,6 +342,7 @@ TEST(MqTest, TimedSendDeadlineInPastETIMEDOUT) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  MaybeSave();
   struct timespec past = RealtimeIn(-1000);
   errno = 0;
   EXPECT_EQ(mq_timedsend(q.fd(), "b", 1, 0, &past), -1);
@@ -391,6 +402,7 @@ TEST(MqTest, InvalidTimeoutEINVAL) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  MaybeSave();
   const struct timespec bad[] = {
       {0, 1000000000L}, {0, -1}, {-1, 0}, {time(nullptr) + 10, 1000000000L}};
   char buf[16];
@@ -414,6 +426,7 @@ TEST(MqTest, BlockingReceiveWokenBySendFromThread) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   std::thread sender([&] {
     SleepMs(50);
+    MaybeSave();  // the main thread is blocked in mq_timedreceive
     mq_send(q.fd(), "wake", 4, 2);
   });
   char buf[16] = {};
@@ -437,6 +450,7 @@ TEST(MqTest, BlockingReceiveWokenBySendFromProcess) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     SleepMs(50);
+    MaybeSave();  // the parent is blocked in mq_timedreceive
     mqd_t fd = mq_open(name.c_str(), O_WRONLY);
     if (fd < 0 || mq_send(fd, "proc", 4, 9) != 0) _exit(1);
     _exit(0);
@@ -467,6 +481,8 @@ TEST(MqTest, BlockingSendWokenByReceive) {
   });
   SleepMs(50);
   EXPECT_FALSE(done.load()) << "send on a full queue did not block";
+  MaybeSave();  // with the sender blocked
+  EXPECT_FALSE(done.load()) << "the blocked send returned across a save";
   char buf[16] = {};
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 5);
   EXPECT_EQ(std::string(buf, 5), "first");
@@ -499,6 +515,9 @@ TEST(MqTest, BlockedReceiversServedInArrivalOrder) {
   ASSERT_TRUE(WaitThreadBlocked(r[1].tid.load()));
   ASSERT_EQ(mq_send(q.fd(), "m1", 2, 0), 0);
   first.join();
+  // One receiver left blocked. (Not with both: blocked tasks restart their
+  // calls after a restore in no particular order; see known_failures.txt.)
+  MaybeSave();
   ASSERT_EQ(mq_send(q.fd(), "m2", 2, 9), 0);
   second.join();
   EXPECT_EQ(r[0].n.load(), 2);
@@ -531,6 +550,7 @@ TEST(MqTest, BlockedSendersServedInArrivalOrder) {
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 4);
   first.join();
   EXPECT_EQ(ret[0].load(), 0);
+  MaybeSave();  // one sender left blocked, on a full queue
   unsigned prio = 0;
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 3);
   EXPECT_EQ(std::string(buf, 3), "low");
@@ -560,6 +580,8 @@ TEST(MqTest, ReceiveInterruptedBySignalEINTR) {
   });
   pthread_t th = receiver.native_handle();
   SleepMs(20);
+  MaybeSave();  // a save restarts the receive; only a signal makes it EINTR
+  EXPECT_FALSE(done.load()) << "receive returned across a save: " << strerror(err.load());
   // Keep signalling until the call returns (the first signal may come before
   // the thread blocks).
   for (int i = 0; i < 500 && !done; i++) {
@@ -589,6 +611,8 @@ TEST(MqTest, SendInterruptedBySignalEINTR) {
   });
   pthread_t th = sender.native_handle();
   SleepMs(20);
+  MaybeSave();
+  EXPECT_FALSE(done.load()) << "send returned across a save: " << strerror(err.load());
   for (int i = 0; i < 500 && !done; i++) {
     pthread_kill(th, SIGUSR1);
     SleepMs(10);
@@ -626,6 +650,9 @@ TEST(MqTest, ReceiveRestartedWithSaRestart) {
   SleepMs(50);
   EXPECT_FALSE(done.load()) << "receive returned after the signal: "
                             << ret.load() << " " << strerror(err.load());
+  MaybeSave();
+  EXPECT_FALSE(done.load()) << "receive returned across a save: "
+                            << ret.load() << " " << strerror(err.load());
   ASSERT_EQ(mq_send(q.fd(), "late", 4, 0), 0);
   receiver.join();
   EXPECT_EQ(ret.load(), 4) << strerror(err.load());
@@ -654,6 +681,8 @@ TEST(MqTest, SendRestartedWithSaRestart) {
   EXPECT_TRUE(WaitFor([&] { return g_signals.load() > before; }));
   SleepMs(50);
   EXPECT_FALSE(done.load());
+  MaybeSave();
+  EXPECT_FALSE(done.load()) << "send returned across a save";
   char buf[16];
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
   sender.join();
@@ -668,6 +697,7 @@ TEST(MqTest, ZeroLengthMessage) {
   ASSERT_EQ(mq_send(q.fd(), "", 0, 7), 0) << strerror(errno);
   ASSERT_EQ(syscall(SYS_mq_timedsend, q.fd(), nullptr, 0, 1, nullptr), 0)
       << strerror(errno);
+  MaybeSave();
   EXPECT_EQ(CurMsgs(q.fd()), 2);
   char buf[16];
   unsigned prio = 0;
@@ -684,6 +714,7 @@ TEST(MqTest, MessageOfExactlyMsgsize) {
   std::string m(1000, 0);
   for (size_t i = 0; i < m.size(); i++) m[i] = static_cast<char>(i * 7 + 3);
   ASSERT_EQ(mq_send(q.fd(), m.data(), m.size(), 0), 0) << strerror(errno);
+  MaybeSave();
   std::string buf(1000, 0);
   ASSERT_EQ(mq_receive(q.fd(), &buf[0], buf.size(), nullptr), 1000);
   EXPECT_EQ(buf, m);
@@ -705,6 +736,7 @@ TEST(MqTest, SendBadBufferEFAULT) {
   EXPECT_EQ(CurMsgs(q.fd()), 0);
   EXPECT_EQ(mq_send(q.fd(), reinterpret_cast<const char*>(1), 0, 0), 0)
       << strerror(errno);
+  MaybeSave();
   EXPECT_EQ(CurMsgs(q.fd()), 1);
 }
 
@@ -719,6 +751,7 @@ TEST(MqTest, ReceiveBadBufferEFAULTLosesMessage) {
   errno = 0;
   EXPECT_EQ(mq_receive(q.fd(), reinterpret_cast<char*>(1), 16, nullptr), -1);
   EXPECT_EQ(errno, EFAULT);
+  MaybeSave();
   EXPECT_EQ(CurMsgs(q.fd()), 2);
   char buf[16];
   errno = 0;
@@ -737,6 +770,7 @@ TEST(MqTest, ReceiveZeroLengthIntoBadBuffer) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "", 0, 4), 0);
+  MaybeSave();
   unsigned prio = 0;
   EXPECT_EQ(mq_receive(q.fd(), reinterpret_cast<char*>(1), 16, &prio), 0)
       << strerror(errno);
@@ -761,6 +795,7 @@ TEST(MqTest, GetAttrCountsMessages) {
   // Another descriptor of the same queue sees the same count.
   mqd_t fd2 = mq_open(q.cname(), O_RDONLY | O_NONBLOCK);
   ASSERT_GE(fd2, 0);
+  MaybeSave();
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(fd2, &a), 0);
   EXPECT_EQ(a.mq_curmsgs, 5);
@@ -823,6 +858,7 @@ TEST(MqTest, SetAttrOnlyChangesNonblock) {
   EXPECT_EQ(old.mq_maxmsg, 3);
   EXPECT_EQ(old.mq_msgsize, 24);
   EXPECT_EQ(old.mq_curmsgs, 1);
+  MaybeSave();
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
   EXPECT_EQ(a.mq_flags, O_NONBLOCK);
@@ -845,6 +881,7 @@ TEST(MqTest, SetAttrNonblockMakesReceiveEAGAIN) {
   struct mq_attr n = {};
   n.mq_flags = O_NONBLOCK;
   ASSERT_EQ(mq_setattr(q.fd(), &n, nullptr), 0) << strerror(errno);
+  MaybeSave();
   char buf[16];
   errno = 0;
   EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), -1);
@@ -876,6 +913,7 @@ TEST(MqTest, NonblockIsPerOpenFileDescription) {
   struct mq_attr n = {};
   n.mq_flags = O_NONBLOCK;
   ASSERT_EQ(mq_setattr(q.fd(), &n, nullptr), 0);
+  MaybeSave();
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(dupfd, &a), 0);
   EXPECT_EQ(a.mq_flags, O_NONBLOCK);
@@ -883,6 +921,7 @@ TEST(MqTest, NonblockIsPerOpenFileDescription) {
   EXPECT_EQ(a.mq_flags, 0);
 
   ASSERT_EQ(fcntl(other, F_SETFL, O_NONBLOCK), 0);
+  MaybeSave();
   ASSERT_EQ(mq_getattr(other, &a), 0);
   EXPECT_EQ(a.mq_flags, O_NONBLOCK);
   ASSERT_EQ(fcntl(dupfd, F_SETFL, 0), 0);
@@ -915,6 +954,7 @@ TEST(MqTest, SetAttrBadPointersEFAULT) {
   errno = 0;
   EXPECT_EQ(mq_setattr(q.fd(), &n, reinterpret_cast<struct mq_attr*>(1)), -1);
   EXPECT_EQ(errno, EFAULT);
+  MaybeSave();
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
   EXPECT_EQ(a.mq_flags, O_NONBLOCK);
@@ -929,6 +969,7 @@ TEST(MqTest, QueueOutlivesItsDescriptors) {
   ASSERT_EQ(mq_send(q.fd(), "low", 3, 1), 0);
   ASSERT_EQ(mq_send(q.fd(), "high", 4, 5), 0);
   q.CloseFd();
+  MaybeSave();  // held by its name only
   mqd_t fd = mq_open(q.cname(), O_RDONLY);
   ASSERT_GE(fd, 0) << strerror(errno);
   EXPECT_EQ(CurMsgs(fd), 2);
@@ -947,6 +988,7 @@ TEST(MqTest, UnlinkedQueueWorksThroughOpenDescriptors) {
   ASSERT_GE(fd2, 0);
   ASSERT_EQ(mq_send(q.fd(), "before", 6, 0), 0);
   ASSERT_EQ(mq_unlink(q.cname()), 0) << strerror(errno);
+  MaybeSave();
   errno = 0;
   EXPECT_EQ(mq_open(q.cname(), O_RDWR), -1);
   EXPECT_EQ(errno, ENOENT);
@@ -959,6 +1001,7 @@ TEST(MqTest, UnlinkedQueueWorksThroughOpenDescriptors) {
   attr.mq_msgsize = 8;
   mqd_t fresh = mq_open(q.cname(), O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
   ASSERT_GE(fresh, 0) << strerror(errno);
+  MaybeSave();
   EXPECT_EQ(CurMsgs(fresh), 0);
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(fresh, &a), 0);
@@ -979,6 +1022,7 @@ TEST(MqTest, UnlinkMissingENOENT) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok());
   ASSERT_EQ(mq_unlink(q.cname()), 0);
+  MaybeSave();
   errno = 0;
   EXPECT_EQ(mq_unlink(q.cname()), -1);
   EXPECT_EQ(errno, ENOENT);
@@ -1018,6 +1062,7 @@ TEST(MqTest, UnlinkByNonOwner) {
   std::string name = q.name();
   EXPECT_CHILD_OK([&] {
     CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+    MaybeSave();  // the child's credentials and the queue's owner are kept
     CHILD_CHECK_ERRNO(mq_unlink(name.c_str()), EACCES);
     CHILD_CHECK_ERRNO(syscall(SYS_mq_unlink, name.c_str() + 1), EPERM);
     // Still there.
@@ -1038,6 +1083,7 @@ TEST(MqTest, UnlinkByOwnerAndByRoot) {
     fd = mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
     CHILD_CHECK(fd >= 0);
   });
+  MaybeSave();  // n2 is owned by nobody
   errno = 0;
   EXPECT_EQ(mq_unlink(n1.c_str()), -1);
   EXPECT_EQ(errno, ENOENT);
@@ -1049,6 +1095,7 @@ TEST(MqTest, ForkedChildUsesInheritedDescriptor) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   mqd_t fd = q.fd();
   EXPECT_CHILD_OK([&] {
+    MaybeSave();
     CHILD_CHECK_OK(mq_send(fd, "kid", 3, 1));
     CHILD_CHECK_OK(mq_close(fd));
   });
@@ -1061,6 +1108,7 @@ TEST(MqTest, CloseAndDup) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int d = dup(q.fd());
   ASSERT_GE(d, 0);
+  MaybeSave();
   EXPECT_EQ(fcntl(d, F_GETFD) & FD_CLOEXEC, 0);  // dup drops close-on-exec
   ASSERT_EQ(mq_send(d, "d", 1, 0), 0) << strerror(errno);
   ASSERT_EQ(mq_close(d), 0);
@@ -1073,6 +1121,18 @@ TEST(MqTest, CloseAndDup) {
 // ---------------------------------------------------------------------------
 // poll, select, epoll.
 
+// epoll_wait, retried on EINTR: like Linux after a stop signal (signal(7)),
+// a sandbox checkpointed while a thread waits in epoll_wait makes it return
+// EINTR without any handler having run.
+int EpollWaitRetryEINTR(int ep, struct epoll_event* out, int n, int timeout_ms) {
+  long long deadline = MonotonicNowNs() + timeout_ms * 1000000LL;
+  for (;;) {
+    int r = epoll_wait(ep, out, n, timeout_ms);
+    if (r >= 0 || errno != EINTR) return r;
+    timeout_ms = std::max(0LL, (deadline - MonotonicNowNs()) / 1000000LL);
+  }
+}
+
 short PollEvents(int fd) {
   struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM, 0};
   if (poll(&p, 1, 0) < 0) return -1;
@@ -1084,6 +1144,7 @@ TEST(MqTest, PollReadableAndWritable) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   EXPECT_EQ(PollEvents(q.fd()), POLLOUT | POLLWRNORM);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  MaybeSave();
   EXPECT_EQ(PollEvents(q.fd()), POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
   ASSERT_EQ(mq_send(q.fd(), "b", 1, 0), 0);
   EXPECT_EQ(PollEvents(q.fd()), POLLIN | POLLRDNORM);
@@ -1104,6 +1165,7 @@ TEST(MqTest, PollIgnoresAccessMode) {
   ASSERT_GE(wo, 0);
   EXPECT_EQ(PollEvents(ro), POLLOUT | POLLWRNORM);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  MaybeSave();
   EXPECT_EQ(PollEvents(wo), POLLIN | POLLRDNORM);
   mq_close(ro);
   mq_close(wo);
@@ -1127,6 +1189,7 @@ TEST(MqTest, SelectReadableAndWritable) {
   };
   check(false, true);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
+  MaybeSave();
   check(true, false);
 }
 
@@ -1135,6 +1198,7 @@ TEST(MqTest, PollWakesOnSendFromThread) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   std::thread sender([&] {
     SleepMs(50);
+    MaybeSave();  // the main thread is blocked in poll
     mq_send(q.fd(), "a", 1, 0);
   });
   struct pollfd p = {q.fd(), POLLIN, 0};
@@ -1158,9 +1222,10 @@ TEST(MqTest, EpollWakesOnSendFromThread) {
   long long start = MonotonicNowNs();
   std::thread sender([&] {
     SleepMs(50);
+    MaybeSave();  // the main thread is blocked in epoll_wait
     mq_send(q.fd(), "a", 1, 0);
   });
-  int n = epoll_wait(ep.get(), out, 2, 10000);
+  int n = EpollWaitRetryEINTR(ep.get(), out, 2, 10000);
   long long elapsed = MonotonicNowNs() - start;
   sender.join();
   ASSERT_EQ(n, 1) << strerror(errno);
@@ -1187,10 +1252,11 @@ TEST(MqTest, EpollWritableWakesOnReceiveFromThread) {
   EXPECT_EQ(epoll_wait(ep.get(), out, 2, 0), 0);
   std::thread receiver([&] {
     SleepMs(50);
+    MaybeSave();  // the main thread is blocked in epoll_wait
     char buf[16];
     mq_receive(q.fd(), buf, sizeof(buf), nullptr);
   });
-  int n = epoll_wait(ep.get(), out, 2, 10000);
+  int n = EpollWaitRetryEINTR(ep.get(), out, 2, 10000);
   receiver.join();
   ASSERT_EQ(n, 1);
   EXPECT_EQ(out[0].events, (uint32_t)EPOLLOUT);

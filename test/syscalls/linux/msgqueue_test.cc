@@ -57,6 +57,14 @@
 
 namespace {
 
+// MaybeSave asks runsc's save mode to checkpoint and restore the sandbox
+// here (init_module is its trigger); natively it fails harmlessly.
+void MaybeSave() {
+  int e = errno;
+  (void)syscall(SYS_init_module, nullptr, 0, nullptr);
+  errno = e;
+}
+
 // id = seq * kSeqMultiplier + index (IPCMNI without ipcmni_extend).
 constexpr int kSeqMultiplier = 32768;
 constexpr uid_t kNobody = 65534;
@@ -650,6 +658,7 @@ TEST(MsgqueueTest, MsgSndFullBytesNoWaitIsEagain) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(SetQbytes(q.id(), 10), 0) << strerror(errno);
+  MaybeSave();
   EXPECT_OK(Send(q.id(), 1, "123456", IPC_NOWAIT));
   // cbytes + size > qbytes.
   EXPECT_ERRNO(Send(q.id(), 1, "12345", IPC_NOWAIT), EAGAIN);
@@ -666,6 +675,7 @@ TEST(MsgqueueTest, MsgSndFullCountNoWaitIsEagain) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(SetQbytes(q.id(), 2), 0) << strerror(errno);
+  MaybeSave();
   // Zero-length messages: only qnum + 1 > qbytes limits them.
   EXPECT_OK(Send(q.id(), 1, "", IPC_NOWAIT));
   EXPECT_OK(Send(q.id(), 1, "", IPC_NOWAIT));
@@ -681,12 +691,15 @@ TEST(MsgqueueTest, MsgSndBlocksUntilReceive) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
   ASSERT_EQ(SetQbytes(id, 10), 0) << strerror(errno);
+  MaybeSave();
   ASSERT_OK(Send(id, 1, "0123456789", IPC_NOWAIT));
+  MaybeSave();
 
   AsyncChild sender(
       [&] { EXPECT_EQ(Send(id, 2, "hello"), 0) << strerror(errno); });
   ASSERT_TRUE(sender.started());
   SleepMs(kBlockDelayMs);
+  MaybeSave();
   EXPECT_TRUE(sender.Running()) << "msgsnd did not block on a full queue";
 
   Received m;
@@ -707,11 +720,14 @@ TEST(MsgqueueTest, MsgSndBlockedSenderGetsEidrmOnRemoval) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
   ASSERT_EQ(SetQbytes(id, 5), 0) << strerror(errno);
+  MaybeSave();
   ASSERT_OK(Send(id, 1, "12345", IPC_NOWAIT));
+  MaybeSave();
 
   AsyncChild sender([&] { EXPECT_ERRNO(Send(id, 1, "x"), EIDRM); });
   ASSERT_TRUE(sender.started());
   SleepMs(kBlockDelayMs);
+  MaybeSave();
   EXPECT_TRUE(sender.Running()) << "msgsnd did not block on a full queue";
   ASSERT_EQ(MsgCtl(q.release(), IPC_RMID, nullptr), 0) << strerror(errno);
   EXPECT_EQ(sender.Wait(), 0);
@@ -723,7 +739,9 @@ TEST(MsgqueueTest, MsgSndInterruptedBySignalIsEintrEvenWithSaRestart) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
   ASSERT_EQ(SetQbytes(id, 5), 0) << strerror(errno);
+  MaybeSave();
   ASSERT_OK(Send(id, 1, "12345", IPC_NOWAIT));
+  MaybeSave();
   EXPECT_CHILD_OK([&] {
     g_signals = 0;
     ASSERT_NO_FATAL_FAILURE(ArmRestartingAlarm());
@@ -785,6 +803,7 @@ TEST(MsgqueueTest, MsgSndAndMsgRcvUpdateStat) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   time_t t0 = time(nullptr);
   ASSERT_OK(Send(q.id(), 3, "hello"));
+  MaybeSave();
   time_t t1 = time(nullptr);
   struct msqid_ds ds = {};
   ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
@@ -815,8 +834,11 @@ TEST(MsgqueueTest, MsgRcvTypeZeroReturnsFirstMessage) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 3, "c"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 1, "a"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 2, "b"));
+  MaybeSave();
   Received m;
   ASSERT_EQ(Recv(q.id(), &m, 64, 0, IPC_NOWAIT), 1) << strerror(errno);
   EXPECT_EQ(m.type, 3);
@@ -834,10 +856,15 @@ TEST(MsgqueueTest, MsgRcvPositiveTypeFifoWithinType) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 1, "a1"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 2, "b1"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 1, "a2"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 2, "b2"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 2, "b3"));
+  MaybeSave();
   Received m;
   for (const char* want : {"b1", "b2", "b3"}) {
     ASSERT_EQ(Recv(q.id(), &m, 64, 2, IPC_NOWAIT), 2) << strerror(errno);
@@ -856,10 +883,15 @@ TEST(MsgqueueTest, MsgRcvNegativeTypeReturnsFirstOfLowestType) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 2, "a"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 3, "b"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 1, "c"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 1, "d"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 5, "e"));
+  MaybeSave();
   Received m;
   ASSERT_EQ(Recv(q.id(), &m, 64, -3, IPC_NOWAIT), 1) << strerror(errno);
   EXPECT_EQ(m.type, 1);
@@ -884,7 +916,9 @@ TEST(MsgqueueTest, MsgRcvNegativeTypeIncludesEquality) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 3, "three"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 2, "two"));
+  MaybeSave();
   Received m;
   ASSERT_EQ(Recv(q.id(), &m, 64, -2, IPC_NOWAIT), 3) << strerror(errno);
   EXPECT_EQ(m.type, 2);
@@ -894,6 +928,7 @@ TEST(MsgqueueTest, MsgRcvNegativeTypeIncludesEquality) {
   EXPECT_EQ(m.type, 3);
   // Type 1 with msgtyp -1.
   ASSERT_OK(Send(q.id(), 1, "one"));
+  MaybeSave();
   ASSERT_EQ(Recv(q.id(), &m, 64, -1, IPC_NOWAIT), 3) << strerror(errno);
   EXPECT_EQ(m.type, 1);
 }
@@ -902,9 +937,13 @@ TEST(MsgqueueTest, MsgRcvExceptReturnsFirstOfOtherType) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 1, "a"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 2, "b"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 1, "c"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 3, "d"));
+  MaybeSave();
   Received m;
   ASSERT_EQ(Recv(q.id(), &m, 64, 1, IPC_NOWAIT | MSG_EXCEPT), 1)
       << strerror(errno);
@@ -926,6 +965,7 @@ TEST(MsgqueueTest, MsgRcvTooLongIsE2bigAndMessageStays) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 1, "hello"));
+  MaybeSave();
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 4, 0, IPC_NOWAIT), E2BIG);
   EXPECT_ERRNO(Recv(q.id(), &m, 0, 0, 0), E2BIG);
@@ -941,6 +981,7 @@ TEST(MsgqueueTest, MsgRcvNoErrorTruncatesAndRemoves) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 7, "hello world"));
+  MaybeSave();
   Received m;
   ASSERT_EQ(Recv(q.id(), &m, 5, 0, IPC_NOWAIT | MSG_NOERROR), 5)
       << strerror(errno);
@@ -958,6 +999,7 @@ TEST(MsgqueueTest, MsgRcvNoWaitWithoutMatchIsEnomsg) {
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 0, IPC_NOWAIT), ENOMSG);
   ASSERT_OK(Send(q.id(), 2, "x"));
+  MaybeSave();
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 1, IPC_NOWAIT), ENOMSG);
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 3, IPC_NOWAIT), ENOMSG);
   EXPECT_ERRNO(Recv(q.id(), &m, 64, -1, IPC_NOWAIT), ENOMSG);
@@ -983,6 +1025,7 @@ TEST(MsgqueueTest, MsgRcvWithoutReadPermissionIsEacces) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
   ASSERT_OK(Send(id, 1, "x"));
+  MaybeSave();
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(kNobody, kNobody, 0));
     Received m;
@@ -1008,14 +1051,18 @@ TEST(MsgqueueTest, MsgRcvBlocksUntilMatchingSend) {
   });
   ASSERT_TRUE(receiver.started());
   SleepMs(kBlockDelayMs);
+  MaybeSave();
   EXPECT_TRUE(receiver.Running()) << "msgrcv did not block";
 
   // A message of another type does not wake it.
   ASSERT_OK(Send(id, 1, "one"));
+  MaybeSave();
   SleepMs(kBlockDelayMs);
+  MaybeSave();
   EXPECT_TRUE(receiver.Running()) << "msgrcv took a non-matching message";
 
   ASSERT_OK(Send(id, 2, "two"));
+  MaybeSave();
   EXPECT_EQ(receiver.Wait(), 0);
 
   struct msqid_ds ds = {};
@@ -1037,6 +1084,7 @@ TEST(MsgqueueTest, MsgRcvBlockedReceiverGetsEidrmOnRemoval) {
   });
   ASSERT_TRUE(receiver.started());
   SleepMs(kBlockDelayMs);
+  MaybeSave();
   EXPECT_TRUE(receiver.Running()) << "msgrcv did not block";
   ASSERT_EQ(MsgCtl(q.release(), IPC_RMID, nullptr), 0) << strerror(errno);
   EXPECT_EQ(receiver.Wait(), 0);
@@ -1064,8 +1112,11 @@ TEST(MsgqueueTest, MsgRcvCopyIndexesWithoutRemoving) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 1, "a"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 2, "bb"));
+  MaybeSave();
   ASSERT_OK(Send(q.id(), 3, "ccc"));
+  MaybeSave();
   Received m;
   // msgtyp is a 0-based index in queue order.
   ASSERT_EQ(Recv(q.id(), &m, 64, 0, IPC_NOWAIT | MSG_COPY), 1)
@@ -1106,6 +1157,7 @@ TEST(MsgqueueTest, MsgRcvCopyWithoutNoWaitIsEinval) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 1, "a"));
+  MaybeSave();
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 0, MSG_COPY), EINVAL);
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 5, MSG_COPY), EINVAL);
@@ -1115,6 +1167,7 @@ TEST(MsgqueueTest, MsgRcvCopyWithExceptIsEinval) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 1, "a"));
+  MaybeSave();
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 0, IPC_NOWAIT | MSG_COPY | MSG_EXCEPT),
                EINVAL);
@@ -1129,6 +1182,7 @@ TEST(MsgqueueTest, MsgRcvCopySmallBuffer) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_OK(Send(q.id(), 1, "hello"));
+  MaybeSave();
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 2, 0, IPC_NOWAIT | MSG_COPY), E2BIG);
   EXPECT_ERRNO(Recv(q.id(), &m, 2, 0, IPC_NOWAIT | MSG_COPY | MSG_NOERROR),
@@ -1151,6 +1205,7 @@ TEST(MsgqueueTest, MsgRcvBadAddressIsEfault) {
   BadPage bad;
   ASSERT_NE(bad.get(), nullptr);
   ASSERT_OK(Send(q.id(), 1, "hello"));
+  MaybeSave();
 
   EXPECT_ERRNO(msgrcv(q.id(), bad.get(), 64, 0, IPC_NOWAIT | MSG_COPY),
                EFAULT);
@@ -1439,7 +1494,9 @@ TEST(MsgqueueTest, IpcRmidWakesAllWaitersWithEidrm) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
   ASSERT_EQ(SetQbytes(id, 5), 0) << strerror(errno);
+  MaybeSave();
   ASSERT_OK(Send(id, 1, "12345", IPC_NOWAIT));
+  MaybeSave();
   // A sender blocked on the full queue and a receiver waiting for type 2.
   AsyncChild sender([&] { EXPECT_ERRNO(Send(id, 1, "x"), EIDRM); });
   AsyncChild receiver([&] {
@@ -1454,6 +1511,7 @@ TEST(MsgqueueTest, IpcRmidWakesAllWaitersWithEidrm) {
   ASSERT_TRUE(receiver.started());
   ASSERT_TRUE(receiver2.started());
   SleepMs(kBlockDelayMs);
+  MaybeSave();
   EXPECT_TRUE(sender.Running());
   EXPECT_TRUE(receiver.Running());
   EXPECT_TRUE(receiver2.Running());
@@ -1579,6 +1637,7 @@ TEST(MsgqueueTest, MsgStatTakesIndexAndReturnsId) {
     ASSERT_TRUE(q.ok()) << strerror(errno);
     ASSERT_EQ(q.id(), want);
     ASSERT_OK(Send(q.id(), 1, "abc"));
+    MaybeSave();
 
     struct msqid_ds ds = {};
     EXPECT_EQ(MsgCtl(5, MSG_STAT, &ds), want) << strerror(errno);
@@ -1906,7 +1965,9 @@ TEST(MsgqueueTest, ProcSysvipcMsgListsQueues) {
     Queue n(msgget(negative_key, IPC_CREAT | IPC_EXCL | 0600));
     ASSERT_TRUE(n.ok()) << strerror(errno);
     ASSERT_OK(Send(q.id(), 1, "abcd"));
+    MaybeSave();
     ASSERT_OK(Send(q.id(), 2, "efg"));
+    MaybeSave();
 
     std::string contents;
     ASSERT_TRUE(ReadFile("/proc/sysvipc/msg", &contents))

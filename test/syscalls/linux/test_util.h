@@ -121,6 +121,23 @@ inline bool ChildOK(int status) {
   } while (0)
 
 // ---------------------------------------------------------------------------
+// Save/restore points.
+
+// MaybeSave marks a point where the whole sandbox may be checkpointed and
+// restored. Under a runsc started with --TESTONLY-autosave-image-path (the
+// runner's NAME-save modes) the init_module(2) call makes the sentry save
+// the kernel right after the syscall and stop; the runner then restores the
+// sandbox from that image and the test goes on from here, in a new sandbox
+// process. Everywhere else (natively, plain runsc) init_module with a null
+// image fails harmlessly (ENOSYS, EPERM or EFAULT) and nothing happens.
+// errno is preserved so that MaybeSave can sit between a call and its check.
+inline void MaybeSave() {
+  int saved_errno = errno;
+  (void)syscall(SYS_init_module, nullptr, 0, nullptr);
+  errno = saved_errno;
+}
+
+// ---------------------------------------------------------------------------
 // Queue names and scoped cleanup.
 
 // A queue name unique to this process and test: "/mqt_<pid>_<test>_<n>".

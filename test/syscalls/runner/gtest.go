@@ -131,6 +131,8 @@ type rawResult struct {
 	timedOut    bool   // killed after the per-case timeout
 	interrupted bool   // killed because the runner was interrupted
 	output      []byte // combined stdout and stderr (tail of it if huge)
+	failure     string // set by a mode that saw the case fail whatever its exit status
+	restores    int    // restores from a checkpoint image (save modes)
 }
 
 // gtest's result markers.
@@ -192,6 +194,8 @@ func classifyStrict(r rawResult) (status, string) {
 		return statusFail, "cannot start: " + r.startErr.Error()
 	case r.timedOut:
 		return statusTimeout, "timed out"
+	case r.failure != "":
+		return statusFail, r.failure
 	case r.signal != "":
 		return statusFail, "killed by signal " + r.signal
 	case r.exitCode != 0:

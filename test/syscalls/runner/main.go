@@ -16,6 +16,11 @@
 // (which needs root). A case passes when it exits 0 and gtest does not report
 // it FAILED; a GTEST_SKIP is reported as "skip".
 //
+// Each `-save-runsc NAME=PATH` adds a mode "NAME-save" that runs the case
+// under that runsc as an OCI container checkpointed and restored from its
+// image at every MaybeSave() of the test (see savemode.go); -runsc-arg
+// NAME-save:FLAG scopes a flag to it.
+//
 // The modes named by -required (default native,ours) must pass; failures in
 // the other modes (such as an upstream runsc) are reported but do not fail the
 // run. Cases whose name contains "MqsentryOnly" need mqsentry's message
@@ -79,11 +84,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	var (
 		runscs    stringList
+		saveRunsc stringList
 		runscArgs stringList
 		cfg       config
 	)
 	fs.Var(&runscs, "runsc", "add a mode running cases under a runsc, as `NAME=PATH` (repeatable; flag order = column order)")
-	fs.Var(&runscArgs, "runsc-arg", "extra runsc flag placed before \"do\", as `[NAME:]FLAG`: with NAME: for that mode only, else for every runsc mode (repeatable)")
+	fs.Var(&saveRunsc, "save-runsc", "add a mode `NAME=PATH` whose column NAME-save runs cases under a runsc that checkpoints the sandbox at every MaybeSave() and restores it from the image (repeatable)")
+	fs.Var(&runscArgs, "runsc-arg", "extra runsc flag placed before the subcommand (do; run and restore in NAME-save modes), as `[NAME:]FLAG`: with NAME: for that mode only (NAME-save: for a save mode), else for every runsc mode (repeatable)")
 	native := fs.Bool("native", true, "run the native mode")
 	knownPath := fs.String("known-failures", "", "`file` listing cases that cannot pass yet in a mode, with the reason (reported as \"known\", not failed)")
 	required := fs.String("required", "native,ours", "comma-separated `modes` that must pass; failures elsewhere are only reported")
@@ -142,18 +149,37 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if *native {
 		cfg.modes = append(cfg.modes, nativeMode{})
 	}
-	var rms []*runscMode
+	var (
+		rms   []*runscMode
+		saves = map[*runscMode]bool{}
+	)
 	seen := map[string]bool{"native": true}
-	for _, v := range runscs {
+	addRunsc := func(flagName, v string, save bool) error {
 		name, path, err := parseRunscFlag(v)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		if save {
+			name += saveSuffix
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("-runsc: mode %q given twice", name)
+			return fmt.Errorf("-%s: mode %q given twice", flagName, name)
 		}
 		seen[name] = true
-		rms = append(rms, &runscMode{modeName: name, runsc: path})
+		m := &runscMode{modeName: name, runsc: path}
+		saves[m] = save
+		rms = append(rms, m)
+		return nil
+	}
+	for _, v := range runscs {
+		if err := addRunsc("runsc", v, false); err != nil {
+			return nil, err
+		}
+	}
+	for _, v := range saveRunsc {
+		if err := addRunsc("save-runsc", v, true); err != nil {
+			return nil, err
+		}
 	}
 	for _, a := range runscArgs {
 		scope, flagArg, scoped := strings.Cut(a, ":")
@@ -169,11 +195,29 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			m.args = append(m.args, a)
 		}
 	}
+	// Columns: native, the -runsc modes in flag order, each NAME-save mode
+	// right after its NAME (or last if there is no NAME column).
+	var ordered []mode
 	for _, m := range rms {
-		cfg.modes = append(cfg.modes, *m)
+		if !saves[m] {
+			ordered = append(ordered, *m)
+		}
 	}
+	for _, m := range rms {
+		if !saves[m] {
+			continue
+		}
+		at := len(ordered)
+		for i, o := range ordered {
+			if o.name()+saveSuffix == m.modeName {
+				at = i + 1
+			}
+		}
+		ordered = append(ordered[:at], append([]mode{saveMode{runscMode: *m}}, ordered[at:]...)...)
+	}
+	cfg.modes = append(cfg.modes, ordered...)
 	if len(cfg.modes) == 0 {
-		return nil, fmt.Errorf("no mode to run: -native=false and no -runsc")
+		return nil, fmt.Errorf("no mode to run: -native=false and no -runsc or -save-runsc")
 	}
 
 	if *knownPath != "" {
@@ -202,10 +246,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 
 // cell is the result of one case in one mode.
 type cell struct {
-	status status
-	reason string
-	output []byte
-	dur    time.Duration
+	status   status
+	reason   string
+	output   []byte
+	dur      time.Duration
+	restores int // restores from a checkpoint image (save modes)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -254,6 +299,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "runner: mode %s runs runsc, which needs root: run the runner as root\n", m.name())
 			return 2
 		}
+	}
+
+	unpin, err := prepareSaveModes(cfg.modes)
+	defer unpin()
+	if err != nil {
+		fmt.Fprintf(stderr, "runner: %v\n", err)
+		return 2
 	}
 
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -341,7 +393,7 @@ func runAll(ctx context.Context, cfg *config, cases []testCase, progress io.Writ
 				lenient := tc.mqsentryOnly() && (m.isNative() || !cfg.required[m.name()])
 				st, reason := classify(raw, lenient)
 				st, reason = cfg.known.apply(m.name(), tc, st, reason)
-				c := cell{status: st, reason: reason, dur: time.Since(start)}
+				c := cell{status: st, reason: reason, dur: time.Since(start), restores: raw.restores}
 				if st.failed() {
 					c.output = lastLines(raw.output, cfg.tail)
 				}
@@ -349,8 +401,12 @@ func runAll(ctx context.Context, cfg *config, cases []testCase, progress io.Writ
 				mu.Lock()
 				done++
 				if !cfg.quiet && st != statusNotRun {
-					fmt.Fprintf(progress, "[%d/%d] %-8s %s %s (%.1fs)\n", done, total,
-						m.name(), caseLabel(tc, multi), st, c.dur.Seconds())
+					extra := ""
+					if isSaveMode(m) {
+						extra = fmt.Sprintf(", %d restores", c.restores)
+					}
+					fmt.Fprintf(progress, "[%d/%d] %-8s %s %s (%.1fs%s)\n", done, total,
+						m.name(), caseLabel(tc, multi), st, c.dur.Seconds(), extra)
 				}
 				mu.Unlock()
 			}

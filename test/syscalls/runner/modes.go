@@ -14,17 +14,11 @@ import (
 )
 
 // A mode is one way of running a test case; each mode is a column of the
-// table.
-//
-// Extension point: a future "save" mode (runsc checkpointing and restoring the
-// sandbox in the middle of each case) is another implementation of this
-// interface. Its run would start the case with `runsc run` (or `do`) under a
-// container ID of its own, wait until the test is running, `runsc checkpoint`
-// it, `runsc restore` it, and collect the restored container's output and exit
-// status into a rawResult; it would be declared by a flag of its own (such as
-// `-save NAME=PATH`) handled next to -runsc in main.go. Everything else (the
-// table, the required-mode accounting, MqsentryOnly handling) already works per
-// mode and needs no change.
+// table: nativeMode, runscMode (-runsc NAME=PATH) and saveMode (-save-runsc
+// NAME=PATH, a column "NAME-save" that checkpoints and restores the sandbox
+// at every MaybeSave() of the case; see savemode.go). The table, the
+// required-mode accounting, known failures and MqsentryOnly handling work
+// per mode and know nothing of the kinds.
 type mode interface {
 	// name is the mode's column name, as used by -required.
 	name() string

@@ -51,6 +51,16 @@ func (r *report) summaryLine(m int) string {
 	if n := mc[statusNotRun]; n > 0 {
 		s += fmt.Sprintf(", %d not run", n)
 	}
+	if isSaveMode(md) {
+		restores, restored := 0, 0
+		for c := range r.cases {
+			if n := r.results[c][m].restores; n > 0 {
+				restores += n
+				restored++
+			}
+		}
+		s += fmt.Sprintf("; %d restores in %d cases", restores, restored)
+	}
 	return s
 }
 

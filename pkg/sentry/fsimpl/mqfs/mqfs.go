@@ -13,7 +13,6 @@ import (
 	"gvisor.dev/gvisor/pkg/context"
 	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
-	"gvisor.dev/gvisor/pkg/sentry/kernel/ipc"
 	"gvisor.dev/gvisor/pkg/sentry/vfs"
 
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
@@ -36,23 +35,11 @@ func (FilesystemType) Name() string { return Name }
 // Release implements vfs.FilesystemType.Release.
 func (FilesystemType) Release(ctx context.Context) {}
 
-// ipcNamespace is what mqfs needs of the kernel's IPC namespace.
-type ipcNamespace interface {
-	PosixQueues() *mq.Registry
-	DecRef(ctx context.Context)
-}
-
 // GetFilesystem implements vfs.FilesystemType.GetFilesystem. Every mount
 // shows the one filesystem of the mounting task's IPC namespace, as Linux's
 // mqueue_get_tree does.
 func (FilesystemType) GetFilesystem(ctx context.Context, vfsObj *vfs.VirtualFilesystem, creds *auth.Credentials, source string, opts vfs.GetFilesystemOptions) (*vfs.Filesystem, *vfs.Dentry, error) {
-	v := ctx.Value(ipc.CtxIPCNamespace)
-	if v == nil {
-		return nil, nil, fmt.Errorf("mqfs: no IPC namespace in context")
-	}
-	ns := v.(ipcNamespace)
-	defer ns.DecRef(ctx)
-	registry := ns.PosixQueues()
+	registry := mq.RegistryFromContext(ctx)
 	if registry == nil {
 		return nil, nil, fmt.Errorf("mqfs: IPC namespace has no POSIX queue registry")
 	}

@@ -201,16 +201,17 @@ func TestRegistryLimits(t *testing.T) {
 	if _, err := r.NewQueue(userCtx, &Attr{MaxMessages: 11, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
 		t.Fatalf("user above msg_max: %v", err)
 	}
-	l := r.Limits()
-	l.QueuesMax = r.QueueCount()
-	if err := r.SetLimits(l); err != nil {
+	live := r.QueueCount()
+	if err := r.UpdateLimits(func(l *Limits) { l.QueuesMax = live }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.NewQueue(userCtx, nil); !linuxerr.Equals(linuxerr.ENOSPC, err) {
 		t.Fatalf("queues_max: %v, want ENOSPC", err)
 	}
-	l.QueuesMax = 1000
-	_ = r.SetLimits(l)
+	_ = r.UpdateLimits(func(l *Limits) { l.QueuesMax = 1000 })
+	if err := r.UpdateLimits(func(l *Limits) { l.MsgMax = MsgMaxHard + 1 }); !linuxerr.Equals(linuxerr.EINVAL, err) {
+		t.Fatalf("msg_max above the ceiling: %v, want EINVAL", err)
+	}
 
 	ls := limits.NewLimitSet()
 	ls.SetUnchecked(limits.MessageQueueBytes, limits.Limit{Cur: 100000, Max: 100000})

@@ -5,6 +5,7 @@ import (
 	"gvisor.dev/gvisor/pkg/context"
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	gvipc "gvisor.dev/gvisor/pkg/sentry/kernel/ipc"
 	"gvisor.dev/gvisor/pkg/sentry/limits"
 	"gvisor.dev/gvisor/pkg/sync"
 )
@@ -68,8 +69,13 @@ func (r *Registry) Limits() Limits {
 	return r.limits
 }
 
-// SetLimits replaces the namespace's limits after checking Linux's bounds.
-func (r *Registry) SetLimits(l Limits) error {
+// UpdateLimits changes the namespace's limits under the registry lock,
+// refusing values out of Linux's bounds (EINVAL).
+func (r *Registry) UpdateLimits(set func(*Limits)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.limits
+	set(&l)
 	if l.QueuesMax < 0 ||
 		l.MsgMax < MsgMaxMin || l.MsgMax > MsgMaxHard ||
 		l.MsgDefault < MsgMaxMin || l.MsgDefault > MsgMaxHard ||
@@ -77,10 +83,22 @@ func (r *Registry) SetLimits(l Limits) error {
 		l.MsgSizeDefault < MsgSizeMaxMin || l.MsgSizeDefault > MsgSizeMaxHard {
 		return linuxerr.EINVAL
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.limits = l
 	return nil
+}
+
+// RegistryFromContext returns the registry of the IPC namespace ctx runs
+// in, or nil if it has none.
+func RegistryFromContext(ctx context.Context) *Registry {
+	ns, ok := ctx.Value(gvipc.CtxIPCNamespace).(interface {
+		PosixQueues() *Registry
+		DecRef(context.Context)
+	})
+	if !ok {
+		return nil
+	}
+	defer ns.DecRef(ctx)
+	return ns.PosixQueues()
 }
 
 // QueueCount returns the number of queues alive in the namespace.
@@ -110,20 +128,22 @@ func (r *Registry) checkAttr(creds *auth.Credentials, attr *Attr) (Attr, error) 
 	return *attr, nil
 }
 
-// NewQueue creates a queue for the task of ctx, enforcing the geometry
-// limits (EINVAL), queues_max (ENOSPC) and RLIMIT_MSGQUEUE (EMFILE). attr nil
+// NewQueue creates a queue for the task of ctx, enforcing queues_max
+// (ENOSPC), the geometry limits (EINVAL) and RLIMIT_MSGQUEUE (EMFILE), in
+// that order. attr nil
 // asks for the namespace defaults. The queue starts linked, with no open
 // descriptor.
 func (r *Registry) NewQueue(ctx context.Context, attr *Attr) (*Queue, error) {
 	creds := auth.CredentialsFromContext(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Linux's mqueue_create_attr checks queues_max before the geometry.
+	if r.queueCount >= r.limits.QueuesMax && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS) {
+		return nil, linuxerr.ENOSPC
+	}
 	a, err := r.checkAttr(creds, attr)
 	if err != nil {
 		return nil, err
-	}
-	if r.queueCount >= r.limits.QueuesMax && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS) {
-		return nil, linuxerr.ENOSPC
 	}
 	cost := a.chargedBytes()
 	user := creds.RealKUID

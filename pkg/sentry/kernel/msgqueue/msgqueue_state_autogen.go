@@ -73,77 +73,6 @@ func (r *Registry) StateLoad(ctx context.Context, stateSourceObject state.Source
 	stateSourceObject.Load(3, &r.bytes)
 }
 
-func (d *sysctlData) StateTypeName() string {
-	return "mqsentry/pkg/sentry/kernel/msgqueue.sysctlData"
-}
-
-func (d *sysctlData) StateFields() []string {
-	return []string{
-		"Name",
-	}
-}
-
-func (d *sysctlData) beforeSave() {}
-
-// +checklocksignore
-func (d *sysctlData) StateSave(stateSinkObject state.Sink) {
-	d.beforeSave()
-	stateSinkObject.Save(0, &d.Name)
-}
-
-func (d *sysctlData) afterLoad(context.Context) {}
-
-// +checklocksignore
-func (d *sysctlData) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-	stateSourceObject.Load(0, &d.Name)
-}
-
-func (f *nextIDFile) StateTypeName() string {
-	return "mqsentry/pkg/sentry/kernel/msgqueue.nextIDFile"
-}
-
-func (f *nextIDFile) StateFields() []string {
-	return []string{
-		"DynamicBytesFile",
-	}
-}
-
-func (f *nextIDFile) beforeSave() {}
-
-// +checklocksignore
-func (f *nextIDFile) StateSave(stateSinkObject state.Sink) {
-	f.beforeSave()
-	stateSinkObject.Save(0, &f.DynamicBytesFile)
-}
-
-func (f *nextIDFile) afterLoad(context.Context) {}
-
-// +checklocksignore
-func (f *nextIDFile) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-	stateSourceObject.Load(0, &f.DynamicBytesFile)
-}
-
-func (d *sysvipcMsgData) StateTypeName() string {
-	return "mqsentry/pkg/sentry/kernel/msgqueue.sysvipcMsgData"
-}
-
-func (d *sysvipcMsgData) StateFields() []string {
-	return []string{}
-}
-
-func (d *sysvipcMsgData) beforeSave() {}
-
-// +checklocksignore
-func (d *sysvipcMsgData) StateSave(stateSinkObject state.Sink) {
-	d.beforeSave()
-}
-
-func (d *sysvipcMsgData) afterLoad(context.Context) {}
-
-// +checklocksignore
-func (d *sysvipcMsgData) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-}
-
 func (q *Queue) StateTypeName() string {
 	return "mqsentry/pkg/sentry/kernel/msgqueue.Queue"
 }
@@ -229,9 +158,6 @@ func (m *Message) StateLoad(ctx context.Context, stateSourceObject state.Source)
 func init() {
 	state.Register((*Limits)(nil))
 	state.Register((*Registry)(nil))
-	state.Register((*sysctlData)(nil))
-	state.Register((*nextIDFile)(nil))
-	state.Register((*sysvipcMsgData)(nil))
 	state.Register((*Queue)(nil))
 	state.Register((*Message)(nil))
 }

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"github.com/mqsentry/mqsentry/pkg/sentry/fsimpl/ipcproc"
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
@@ -65,7 +66,7 @@ func msgPIDFor(t *kernel.Task, pid int32) int32 {
 
 func init() {
 	// /proc/sysvipc/msg shows pids as its reader sees them.
-	msgqueue.SetPIDTranslator(func(ctx context.Context, pid int32) int32 {
+	ipcproc.SetPIDTranslator(func(ctx context.Context, pid int32) int32 {
 		if t := kernel.TaskFromContext(ctx); t != nil {
 			return msgPIDFor(t, pid)
 		}

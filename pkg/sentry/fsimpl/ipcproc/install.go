@@ -1,0 +1,147 @@
+// Package ipcproc provides the procfs files of message queues:
+//
+//	/proc/sys/kernel/msgmax, msgmnb, msgmni   SysV limits (read/write)
+//	/proc/sys/kernel/msg_next_id              the id of the next msgget
+//	/proc/sysvipc/msg                         one line per SysV queue
+//	/proc/sys/fs/mqueue/*                     POSIX limits (read/write)
+//
+// Each shows the IPC namespace of the task reading or writing it, as Linux's
+// ipc/ipc_sysctl.c, ipc/mq_sysctl.c and ipc/msg.c do. gVisor's procfs builds
+// its tree in code we do not replace; a small file added to its package
+// (see _shims/fsimpl/proc) calls Install once the /proc root is populated.
+package ipcproc
+
+import (
+	"time"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	ktime "gvisor.dev/gvisor/pkg/sentry/ktime"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
+)
+
+// ProcDir is a directory of a procfs being built: a kernfs.OrderedChildren.
+type ProcDir interface {
+	Lookup(ctx context.Context, name string) (kernfs.Inode, error)
+	Insert(name string, child kernfs.Inode) error
+}
+
+// Install adds the message queue files to a procfs whose root directory is
+// root, right after gVisor populated it: gVisor's read-only msgmax, msgmnb
+// and msgmni files are re-initialized with our data (and Linux's mode 0644);
+// msg_next_id, /proc/sys/fs/mqueue and /proc/sysvipc are added. creds own
+// the new files; devMinor and nextIno are the procfs's. It returns the
+// number of directories it added to root, for root's link count.
+func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno func() uint64) uint32 {
+	ctx := installContext{context.Background()}
+	newFile := func(data vfs.DynamicBytesSource, perm linux.FileMode) kernfs.Inode {
+		f := &kernfs.DynamicBytesFile{}
+		f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), data, perm)
+		return f
+	}
+	newDir := func(children map[string]kernfs.Inode) kernfs.Inode {
+		return kernfs.NewStaticDir(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), 0555,
+			children, kernfs.GenericDirectoryFDOptions{SeekEnd: kernfs.SeekEndZero})
+	}
+
+	if kdir, ref := lookupDir(ctx, root, "sys", "kernel"); ref != nil {
+		for _, name := range []string{"msgmax", "msgmnb", "msgmni"} {
+			data := &sysctlData{Name: "kernel/" + name}
+			child, err := kdir.Lookup(ctx, name)
+			if err != nil {
+				kdir.Insert(name, newFile(data, 0644))
+				continue
+			}
+			// gVisor's static file keeps its inode; only its
+			// contents and mode become ours.
+			if f, ok := child.(dynamicBytesInode); ok {
+				f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, f.Ino(), data, 0644)
+			}
+			child.DecRef(ctx)
+		}
+		next := &nextIDFile{}
+		next.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), &sysctlData{Name: sysctlMsgNextID}, 0444)
+		kdir.Insert("msg_next_id", next)
+		ref.DecRef(ctx)
+	}
+
+	if fsdir, ref := lookupDir(ctx, root, "sys", "fs"); ref != nil {
+		files := make(map[string]kernfs.Inode)
+		for _, name := range mqueueSysctls {
+			files[name] = newFile(&sysctlData{Name: "fs/mqueue/" + name}, 0644)
+		}
+		if dir := newDir(files); fsdir.Insert("mqueue", dir) != nil {
+			dir.DecRef(ctx)
+		}
+		ref.DecRef(ctx)
+	}
+
+	dir := newDir(map[string]kernfs.Inode{"msg": newFile(&sysvipcMsgData{}, 0444)})
+	if err := root.Insert("sysvipc", dir); err != nil {
+		dir.DecRef(ctx)
+		return 0
+	}
+	return 1
+}
+
+// dynamicBytesInode is a kernfs.DynamicBytesFile, such as gVisor's static
+// procfs files.
+type dynamicBytesInode interface {
+	kernfs.Inode
+	Ino() uint64
+	Init(ctx context.Context, creds *auth.Credentials, devMajor, devMinor uint32, ino uint64, data vfs.DynamicBytesSource, perm linux.FileMode)
+}
+
+// lookupDir walks names down from root. It returns the directory reached
+// and the reference to DecRef when done with it, or nil.
+func lookupDir(ctx context.Context, root ProcDir, names ...string) (ProcDir, kernfs.Inode) {
+	dir := root
+	var held kernfs.Inode
+	for _, name := range names {
+		child, err := dir.Lookup(ctx, name)
+		if held != nil {
+			held.DecRef(ctx)
+			held = nil
+		}
+		if err != nil {
+			return nil, nil
+		}
+		held = child
+		next, ok := child.(ProcDir)
+		if !ok {
+			child.DecRef(ctx)
+			return nil, nil
+		}
+		dir = next
+	}
+	return dir, held
+}
+
+// installContext is the context Install builds inodes with: gVisor
+// calls it where no task context is at hand, and inode construction only
+// asks the context for the time.
+type installContext struct {
+	context.Context
+}
+
+// Value implements context.Context.Value.
+func (c installContext) Value(key any) any {
+	if key == ktime.CtxRealtimeClock {
+		return wallClock{}
+	}
+	return c.Context.Value(key)
+}
+
+// wallClock reads the host's real time, which gVisor's CLOCK_REALTIME
+// follows.
+type wallClock struct{}
+
+// Now implements ktime.Clock.Now.
+func (wallClock) Now() ktime.Time { return ktime.FromNanoseconds(time.Now().UnixNano()) }
+
+// NewTimer implements ktime.Clock.NewTimer.
+func (wallClock) NewTimer(ktime.Listener) ktime.Timer {
+	panic("ipcproc: timers are not available while building procfs")
+}

@@ -1,0 +1,171 @@
+package ipcproc
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
+	"gvisor.dev/gvisor/pkg/usermem"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/msgqueue"
+)
+
+// sysctlMsgNextID is the one sysctl whose file has its own permission rule.
+const sysctlMsgNextID = "kernel/msg_next_id"
+
+// mqueueSysctls are the files of /proc/sys/fs/mqueue.
+var mqueueSysctls = []string{"msg_max", "msgsize_max", "queues_max", "msg_default", "msgsize_default"}
+
+// sysctl reads and writes one integer of the caller's IPC namespace. set
+// receives a value already checked against [min, max].
+type sysctl struct {
+	min, max int64
+	get      func(ctx context.Context) (int64, error)
+	set      func(ctx context.Context, v int64) error
+}
+
+// sysvLimit is a /proc/sys/kernel/msg* limit.
+func sysvLimit(max int64, field func(*msgqueue.Limits) *int32) sysctl {
+	return sysctl{
+		min: 0, max: max,
+		get: func(ctx context.Context) (int64, error) {
+			r := msgqueue.RegistryFromContext(ctx)
+			if r == nil {
+				return 0, linuxerr.EINVAL
+			}
+			l := r.Limits()
+			return int64(*field(&l)), nil
+		},
+		set: func(ctx context.Context, v int64) error {
+			r := msgqueue.RegistryFromContext(ctx)
+			if r == nil {
+				return linuxerr.EINVAL
+			}
+			return r.UpdateLimits(func(l *msgqueue.Limits) { *field(l) = int32(v) })
+		},
+	}
+}
+
+// posixLimit is a /proc/sys/fs/mqueue limit.
+func posixLimit(min, max int64, field func(*mq.Limits) *int64) sysctl {
+	return sysctl{
+		min: min, max: max,
+		get: func(ctx context.Context) (int64, error) {
+			r := mq.RegistryFromContext(ctx)
+			if r == nil {
+				return 0, linuxerr.EINVAL
+			}
+			l := r.Limits()
+			return *field(&l), nil
+		},
+		set: func(ctx context.Context, v int64) error {
+			r := mq.RegistryFromContext(ctx)
+			if r == nil {
+				return linuxerr.EINVAL
+			}
+			return r.UpdateLimits(func(l *mq.Limits) { *field(l) = v })
+		},
+	}
+}
+
+// sysctls maps a sysctlData name to its integer.
+var sysctls = map[string]sysctl{
+	"kernel/msgmax": sysvLimit(math.MaxInt32, func(l *msgqueue.Limits) *int32 { return &l.MsgMax }),
+	"kernel/msgmnb": sysvLimit(math.MaxInt32, func(l *msgqueue.Limits) *int32 { return &l.MsgMnb }),
+	"kernel/msgmni": sysvLimit(ipc.IndexCount, func(l *msgqueue.Limits) *int32 { return &l.MsgMni }),
+	sysctlMsgNextID: {
+		min: 0, max: math.MaxInt32,
+		get: func(ctx context.Context) (int64, error) {
+			r := msgqueue.RegistryFromContext(ctx)
+			if r == nil {
+				return 0, linuxerr.EINVAL
+			}
+			return int64(r.NextID()), nil
+		},
+		set: func(ctx context.Context, v int64) error {
+			r := msgqueue.RegistryFromContext(ctx)
+			if r == nil {
+				return linuxerr.EINVAL
+			}
+			return r.SetNextID(int32(v))
+		},
+	},
+	"fs/mqueue/msg_max":         posixLimit(mq.MsgMaxMin, mq.MsgMaxHard, func(l *mq.Limits) *int64 { return &l.MsgMax }),
+	"fs/mqueue/msgsize_max":     posixLimit(mq.MsgSizeMaxMin, mq.MsgSizeMaxHard, func(l *mq.Limits) *int64 { return &l.MsgSizeMax }),
+	"fs/mqueue/queues_max":      posixLimit(0, math.MaxInt32, func(l *mq.Limits) *int64 { return &l.QueuesMax }),
+	"fs/mqueue/msg_default":     posixLimit(mq.MsgMaxMin, mq.MsgMaxHard, func(l *mq.Limits) *int64 { return &l.MsgDefault }),
+	"fs/mqueue/msgsize_default": posixLimit(mq.MsgSizeMaxMin, mq.MsgSizeMaxHard, func(l *mq.Limits) *int64 { return &l.MsgSizeDefault }),
+}
+
+// sysctlData is the contents of one sysctl file, named by its path under
+// /proc/sys (the key of sysctls).
+//
+// +stateify savable
+type sysctlData struct {
+	Name string
+}
+
+// Generate implements vfs.DynamicBytesSource.Generate.
+func (d *sysctlData) Generate(ctx context.Context, buf *bytes.Buffer) error {
+	v, err := sysctls[d.Name].get(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(buf, "%d\n", v)
+	return nil
+}
+
+// Write implements vfs.WritableDynamicBytesSource.Write like Linux's
+// proc_dointvec_minmax with strict writes: one integer, optionally
+// surrounded by white space, within the sysctl's range (EINVAL otherwise);
+// a write at a non-zero offset is ignored.
+func (d *sysctlData) Write(ctx context.Context, _ *vfs.FileDescription, src usermem.IOSequence, offset int64) (int64, error) {
+	if offset != 0 {
+		return 0, nil
+	}
+	s := sysctls[d.Name]
+	// Linux reads at most 21 characters of a number.
+	buf := make([]byte, min(src.NumBytes(), 64))
+	n, err := src.CopyIn(ctx, buf)
+	if err != nil {
+		return 0, err
+	}
+	v, err := parseSysctlInt(string(buf[:n]))
+	if err != nil {
+		return 0, err
+	}
+	if v < s.min || v > s.max {
+		return 0, linuxerr.EINVAL
+	}
+	if err := s.set(ctx, v); err != nil {
+		return 0, err
+	}
+	return src.NumBytes(), nil
+}
+
+// parseSysctlInt parses the integer written to a sysctl file.
+func parseSysctlInt(s string) (int64, error) {
+	s = strings.TrimLeft(s, " \t\n")
+	end := 0
+	if end < len(s) && (s[end] == '-' || s[end] == '+') {
+		end++
+	}
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	if end < len(s) && !strings.ContainsRune(" \t\n", rune(s[end])) {
+		return 0, linuxerr.EINVAL
+	}
+	v, err := strconv.ParseInt(s[:end], 10, 64)
+	if err != nil {
+		return 0, linuxerr.EINVAL
+	}
+	return v, nil
+}

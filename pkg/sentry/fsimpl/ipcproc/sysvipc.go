@@ -1,0 +1,92 @@
+package ipcproc
+
+import (
+	"bytes"
+	"fmt"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/msgqueue"
+)
+
+// pidTranslator turns a root-namespace pid into the one the task of ctx
+// sees; the syscall layer, which knows tasks, installs it.
+var pidTranslator = func(_ context.Context, pid int32) int32 { return pid }
+
+// SetPIDTranslator installs the function /proc/sysvipc/msg uses to show
+// lspid and lrpid in the reader's PID namespace. It must be called during
+// initialization, before any task runs.
+func SetPIDTranslator(f func(ctx context.Context, pid int32) int32) {
+	pidTranslator = f
+}
+
+// nextIDFile is /proc/sys/kernel/msg_next_id. It reads as mode 0444, but
+// like Linux (ipc/ipc_sysctl.c, ipc_permissions) it opens for writing for
+// whoever has CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in the user namespace
+// of the opener's IPC namespace, and for nobody else: CAP_DAC_OVERRIDE does
+// not help.
+//
+// +stateify savable
+type nextIDFile struct {
+	kernfs.DynamicBytesFile
+}
+
+// CheckPermissions implements kernfs.Inode.CheckPermissions.
+func (f *nextIDFile) CheckPermissions(ctx context.Context, creds *auth.Credentials, ats vfs.AccessTypes) error {
+	if !ats.MayWrite() {
+		return f.DynamicBytesFile.CheckPermissions(ctx, creds, ats)
+	}
+	if ats.MayExec() {
+		return linuxerr.EACCES
+	}
+	r := msgqueue.RegistryFromContext(ctx)
+	if r == nil {
+		return linuxerr.EACCES
+	}
+	if creds.HasCapabilityIn(linux.CAP_CHECKPOINT_RESTORE, r.UserNamespace()) ||
+		creds.HasCapabilityIn(linux.CAP_SYS_ADMIN, r.UserNamespace()) {
+		return nil
+	}
+	return linuxerr.EACCES
+}
+
+// sysvipcMsgData is /proc/sysvipc/msg.
+//
+// +stateify savable
+type sysvipcMsgData struct{}
+
+// sysvipcMsgHeader is the first line of /proc/sysvipc/msg.
+const sysvipcMsgHeader = "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n"
+
+// Generate implements vfs.DynamicBytesSource.Generate: one line per queue
+// in index order, as Linux's sysvipc_msg_proc_show prints it, with ids as
+// the reader's user namespace sees them and pids as its PID namespace does
+// (Linux uses the PID namespace of the procfs mount, normally the same).
+func (d *sysvipcMsgData) Generate(ctx context.Context, buf *bytes.Buffer) error {
+	buf.WriteString(sysvipcMsgHeader)
+	r := msgqueue.RegistryFromContext(ctx)
+	if r == nil {
+		return nil
+	}
+	userNS := r.UserNamespace()
+	if creds := auth.CredentialsFromContext(ctx); creds != nil {
+		userNS = creds.UserNamespace
+	}
+	for _, q := range r.Queues() {
+		st, err := q.Stat(nil, false)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		p := st.Perm.ABI(userNS)
+		fmt.Fprintf(buf, "%10d %10d  %4o  %10d %10d %5d %5d %5d %5d %5d %5d %10d %10d %10d\n",
+			int32(p.Key), int32(st.Perm.ID), p.Mode, st.CBytes, st.QNum,
+			pidTranslator(ctx, st.LSPID), pidTranslator(ctx, st.LRPID),
+			p.UID, p.GID, p.CUID, p.CGID, st.STime, st.RTime, st.CTime)
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package msgqueue
+
+import (
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	gvipc "gvisor.dev/gvisor/pkg/sentry/kernel/ipc"
+)
+
+// RegistryFromContext returns the registry of the IPC namespace ctx runs in,
+// or nil if ctx has none (or the kernel was built without mqsentry's
+// kernel/msgqueue shim).
+func RegistryFromContext(ctx context.Context) *Registry {
+	v := ctx.Value(gvipc.CtxIPCNamespace)
+	if v == nil {
+		return nil
+	}
+	ns, ok := v.(interface {
+		MsgqueueRegistry() *Registry
+		DecRef(context.Context)
+	})
+	if !ok {
+		return nil
+	}
+	defer ns.DecRef(ctx)
+	return ns.MsgqueueRegistry()
+}
+
+// UpdateLimits changes the limits under the registry lock, refusing values
+// out of Linux's ranges (EINVAL).
+func (r *Registry) UpdateLimits(set func(*Limits)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.limits
+	set(&l)
+	if !l.Valid() {
+		return linuxerr.EINVAL
+	}
+	r.limits = l
+	return nil
+}
