@@ -57,17 +57,16 @@ build/out/tests/%: test/syscalls/linux/%.cc $(TEST_HDRS)
 
 test-binaries: $(TEST_BINS)
 
-# Every case must pass natively and under ours (known_failures.txt lists
-# the exceptions with their reasons).
-syscall-tests: runsc test-binaries
-	$(RUNNER) -runsc ours=bin/runsc $(TEST_BINS)
-
-# Every case in a runsc that checkpoints the sandbox to an image
-# and restores it from that image at every MaybeSave() of a case (column
-# ours-save; see test/syscalls/runner/savemode.go). Cases that cannot pass
-# across a restore are listed in known_failures.txt under ours-save.
-.PHONY: syscall-tests-save
+# Every case must pass natively, under ours, and under ours in save mode
+# (ours-save: the sandbox is checkpointed to an image and restored from it at
+# every MaybeSave() of a case; see test/syscalls/runner/savemode.go).
+# known_failures.txt lists the exceptions with their reasons.
 SAVE_TIMEOUT ?= 120s
+syscall-tests: runsc test-binaries
+	$(RUNNER) -runsc ours=bin/runsc -save-runsc ours=bin/runsc -required native,ours,ours-save -timeout $(SAVE_TIMEOUT) $(TEST_BINS)
+
+# The save-mode column alone.
+.PHONY: syscall-tests-save
 syscall-tests-save: runsc test-binaries
 	$(RUNNER) -native=false -save-runsc ours=bin/runsc -required ours-save -timeout $(SAVE_TIMEOUT) $(TEST_BINS)
 
@@ -89,7 +88,7 @@ bin/mqdump: $(wildcard cmd/mqdump/*.go) vendor/modules.txt
 mqdump-test: runsc
 	$(GO) test -count=1 -v ./test/mqdump/
 
-test: deps vendor/modules.txt check-generated vet unit runsc syscall-tests syscall-tests-save checkpoint-test mqdump-test
+test: deps vendor/modules.txt check-generated vet unit runsc syscall-tests checkpoint-test mqdump-test
 
 # Native, unmodified runsc and ours side by side (nothing required of upstream).
 compare: runsc bin/runsc-upstream test-binaries
