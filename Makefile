@@ -17,7 +17,10 @@ all: runsc
 deps:
 	./tools/install-deps.sh
 
-vendor/modules.txt: go.mod go.sum
+# go mod vendor copies only the packages something imports, so a new import
+# of a gVisor package re-vendors too.
+GO_SRCS := $(shell find cmd pkg tools test _shims -name '*.go' 2>/dev/null)
+vendor/modules.txt: go.mod go.sum $(GO_SRCS)
 	$(GO) mod vendor
 	touch $@
 

@@ -67,7 +67,7 @@ func (q *Queue) Send(ctx context.Context, m Message, w *Waiter) error {
 			return linuxerr.EAGAIN
 		}
 		w.reset(m)
-		q.senders.pushBack(w)
+		q.senders.PushBack(w)
 		return ErrWaiting
 	}
 	q.deliverLocked(ctx, m)
@@ -76,7 +76,7 @@ func (q *Queue) Send(ctx context.Context, m Message, w *Waiter) error {
 
 // deliverLocked puts m where the next receiver will find it.
 func (q *Queue) deliverLocked(ctx context.Context, m Message) {
-	if !q.receivers.empty() {
+	if !q.receivers.Empty() {
 		// A blocked receiver implies an empty queue; Linux hands the message
 		// over without queueing it and without notifying.
 		r := q.receivers.popFront()
@@ -97,7 +97,7 @@ func (q *Queue) FinishSend(w *Waiter) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !w.done {
-		q.senders.remove(w)
+		q.senders.Remove(w)
 	}
 	return w.done
 }
@@ -118,11 +118,11 @@ func (q *Queue) Receive(ctx context.Context, bufSize int64, w *Waiter) (Message,
 			return Message{}, linuxerr.EAGAIN
 		}
 		w.reset(Message{})
-		q.receivers.pushBack(w)
+		q.receivers.PushBack(w)
 		return Message{}, ErrWaiting
 	}
 	m := q.messages.pop()
-	if !q.senders.empty() {
+	if !q.senders.Empty() {
 		// The freed slot goes to the longest-blocked sender.
 		s := q.senders.popFront()
 		q.messages.push(s.msg)
@@ -140,7 +140,7 @@ func (q *Queue) FinishReceive(w *Waiter) (Message, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !w.done {
-		q.receivers.remove(w)
+		q.receivers.Remove(w)
 		return Message{}, false
 	}
 	m := w.msg

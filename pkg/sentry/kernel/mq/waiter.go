@@ -1,5 +1,7 @@
 package mq
 
+import "gvisor.dev/gvisor/pkg/ilist"
+
 // Waiter is a task blocked in send or receive on a queue. The syscall layer
 // owns the blocking (it waits on C()); the queue fills in the outcome under
 // its lock, so a message handed over is never lost even if the waiter's
@@ -11,8 +13,9 @@ type Waiter struct {
 	msg  Message
 	done bool
 
-	prev, next *Waiter
-	list       *waiterList
+	// Entry links the waiter into its queue's senders or receivers while
+	// it is blocked (done is false).
+	ilist.Entry
 }
 
 // NewWaiter returns a Waiter; one may be reused for successive calls.
@@ -39,37 +42,11 @@ func (w *Waiter) complete() {
 // waiterList is a FIFO of blocked tasks. Blocked tasks are interrupted by a
 // checkpoint before state is saved, so the list is always empty when saved.
 type waiterList struct {
-	head, tail *Waiter
-}
-
-func (l *waiterList) empty() bool { return l.head == nil }
-
-func (l *waiterList) pushBack(w *Waiter) {
-	w.list, w.prev, w.next = l, l.tail, nil
-	if l.tail == nil {
-		l.head = w
-	} else {
-		l.tail.next = w
-	}
-	l.tail = w
-}
-
-func (l *waiterList) remove(w *Waiter) {
-	if w.prev == nil {
-		l.head = w.next
-	} else {
-		w.prev.next = w.next
-	}
-	if w.next == nil {
-		l.tail = w.prev
-	} else {
-		w.next.prev = w.prev
-	}
-	w.prev, w.next, w.list = nil, nil, nil
+	ilist.List
 }
 
 func (l *waiterList) popFront() *Waiter {
-	w := l.head
-	l.remove(w)
+	w := l.Front().(*Waiter)
+	l.Remove(w)
 	return w
 }
