@@ -91,7 +91,7 @@ bin/mqdump: $(wildcard cmd/mqdump/*.go) vendor/modules.txt
 mqdump-test: runsc
 	$(GO) test -count=1 -v ./test/mqdump/
 
-test: deps vendor/modules.txt check-generated vet unit runsc syscall-tests checkpoint-test mqdump-test
+test: deps vendor/modules.txt check-generated check-bazel vet unit runsc syscall-tests checkpoint-test mqdump-test e2e-test
 
 # Native, unmodified runsc and ours side by side (nothing required of upstream).
 compare: runsc bin/runsc-upstream test-binaries
@@ -121,3 +121,38 @@ bench-go: vendor/modules.txt
 
 bench-c: runsc bin/runsc-upstream bin/mqbench
 	$(BENCH) -skip-go
+
+.PHONY: bazel-deps bazel-test check-bazel
+
+bazel-deps:
+	./tools/bazel/install-deps.sh
+
+# The C++ syscall tests with Debian's Bazel (tools/bazel/README.md): natively
+# (MqsentryOnly* left out), then every case under bin/runsc.
+bazel-test: bazel-deps runsc
+	bazel test //test/syscalls/...
+	bazel test //test/syscalls/linux:runsc_tests
+
+# The Go packages' BUILD.bazel files match their imports (Gazelle, offline).
+check-bazel:
+	GO=$(GO) ./tools/bazel/check-gazelle.sh
+
+# Installs bin/runsc, the podman checkpoint wrapper and the containerd shim
+# built from the same gVisor pin (go.mod) into PREFIX.
+PREFIX ?= /usr/local/bin
+GVISOR_VERSION = $(shell awk '$$1 == "gvisor.dev/gvisor" { print $$2 }' go.mod)
+.PHONY: install e2e e2e-test
+
+bin/containerd-shim-runsc-v1: go.mod
+	@mkdir -p bin/.shim
+	GOFLAGS=-buildvcs=false GOBIN=$(CURDIR)/bin/.shim CGO_ENABLED=0 $(GO) install gvisor.dev/gvisor/shim@$(GVISOR_VERSION)
+	mv bin/.shim/shim $@
+
+install: runsc bin/containerd-shim-runsc-v1
+	install -d $(DESTDIR)$(PREFIX)
+	install -m 0755 bin/runsc bin/containerd-shim-runsc-v1 deploy/podman/runsc-podman $(DESTDIR)$(PREFIX)/
+
+# podman (and containerd) end to end; installs podman, criu and containerd
+# with apt when missing.
+e2e e2e-test: runsc bin/mqdump
+	test/e2e/run.sh

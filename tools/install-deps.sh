@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing mqsentry needs on a Debian machine, as
-# root: a C++ toolchain, gtest, util-linux's ipc tools and the Go modules.
-# Packages already present are left alone, so repeated runs are quick.
+# root: a C++ toolchain, gtest, util-linux's ipc tools, any Debian packages
+# named as arguments, and the Go modules. Packages already present are left
+# alone, so repeated runs are quick.
 set -euo pipefail
-packages=(g++ libgtest-dev util-linux)
+packages=(g++ libgtest-dev util-linux "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -10,6 +10,7 @@
 package msgqueue
 
 import (
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
@@ -63,6 +64,57 @@ type Registry struct {
 	// reports; updated under the queues' locks.
 	messages atomicbitops.Int64
 	bytes    atomicbitops.Int64
+
+	// msgMax caches limits.MsgMax + 1 for msgsnd and msgrcv, which read it
+	// without mu; 0 means not cached yet (a new or restored registry).
+	// Written under mu.
+	msgMax atomicbitops.Int64 `state:"nosave"`
+	// byIndex lets msgsnd and msgrcv find a queue by id without mu; nil
+	// until first needed (a restored registry builds it from ids).
+	// Written under mu.
+	byIndex atomic.Pointer[queueTable] `state:"nosave"`
+}
+
+// queueTable maps an index to the queue using it, in chunks allocated when
+// first used.
+type queueTable [ipc.IndexCount / queueChunkLen]atomic.Pointer[queueChunk]
+
+const queueChunkLen = 256
+
+type queueChunk [queueChunkLen]atomic.Pointer[Queue]
+
+// tableLocked returns byIndex, building it if needed.
+//
+// Preconditions: r.mu is held.
+func (r *Registry) tableLocked() *queueTable {
+	if t := r.byIndex.Load(); t != nil {
+		return t
+	}
+	t := new(queueTable)
+	r.ids.ForEach(func(obj ipc.Object) {
+		t.set(obj.IPCPerm().ID.Index(), obj.(*Queue))
+	})
+	r.byIndex.Store(t)
+	return t
+}
+
+func (t *queueTable) set(idx int32, q *Queue) {
+	c := t[idx/queueChunkLen].Load()
+	if c == nil {
+		if q == nil {
+			return
+		}
+		c = new(queueChunk)
+		t[idx/queueChunkLen].Store(c)
+	}
+	c[idx%queueChunkLen].Store(q)
+}
+
+func (t *queueTable) get(idx int32) *Queue {
+	if c := t[idx/queueChunkLen].Load(); c != nil {
+		return c[idx%queueChunkLen].Load()
+	}
+	return nil
 }
 
 // NewRegistry returns the registry of a new IPC namespace owned by userNS.
@@ -92,7 +144,19 @@ func (r *Registry) SetLimits(l Limits) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.limits = l
+	r.msgMax.Store(int64(l.MsgMax) + 1)
 	return nil
+}
+
+// MsgMax returns the namespace's msgmax without taking the registry's lock.
+func (r *Registry) MsgMax() int32 {
+	if v := r.msgMax.Load(); v != 0 {
+		return int32(v - 1)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgMax.Store(int64(r.limits.MsgMax) + 1)
+	return r.limits.MsgMax
 }
 
 // NextID returns msg_next_id: the id the next msgget will create, or -1.
@@ -133,18 +197,31 @@ func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key ipc.Key
 	if err != nil {
 		return nil, err
 	}
-	return obj.(*Queue), nil
+	q := obj.(*Queue)
+	if t := r.byIndex.Load(); t != nil {
+		t.set(q.perm.ID.Index(), q)
+	}
+	return q, nil
 }
 
-// FindByID returns the queue with id, or EINVAL.
+// FindByID returns the queue with id, or EINVAL. It takes no lock: a queue
+// being removed at the same time may be returned, and then fails with EIDRM
+// as if it had been found just before.
 func (r *Registry) FindByID(id ipc.ID) (*Queue, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	obj, err := r.ids.FindByID(id)
-	if err != nil {
-		return nil, err
+	if id < 0 {
+		return nil, linuxerr.EINVAL
 	}
-	return obj.(*Queue), nil
+	t := r.byIndex.Load()
+	if t == nil {
+		r.mu.Lock()
+		t = r.tableLocked()
+		r.mu.Unlock()
+	}
+	// A queue's id is fixed before the queue is published in the table.
+	if q := t.get(id.Index()); q != nil && q.perm.ID == id {
+		return q, nil
+	}
+	return nil, linuxerr.EINVAL
 }
 
 // FindByIndex returns the queue at the index in the low 15 bits of id,
@@ -174,19 +251,35 @@ func (r *Registry) Queues() []*Queue {
 func (r *Registry) Remove(creds *auth.Credentials, id ipc.ID) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	obj, err := r.ids.FindByID(id)
+	q, err := r.findControlledLocked(creds, id)
 	if err != nil {
 		return err
 	}
-	q := obj.(*Queue)
-	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.perm.MayControl(creds, r.ids.UserNamespace()) {
-		return linuxerr.EPERM
-	}
 	r.ids.Remove(q)
+	r.tableLocked().set(q.perm.ID.Index(), nil)
 	q.destroyLocked()
 	return nil
+}
+
+// findControlledLocked returns the queue id names, with its mu locked for
+// the caller to unlock, if creds may control it (IPC_SET, IPC_RMID): EINVAL
+// for an unknown id, EPERM unless creds own or created the queue or have
+// CAP_SYS_ADMIN.
+//
+// Preconditions: r.mu is locked.
+func (r *Registry) findControlledLocked(creds *auth.Credentials, id ipc.ID) (*Queue, error) {
+	obj, err := r.ids.FindByID(id)
+	if err != nil {
+		return nil, err
+	}
+	q := obj.(*Queue)
+	q.mu.Lock()
+	if !q.perm.MayControl(creds, r.ids.UserNamespace()) {
+		q.mu.Unlock()
+		return nil, linuxerr.EPERM
+	}
+	return q, nil
 }
 
 // SetRequest is what msgctl(IPC_SET) reads from the caller's msqid_ds.
@@ -206,16 +299,11 @@ type SetRequest struct {
 func (r *Registry) Set(ctx context.Context, creds *auth.Credentials, id ipc.ID, req SetRequest) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	obj, err := r.ids.FindByID(id)
+	q, err := r.findControlledLocked(creds, id)
 	if err != nil {
 		return err
 	}
-	q := obj.(*Queue)
-	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.perm.MayControl(creds, r.ids.UserNamespace()) {
-		return linuxerr.EPERM
-	}
 	qbytes := int32(req.QBytes)
 	if qbytes > r.limits.MsgMnb && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.ids.UserNamespace().Root()) {
 		return linuxerr.EPERM

@@ -135,8 +135,8 @@ func (q *Queue) FinishSend(w *Waiter) (bool, error) {
 func (q *Queue) deliverLocked(ctx context.Context, m *Message, pid int32) {
 	t := now(ctx)
 	q.lspid, q.stime = pid, t
-	for w := q.receivers.head; w != nil; {
-		next := w.next
+	for w := q.receivers.front(); w != nil; {
+		next := w.nextWaiter()
 		if matches(m, w.mode, w.mtype) {
 			q.receivers.remove(w)
 			if w.maxSize < m.Size() {
@@ -157,8 +157,8 @@ func (q *Queue) deliverLocked(ctx context.Context, m *Message, pid int32) {
 // admitSendersLocked queues, in order, the messages of blocked senders that
 // now fit (Linux wakes them to retry, ss_wakeup).
 func (q *Queue) admitSendersLocked(ctx context.Context) {
-	for w := q.senders.head; w != nil; {
-		next := w.next
+	for w := q.senders.front(); w != nil; {
+		next := w.nextWaiter()
 		if q.fitsLocked(w.msg.Size()) {
 			q.senders.remove(w)
 			q.deliverLocked(ctx, w.msg, w.pid)
@@ -316,16 +316,16 @@ func (q *Queue) removeLocked(m *Message) {
 // senders that fit a larger qbytes get in.
 func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 	userNS := q.userNS()
-	for w := q.receivers.head; w != nil; {
-		next := w.next
+	for w := q.receivers.front(); w != nil; {
+		next := w.nextWaiter()
 		if !q.perm.Permitted(w.creds, userNS, ipc.ReadAccess) {
 			q.receivers.remove(w)
 			w.complete(nil, linuxerr.EACCES)
 		}
 		w = next
 	}
-	for w := q.senders.head; w != nil; {
-		next := w.next
+	for w := q.senders.front(); w != nil; {
+		next := w.nextWaiter()
 		if !q.perm.Permitted(w.creds, userNS, ipc.WriteAccess) {
 			q.senders.remove(w)
 			w.complete(nil, linuxerr.EACCES)
@@ -341,7 +341,7 @@ func (q *Queue) destroyLocked() {
 	q.dead = true
 	for _, l := range []*waiterList{&q.receivers, &q.senders} {
 		for !l.empty() {
-			w := l.head
+			w := l.front()
 			l.remove(w)
 			w.complete(nil, linuxerr.EIDRM)
 		}

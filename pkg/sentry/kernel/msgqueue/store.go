@@ -46,6 +46,13 @@ type messageStore struct {
 	types  map[int64]*typeQueue
 	byHead typeHeap
 	byType typeHeap
+
+	// spare is the type queue that emptied last, kept with its array for
+	// the next new type: a queue that keeps emptying (a sender and a
+	// receiver taking turns) allocates nothing per message. It stays in
+	// types under its last type (so that type comes back without a map
+	// update) but is in neither heap.
+	spare *typeQueue
 }
 
 // typeQueue is the FIFO of the messages of one type.
@@ -168,9 +175,18 @@ func (s *messageStore) push(m *Message) {
 	s.bytes += m.Size()
 
 	tq := s.types[m.Type]
-	if tq == nil {
-		tq = &typeQueue{mtype: m.Type}
-		s.types[m.Type] = tq
+	if tq == nil || tq == s.spare {
+		if tq == nil {
+			if tq = s.spare; tq != nil {
+				// Park it under its new type.
+				delete(s.types, tq.mtype)
+				tq.mtype = m.Type
+			} else {
+				tq = &typeQueue{mtype: m.Type}
+			}
+			s.types[m.Type] = tq
+		}
+		s.spare = nil
 		tq.msgs = append(tq.msgs, m)
 		s.byHead.push(tq)
 		s.byType.push(tq)
@@ -191,7 +207,7 @@ func (s *messageStore) prefix(i int) int32 {
 // remove takes m, the first message of its type, out of the queue.
 func (s *messageStore) remove(m *Message) {
 	tq := s.types[m.Type]
-	if tq == nil || tq.front() != m {
+	if tq == nil || tq == s.spare || tq.front() != m {
 		panic("msgqueue: removing a message that is not the first of its type")
 	}
 	for i := m.pos + 1; i < len(s.fen); i += i & -i {
@@ -202,17 +218,35 @@ func (s *messageStore) remove(m *Message) {
 	s.bytes -= m.Size()
 	tq.pop()
 	if tq.empty() {
-		delete(s.types, m.Type)
 		s.byHead.remove(tq)
 		s.byType.remove(tq)
+		if s.spare != nil {
+			delete(s.types, s.spare.mtype)
+			s.spare = nil
+		}
+		if cap(tq.msgs) <= spareCap {
+			// Keep it, parked in types under its type.
+			s.spare = tq
+		} else {
+			delete(s.types, m.Type)
+		}
 	} else {
 		// Its first message moved later in arrival order.
 		s.byHead.down(tq.heapIndex[heapByHead])
 	}
-	if len(s.slots) >= 64 && s.count*2 < len(s.slots) {
+	if s.count == 0 {
+		// Every slot is a hole: start the arrival order over, which
+		// keeps the arrays short and warm when the queue keeps emptying.
+		// fen[0] is unused; the other nodes are rewritten by push.
+		s.slots = s.slots[:0]
+		s.fen = s.fen[:1]
+	} else if len(s.slots) >= 64 && s.count*2 < len(s.slots) {
 		s.compact()
 	}
 }
+
+// spareCap bounds the array a spare type queue keeps.
+const spareCap = 64
 
 // compact drops the holes of the arrival array. Positions keep their order,
 // so the heaps stay valid.
@@ -257,7 +291,7 @@ func (s *messageStore) first() *Message {
 
 // firstOfType returns the oldest message of type t, or nil.
 func (s *messageStore) firstOfType(t int64) *Message {
-	if tq := s.types[t]; tq != nil {
+	if tq := s.types[t]; tq != nil && tq != s.spare {
 		return tq.front()
 	}
 	return nil

@@ -1,6 +1,11 @@
 package msgqueue
 
-import "gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+import (
+	"sync"
+
+	"gvisor.dev/gvisor/pkg/ilist"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+)
 
 // Waiter is a task blocked in msgsnd or msgrcv. The syscall layer owns the
 // blocking (it waits on C()); the queue completes the waiter under its lock
@@ -29,13 +34,30 @@ type Waiter struct {
 	done bool
 	err  error
 
-	prev, next *Waiter
-	queued     bool
+	// Entry links the waiter into its queue's senders or receivers while
+	// queued is set.
+	ilist.Entry
+	queued bool
 }
 
 // NewWaiter returns a Waiter; one may be reused for successive calls.
 func NewWaiter() *Waiter {
 	return &Waiter{ready: make(chan struct{}, 1)}
+}
+
+var waiterPool = sync.Pool{New: func() any { return NewWaiter() }}
+
+// GetWaiter returns a Waiter from a pool, to be given back with PutWaiter
+// once the operation it was passed to has finished (Send or Receive did not
+// return ErrWaiting, or FinishSend or FinishReceive returned).
+func GetWaiter() *Waiter { return waiterPool.Get().(*Waiter) }
+
+// PutWaiter returns w to the pool.
+//
+// Preconditions: no queue holds w (see GetWaiter).
+func PutWaiter(w *Waiter) {
+	w.creds, w.msg, w.err = nil, nil, nil
+	waiterPool.Put(w)
 }
 
 // C is signalled when the waiter's operation completed.
@@ -60,31 +82,29 @@ func (w *Waiter) complete(msg *Message, err error) {
 
 // waiterList is a FIFO of blocked tasks.
 type waiterList struct {
-	head, tail *Waiter
+	ilist.List
 }
 
-func (l *waiterList) empty() bool { return l.head == nil }
+func (l *waiterList) empty() bool { return l.Empty() }
+
+func (l *waiterList) front() *Waiter { return asWaiter(l.Front()) }
 
 func (l *waiterList) pushBack(w *Waiter) {
-	w.prev, w.next, w.queued = l.tail, nil, true
-	if l.tail == nil {
-		l.head = w
-	} else {
-		l.tail.next = w
-	}
-	l.tail = w
+	w.queued = true
+	l.PushBack(w)
 }
 
 func (l *waiterList) remove(w *Waiter) {
-	if w.prev == nil {
-		l.head = w.next
-	} else {
-		w.prev.next = w.next
+	l.Remove(w)
+	w.queued = false
+}
+
+// nextWaiter returns the waiter after w in its list.
+func (w *Waiter) nextWaiter() *Waiter { return asWaiter(w.Next()) }
+
+func asWaiter(e ilist.Element) *Waiter {
+	if e == nil {
+		return nil
 	}
-	if w.next == nil {
-		l.tail = w.prev
-	} else {
-		w.next.prev = w.prev
-	}
-	w.prev, w.next, w.queued = nil, nil, false
+	return e.(*Waiter)
 }

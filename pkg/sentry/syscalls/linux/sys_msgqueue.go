@@ -39,11 +39,16 @@ func msgQueues(t *kernel.Task) *msgqueue.Registry {
 // msgCaller describes t to the queues: credentials, and its ids in the root
 // PID namespace so that every reader can translate them into its own.
 func msgCaller(t *kernel.Task) msgqueue.Caller {
-	root := t.Kernel().TaskSet().Root
+	c := msgSender(t)
+	c.TID = int32(t.Kernel().TaskSet().Root.IDOfTask(t))
+	return c
+}
+
+// msgSender is msgCaller without TID, which only a blocked receiver needs.
+func msgSender(t *kernel.Task) msgqueue.Caller {
 	return msgqueue.Caller{
 		Creds: t.Credentials(),
-		PID:   int32(root.IDOfThreadGroup(t.ThreadGroup())),
-		TID:   int32(root.IDOfTask(t)),
+		PID:   int32(t.Kernel().TaskSet().Root.IDOfThreadGroup(t.ThreadGroup())),
 	}
 }
 
@@ -101,33 +106,25 @@ func Msgsnd(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	size := args[2].SizeT()
 	flag := args[3].Int()
 
-	var mtype primitive.Int64
-	if _, err := mtype.CopyIn(t, addr); err != nil {
-		return 0, nil, err
-	}
 	r := msgQueues(t)
-	if int64(size) < 0 || uint64(size) > uint64(r.Limits().MsgMax) || id < 0 {
-		return 0, nil, linuxerr.EINVAL
-	}
-	if mtype < 1 {
-		return 0, nil, linuxerr.EINVAL
-	}
-	msg := &msgqueue.Message{Type: int64(mtype), Text: make([]byte, size)}
-	if size > 0 {
-		if _, err := t.CopyInBytes(addr+sizeofMtype, msg.Text); err != nil {
-			return 0, nil, err
-		}
+	msg, err := msgCopyIn(t, r, id, addr, size)
+	if err != nil {
+		return 0, nil, err
 	}
 	q, err := r.FindByID(ipc.ID(id))
 	if err != nil {
 		return 0, nil, err
 	}
 
-	var w *msgqueue.Waiter
-	if flag&linux.IPC_NOWAIT == 0 {
-		w = msgqueue.NewWaiter()
+	// Try without a waiter first: only a full queue needs one.
+	c := msgSender(t)
+	err = q.Send(t, c, msg, nil)
+	if err != linuxerr.EAGAIN || flag&linux.IPC_NOWAIT != 0 {
+		return 0, nil, err
 	}
-	if err := q.Send(t, msgCaller(t), msg, w); err != msgqueue.ErrWaiting {
+	w := msgqueue.GetWaiter()
+	defer msgqueue.PutWaiter(w)
+	if err := q.Send(t, c, msg, w); err != msgqueue.ErrWaiting {
 		return 0, nil, err
 	}
 	t.Block(w.C())
@@ -136,6 +133,43 @@ func Msgsnd(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	}
 	return 0, nil, msgBlockInterrupted
 }
+
+// msgCopyIn reads msgsnd's message, with Linux's order of checks (see
+// Msgsnd). A small message is read with mtype in one copy; if that copy
+// fails, the reads are done again one by one for Linux's error.
+func msgCopyIn(t *kernel.Task, r *msgqueue.Registry, id int32, addr hostarch.Addr, size uint) (*msgqueue.Message, error) {
+	valid := int64(size) >= 0 && uint64(size) <= uint64(r.MsgMax()) && id >= 0
+	if valid && size <= msgScratchText {
+		buf := t.CopyScratchBuffer(sizeofMtype + msgScratchText)[:sizeofMtype+size]
+		if _, err := t.CopyInBytes(addr, buf); err == nil {
+			mtype := int64(hostarch.ByteOrder.Uint64(buf))
+			if mtype < 1 {
+				return nil, linuxerr.EINVAL
+			}
+			msg := &msgqueue.Message{Type: mtype, Text: make([]byte, size)}
+			copy(msg.Text, buf[sizeofMtype:])
+			return msg, nil
+		}
+	}
+	var mtype primitive.Int64
+	if _, err := mtype.CopyIn(t, addr); err != nil {
+		return nil, err
+	}
+	if !valid || mtype < 1 {
+		return nil, linuxerr.EINVAL
+	}
+	msg := &msgqueue.Message{Type: int64(mtype), Text: make([]byte, size)}
+	if size > 0 {
+		if _, err := t.CopyInBytes(addr+sizeofMtype, msg.Text); err != nil {
+			return nil, err
+		}
+	}
+	return msg, nil
+}
+
+// msgScratchText is the longest mtext copied with its mtype through the
+// task's scratch buffer (144 bytes).
+const msgScratchText = 128
 
 // Msgrcv implements msgrcv(2).
 func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
@@ -156,7 +190,7 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		}
 		// Linux loads a copy buffer from the caller's msgbuf first
 		// (prepare_copy): a bad buffer fails before the lookup.
-		req.CopyMax = min(uint64(size), uint64(r.Limits().MsgMax))
+		req.CopyMax = min(uint64(size), uint64(r.MsgMax()))
 		if err := probeUserRead(t, addr, req.CopyMax); err != nil {
 			return 0, nil, err
 		}
@@ -166,16 +200,19 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		return 0, nil, err
 	}
 
-	var w *msgqueue.Waiter
-	if flag&linux.IPC_NOWAIT == 0 {
-		w = msgqueue.NewWaiter()
-	}
-	msg, err := q.Receive(t, msgCaller(t), req, w)
-	if err == msgqueue.ErrWaiting {
-		t.Block(w.C())
-		var done bool
-		if msg, done, err = q.FinishReceive(w); !done {
-			return 0, nil, msgBlockInterrupted
+	// Try without a waiter first: only a receiver that finds nothing needs
+	// one (and its thread id). MSG_COPY never waits.
+	msg, err := q.Receive(t, msgSender(t), req, nil)
+	if err == linuxerr.ENOMSG && flag&(linux.IPC_NOWAIT|linux.MSG_COPY) == 0 {
+		w := msgqueue.GetWaiter()
+		defer msgqueue.PutWaiter(w)
+		msg, err = q.Receive(t, msgCaller(t), req, w)
+		if err == msgqueue.ErrWaiting {
+			t.Block(w.C())
+			var done bool
+			if msg, done, err = q.FinishReceive(w); !done {
+				return 0, nil, msgBlockInterrupted
+			}
 		}
 	}
 	if err != nil {
@@ -183,14 +220,23 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	}
 	// Like Linux, a message already dequeued is lost if the copy faults.
 	n := min(uint64(size), msg.Size())
+	if n <= msgScratchText {
+		// mtype and mtext in one copy: the bytes written before a fault
+		// are the same as with two.
+		buf := t.CopyScratchBuffer(sizeofMtype + msgScratchText)[:sizeofMtype+n]
+		hostarch.ByteOrder.PutUint64(buf, uint64(msg.Type))
+		copy(buf[sizeofMtype:], msg.Text[:n])
+		if _, err := t.CopyOutBytes(addr, buf); err != nil {
+			return 0, nil, err
+		}
+		return uintptr(n), nil, nil
+	}
 	mtype := primitive.Int64(msg.Type)
 	if _, err := mtype.CopyOut(t, addr); err != nil {
 		return 0, nil, err
 	}
-	if n > 0 {
-		if _, err := t.CopyOutBytes(addr+sizeofMtype, msg.Text[:n]); err != nil {
-			return 0, nil, err
-		}
+	if _, err := t.CopyOutBytes(addr+sizeofMtype, msg.Text[:n]); err != nil {
+		return 0, nil, err
 	}
 	return uintptr(n), nil, nil
 }

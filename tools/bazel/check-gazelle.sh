@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Fails when a Go package's BUILD.bazel file is not what Gazelle generates
+# from its sources (a changed import, a new file or package, a removed one),
+# or when Gazelle cannot resolve an import offline. Writes nothing; fix with
+# tools/bazel/gazelle.sh and commit the BUILD.bazel changes.
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+out=$(mktemp) err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+"$here/gazelle.sh" -mode=diff >"$out" 2>"$err"
+rc=$?
+if [[ $rc -eq 0 && ! -s $err ]]; then
+  echo "gazelle: BUILD.bazel files are up to date"
+  exit 0
+fi
+if [[ -s $err ]]; then
+  echo "gazelle: errors (an import Gazelle cannot resolve offline needs a" >&2
+  echo "'# gazelle:repository' line in WORKSPACE):" >&2
+  cat "$err" >&2
+fi
+if [[ -s $out ]]; then
+  echo "gazelle: BUILD.bazel files are out of date; run tools/bazel/gazelle.sh. Differences:" >&2
+  cat "$out" >&2
+fi
+[[ $rc -ne 0 ]] || rc=1
+exit "$rc"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs Gazelle, pinned, on the repository: with no arguments it rewrites the
+# BUILD.bazel files of the Go packages to match their imports; extra
+# arguments go to Gazelle (check-gazelle.sh passes -mode=diff).
+#
+# Gazelle comes from the Go module proxy, built once into a cache directory
+# (GAZELLE_CACHE, default ~/.cache/mqsentry-gazelle). It then runs with
+# GOPROXY=off: imports resolve offline through the directives in //:BUILD.bazel
+# (prefix, excludes, naming) and the "# gazelle:repository" lines in
+# //:WORKSPACE (external modules).
+set -euo pipefail
+
+# v0.54.0 does not build with `go install ...@v0.54.0` (its cmd/gazelle mixes
+# the v1 and v2 language APIs); v0.53.0 builds and runs with Go 1.26.
+GAZELLE_VERSION=v0.53.0
+GAZELLE_PKG=github.com/bazelbuild/bazel-gazelle/cmd/gazelle
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+go=${GO:-go}
+cache=${GAZELLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mqsentry-gazelle}/$GAZELLE_VERSION
+gazelle=$cache/gazelle
+if [[ ! -x $gazelle ]]; then
+  mkdir -p "$cache"
+  # GOFLAGS is cleared so that a -mod=vendor from the environment does not
+  # apply to Gazelle's own module.
+  GOFLAGS= GOBIN=$cache "$go" install "$GAZELLE_PKG@$GAZELLE_VERSION"
+fi
+
+cd "$root"
+exec env GOFLAGS= GOPROXY=off "$gazelle" -repo_root="$root" -go_prefix=github.com/mqsentry/mqsentry "$@"
