@@ -85,7 +85,10 @@ func fenwickFind(t []int32, k int32) (int, int32) {
 //
 // +stateify savable
 type slotBlock struct {
-	fifos [slotsPerBlock]messageRing
+	// fifos are allocated on a priority's first message and kept, so a
+	// block costs ~3 KiB plus what its priorities in use need, and the
+	// steady state does not allocate.
+	fifos [slotsPerBlock]*messageRing
 	// counts is a Fenwick tree over fifos' lengths, rebuilt after restore.
 	counts [slotsPerBlock]int32 `state:"nosave"`
 }
@@ -98,8 +101,12 @@ type messageStore struct {
 	// blockCounts is a Fenwick tree over the blocks' message counts, rebuilt
 	// after restore.
 	blockCounts [slotBlocks]int32 `state:"nosave"`
-	count       int64
-	bytes       uint64
+	// headSlot is the slot of the next message in receive order while
+	// count > 0: receive and peek(0) read it instead of searching the
+	// trees. Rebuilt after restore.
+	headSlot int `state:"nosave"`
+	count    int64
+	bytes    uint64
 }
 
 func slotOf(priority uint32) (block, within int) {
@@ -109,12 +116,20 @@ func slotOf(priority uint32) (block, within int) {
 
 func (s *messageStore) push(m Message) {
 	b, w := slotOf(m.Priority)
+	if slot := b*slotsPerBlock + w; s.count == 0 || slot < s.headSlot {
+		s.headSlot = slot
+	}
 	blk := s.blocks[b]
 	if blk == nil {
 		blk = &slotBlock{}
 		s.blocks[b] = blk
 	}
-	blk.fifos[w].push(m)
+	fifo := blk.fifos[w]
+	if fifo == nil {
+		fifo = &messageRing{}
+		blk.fifos[w] = fifo
+	}
+	fifo.push(m)
 	fenwickAdd(blk.counts[:], w, 1)
 	fenwickAdd(s.blockCounts[:], b, 1)
 	s.count++
@@ -127,18 +142,28 @@ func (s *messageStore) locate(i int64) (blockIndex, within int, fifo *messageRin
 	b, k := fenwickFind(s.blockCounts[:], int32(i))
 	blk := s.blocks[b]
 	w, k := fenwickFind(blk.counts[:], k)
-	return b, w, &blk.fifos[w], int(k)
+	return b, w, blk.fifos[w], int(k)
 }
 
 // pop removes the next message in receive order. Precondition: s.count > 0.
 func (s *messageStore) pop() Message {
-	b, w, fifo, _ := s.locate(0)
+	b, w := s.headSlot/slotsPerBlock, s.headSlot%slotsPerBlock
+	fifo := s.blocks[b].fifos[w]
 	m := fifo.pop()
 	fenwickAdd(s.blocks[b].counts[:], w, -1)
 	fenwickAdd(s.blockCounts[:], b, -1)
 	s.count--
 	s.bytes -= uint64(len(m.Data))
+	if fifo.len == 0 && s.count > 0 {
+		s.findHead()
+	}
 	return m
+}
+
+// findHead recomputes headSlot from the trees. Precondition: s.count > 0.
+func (s *messageStore) findHead() {
+	b, w, _, _ := s.locate(0)
+	s.headSlot = b*slotsPerBlock + w
 }
 
 // peek returns the i-th message in receive order, or nil when there is none.
@@ -146,21 +171,31 @@ func (s *messageStore) peek(i int64) *Message {
 	if i < 0 || i >= s.count {
 		return nil
 	}
+	if i == 0 {
+		return s.blocks[s.headSlot/slotsPerBlock].fifos[s.headSlot%slotsPerBlock].at(0)
+	}
 	_, _, fifo, offset := s.locate(i)
 	return fifo.at(offset)
 }
 
-// afterLoad rebuilds the Fenwick trees, which are not saved.
+// afterLoad rebuilds the Fenwick trees and the head slot, which are not
+// saved.
 func (s *messageStore) afterLoad(_ context.Context) {
 	for b, blk := range s.blocks {
 		if blk == nil {
 			continue
 		}
-		for w := range blk.fifos {
-			if n := int32(blk.fifos[w].len); n > 0 {
+		for w, fifo := range blk.fifos {
+			if fifo == nil {
+				continue
+			}
+			if n := int32(fifo.len); n > 0 {
 				fenwickAdd(blk.counts[:], w, n)
 				fenwickAdd(s.blockCounts[:], b, n)
 			}
 		}
+	}
+	if s.count > 0 {
+		s.findHead()
 	}
 }

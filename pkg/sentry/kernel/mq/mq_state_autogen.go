@@ -233,6 +233,7 @@ func (q *Queue) StateFields() []string {
 		"messages",
 		"registration",
 		"events",
+		"watchers",
 		"linked",
 		"openFDs",
 	}
@@ -249,8 +250,9 @@ func (q *Queue) StateSave(stateSinkObject state.Sink) {
 	stateSinkObject.Save(3, &q.messages)
 	stateSinkObject.Save(4, &q.registration)
 	stateSinkObject.Save(5, &q.events)
-	stateSinkObject.Save(6, &q.linked)
-	stateSinkObject.Save(7, &q.openFDs)
+	stateSinkObject.Save(6, &q.watchers)
+	stateSinkObject.Save(7, &q.linked)
+	stateSinkObject.Save(8, &q.openFDs)
 }
 
 func (q *Queue) afterLoad(context.Context) {}
@@ -263,8 +265,9 @@ func (q *Queue) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(3, &q.messages)
 	stateSourceObject.Load(4, &q.registration)
 	stateSourceObject.Load(5, &q.events)
-	stateSourceObject.Load(6, &q.linked)
-	stateSourceObject.Load(7, &q.openFDs)
+	stateSourceObject.Load(6, &q.watchers)
+	stateSourceObject.Load(7, &q.linked)
+	stateSourceObject.Load(8, &q.openFDs)
 }
 
 func (r *Registry) StateTypeName() string {

@@ -38,8 +38,11 @@ type Queue struct {
 	senders      waiterList `state:"nosave"`
 	registration *Registration
 	events       waiter.Queue
-	linked       bool
-	openFDs      int64
+	// watchers counts events' entries (poll, epoll, select), so that send
+	// and receive skip the notification when nobody watches.
+	watchers int
+	linked   bool
+	openFDs  int64
 }
 
 // Attr returns the queue's fixed geometry.
@@ -88,7 +91,14 @@ func (q *Queue) deliverLocked(ctx context.Context, m Message) {
 	if q.messages.count == 1 && q.registration != nil {
 		q.fireLocked(ctx)
 	}
-	q.events.Notify(waiter.ReadableEvents)
+	q.notifyWatchersLocked(waiter.ReadableEvents)
+}
+
+// notifyWatchersLocked wakes poll/epoll/select waiters interested in mask.
+func (q *Queue) notifyWatchersLocked(mask waiter.EventMask) {
+	if q.watchers > 0 {
+		q.events.Notify(mask)
+	}
 }
 
 // FinishSend resolves a blocked send after the wait ended for any reason. It
@@ -129,7 +139,7 @@ func (q *Queue) Receive(ctx context.Context, bufSize int64, w *Waiter) (Message,
 		s.msg = Message{}
 		s.complete()
 	} else {
-		q.events.Notify(waiter.WritableEvents)
+		q.notifyWatchersLocked(waiter.WritableEvents)
 	}
 	return m, nil
 }
@@ -177,12 +187,18 @@ func (q *Queue) Readiness(mask waiter.EventMask) waiter.EventMask {
 
 // EventRegister implements waiter.Waitable.EventRegister.
 func (q *Queue) EventRegister(e *waiter.Entry) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.watchers++
 	q.events.EventRegister(e)
 	return nil
 }
 
 // EventUnregister implements waiter.Waitable.EventUnregister.
 func (q *Queue) EventUnregister(e *waiter.Entry) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.watchers--
 	q.events.EventUnregister(e)
 }
 
