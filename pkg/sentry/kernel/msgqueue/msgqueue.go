@@ -305,7 +305,9 @@ func (r *Registry) Set(ctx context.Context, creds *auth.Credentials, id ipc.ID, 
 	}
 	defer q.mu.Unlock()
 	qbytes := int32(req.QBytes)
-	if qbytes > r.limits.MsgMnb && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.ids.UserNamespace().Root()) {
+	// Linux compares the int qbytes with the unsigned msg_ctlmnb, so the
+	// comparison is unsigned: a "negative" qbytes is huge, not small.
+	if uint32(qbytes) > uint32(r.limits.MsgMnb) && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.ids.UserNamespace().Root()) {
 		return linuxerr.EPERM
 	}
 	if err := q.perm.Update(creds, req.UID, req.GID, req.Mode); err != nil {

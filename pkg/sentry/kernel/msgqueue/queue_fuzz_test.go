@@ -403,7 +403,12 @@ func FuzzQueueAgainstModel(f *testing.F) {
 					want = linuxerr.EINVAL
 				case !fq.mayControl(c):
 					want = linuxerr.EPERM
-				case qb > fq.msgmnb && !isRoot(c):
+				case uint32(qb) > uint32(fq.msgmnb) && !isRoot(c):
+					// Linux passes qbytes through an int and compares it
+					// with the unsigned msg_ctlmnb: the low 32 bits count,
+					// as an unsigned number (checked natively on 6.18:
+					// 0x80000000 and 0xffffffff are EPERM); a privileged
+					// caller's value is stored sign-extended.
 					want = linuxerr.EPERM
 				default:
 					fq.uid, fq.gid, fq.mode = req.UID, req.GID, req.Mode&0777
