@@ -293,8 +293,8 @@ type SetRequest struct {
 // unknown id; EPERM unless creds own or created the queue or have
 // CAP_SYS_ADMIN; EPERM for a qbytes above msgmnb without CAP_SYS_RESOURCE;
 // EINVAL for ids that do not map in creds' user namespace. As in Linux,
-// qbytes passes through a C int: only its low 32 bits count, as a signed
-// value. Blocked receivers and senders that lost their permission fail with
+// qbytes passes through a C int: only its low 32 bits count, compared with
+// msgmnb as unsigned and stored sign-extended. Blocked receivers and senders that lost their permission fail with
 // EACCES; senders that now fit are let in.
 func (r *Registry) Set(ctx context.Context, creds *auth.Credentials, id ipc.ID, req SetRequest) error {
 	r.mu.Lock()
