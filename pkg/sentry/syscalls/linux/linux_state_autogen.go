@@ -39,6 +39,79 @@ func (n *notifyTarget) StateLoad(ctx context.Context, stateSourceObject state.So
 	stateSourceObject.Load(2, &n.cookie)
 }
 
+func (r *msgsndRestart) StateTypeName() string {
+	return "mqsentry/pkg/sentry/syscalls/linux.msgsndRestart"
+}
+
+func (r *msgsndRestart) StateFields() []string {
+	return []string{
+		"queue",
+		"addr",
+		"size",
+		"flag",
+	}
+}
+
+func (r *msgsndRestart) beforeSave() {}
+
+// +checklocksignore
+func (r *msgsndRestart) StateSave(stateSinkObject state.Sink) {
+	r.beforeSave()
+	stateSinkObject.Save(0, &r.queue)
+	stateSinkObject.Save(1, &r.addr)
+	stateSinkObject.Save(2, &r.size)
+	stateSinkObject.Save(3, &r.flag)
+}
+
+func (r *msgsndRestart) afterLoad(context.Context) {}
+
+// +checklocksignore
+func (r *msgsndRestart) StateLoad(ctx context.Context, stateSourceObject state.Source) {
+	stateSourceObject.Load(0, &r.queue)
+	stateSourceObject.Load(1, &r.addr)
+	stateSourceObject.Load(2, &r.size)
+	stateSourceObject.Load(3, &r.flag)
+}
+
+func (r *msgrcvRestart) StateTypeName() string {
+	return "mqsentry/pkg/sentry/syscalls/linux.msgrcvRestart"
+}
+
+func (r *msgrcvRestart) StateFields() []string {
+	return []string{
+		"queue",
+		"addr",
+		"size",
+		"msgtyp",
+		"flag",
+	}
+}
+
+func (r *msgrcvRestart) beforeSave() {}
+
+// +checklocksignore
+func (r *msgrcvRestart) StateSave(stateSinkObject state.Sink) {
+	r.beforeSave()
+	stateSinkObject.Save(0, &r.queue)
+	stateSinkObject.Save(1, &r.addr)
+	stateSinkObject.Save(2, &r.size)
+	stateSinkObject.Save(3, &r.msgtyp)
+	stateSinkObject.Save(4, &r.flag)
+}
+
+func (r *msgrcvRestart) afterLoad(context.Context) {}
+
+// +checklocksignore
+func (r *msgrcvRestart) StateLoad(ctx context.Context, stateSourceObject state.Source) {
+	stateSourceObject.Load(0, &r.queue)
+	stateSourceObject.Load(1, &r.addr)
+	stateSourceObject.Load(2, &r.size)
+	stateSourceObject.Load(3, &r.msgtyp)
+	stateSourceObject.Load(4, &r.flag)
+}
+
 func init() {
 	state.Register((*notifyTarget)(nil))
+	state.Register((*msgsndRestart)(nil))
+	state.Register((*msgrcvRestart)(nil))
 }

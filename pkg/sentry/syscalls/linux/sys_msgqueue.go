@@ -80,11 +80,56 @@ func init() {
 }
 
 // msgBlockInterrupted is what a blocked msgsnd or msgrcv returns when its
-// wait is interrupted: Linux's -ERESTARTNOHAND, which becomes EINTR when a
-// signal handler runs (SA_RESTART or not: SysV calls are never restarted
-// after a handler) and restarts the call otherwise (a stop signal, or a
-// checkpoint of the sandbox).
-var msgBlockInterrupted = linuxerr.ERESTARTNOHAND
+// wait is interrupted. For a signal it is Linux's -ERESTARTNOHAND: EINTR
+// when a handler runs (SA_RESTART or not: SysV calls are never restarted
+// after a handler), the same call again otherwise (a stop signal).
+//
+// A checkpoint interrupts the wait too, but must be invisible: the task
+// resumes through restart, which holds the queue it was blocked on, so a
+// queue removed before the task waits again gives EIDRM as it would have
+// had the task never left its wait, not the EINVAL of a fresh lookup.
+func msgBlockInterrupted(t *kernel.Task, restart kernel.SyscallRestartBlock) error {
+	if t.Kernel().IsPaused() {
+		t.SetSyscallRestartBlock(restart)
+		return linuxerr.ERESTART_RESTARTBLOCK
+	}
+	return linuxerr.ERESTARTNOHAND
+}
+
+// msgsndRestart resumes a msgsnd interrupted by a checkpoint.
+//
+// +stateify savable
+type msgsndRestart struct {
+	queue *msgqueue.Queue
+	addr  hostarch.Addr
+	size  uint
+	flag  int32
+}
+
+// Restart implements kernel.SyscallRestartBlock.Restart.
+func (r *msgsndRestart) Restart(t *kernel.Task) (uintptr, error) {
+	msg, err := msgCopyIn(t, msgQueues(t), int32(r.queue.ID()), r.addr, r.size)
+	if err != nil {
+		return 0, err
+	}
+	return 0, msgSendTo(t, r.queue, msg, *r)
+}
+
+// msgrcvRestart resumes a msgrcv interrupted by a checkpoint.
+//
+// +stateify savable
+type msgrcvRestart struct {
+	queue  *msgqueue.Queue
+	addr   hostarch.Addr
+	size   uint
+	msgtyp int64
+	flag   int32
+}
+
+// Restart implements kernel.SyscallRestartBlock.Restart.
+func (r *msgrcvRestart) Restart(t *kernel.Task) (uintptr, error) {
+	return msgReceiveFrom(t, r.queue, *r)
+}
 
 // Msgget implements msgget(2).
 func Msgget(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
@@ -116,22 +161,28 @@ func Msgsnd(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		return 0, nil, err
 	}
 
+	return 0, nil, msgSendTo(t, q, msg, msgsndRestart{queue: q, addr: addr, size: size, flag: flag})
+}
+
+// msgSendTo queues msg on q as call describes, waiting for room unless
+// IPC_NOWAIT.
+func msgSendTo(t *kernel.Task, q *msgqueue.Queue, msg *msgqueue.Message, call msgsndRestart) error {
 	// Try without a waiter first: only a full queue needs one.
 	c := msgSender(t)
-	err = q.Send(t, c, msg, nil)
-	if err != linuxerr.EAGAIN || flag&linux.IPC_NOWAIT != 0 {
-		return 0, nil, err
+	err := q.Send(t, c, msg, nil)
+	if err != linuxerr.EAGAIN || call.flag&linux.IPC_NOWAIT != 0 {
+		return err
 	}
 	w := msgqueue.GetWaiter()
 	defer msgqueue.PutWaiter(w)
 	if err := q.Send(t, c, msg, w); err != msgqueue.ErrWaiting {
-		return 0, nil, err
+		return err
 	}
 	t.Block(w.C())
 	if done, err := q.FinishSend(w); done {
-		return 0, nil, err
+		return err
 	}
-	return 0, nil, msgBlockInterrupted
+	return msgBlockInterrupted(t, &call)
 }
 
 // msgCopyIn reads msgsnd's message, with Linux's order of checks (see
@@ -183,15 +234,13 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		return 0, nil, linuxerr.EINVAL
 	}
 	r := msgQueues(t)
-	req := msgqueue.ReceiveRequest{Type: msgtyp, Flags: flag, MaxSize: uint64(size)}
 	if flag&linux.MSG_COPY != 0 {
 		if flag&linux.MSG_EXCEPT != 0 || flag&linux.IPC_NOWAIT == 0 {
 			return 0, nil, linuxerr.EINVAL
 		}
 		// Linux loads a copy buffer from the caller's msgbuf first
 		// (prepare_copy): a bad buffer fails before the lookup.
-		req.CopyMax = min(uint64(size), uint64(r.MsgMax()))
-		if err := probeUserRead(t, addr, req.CopyMax); err != nil {
+		if err := probeUserRead(t, addr, min(uint64(size), uint64(r.MsgMax()))); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -200,10 +249,21 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		return 0, nil, err
 	}
 
+	n, err := msgReceiveFrom(t, q, msgrcvRestart{queue: q, addr: addr, size: size, msgtyp: msgtyp, flag: flag})
+	return n, nil, err
+}
+
+// msgReceiveFrom takes the message call asks for from q, waiting for one
+// unless IPC_NOWAIT or MSG_COPY, and copies it out.
+func msgReceiveFrom(t *kernel.Task, q *msgqueue.Queue, call msgrcvRestart) (uintptr, error) {
+	req := msgqueue.ReceiveRequest{Type: call.msgtyp, Flags: call.flag, MaxSize: uint64(call.size)}
+	if call.flag&linux.MSG_COPY != 0 {
+		req.CopyMax = min(uint64(call.size), uint64(msgQueues(t).MsgMax()))
+	}
 	// Try without a waiter first: only a receiver that finds nothing needs
 	// one (and its thread id). MSG_COPY never waits.
 	msg, err := q.Receive(t, msgSender(t), req, nil)
-	if err == linuxerr.ENOMSG && flag&(linux.IPC_NOWAIT|linux.MSG_COPY) == 0 {
+	if err == linuxerr.ENOMSG && call.flag&(linux.IPC_NOWAIT|linux.MSG_COPY) == 0 {
 		w := msgqueue.GetWaiter()
 		defer msgqueue.PutWaiter(w)
 		msg, err = q.Receive(t, msgCaller(t), req, w)
@@ -211,15 +271,16 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 			t.Block(w.C())
 			var done bool
 			if msg, done, err = q.FinishReceive(w); !done {
-				return 0, nil, msgBlockInterrupted
+				return 0, msgBlockInterrupted(t, &call)
 			}
 		}
 	}
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	// Like Linux, a message already dequeued is lost if the copy faults.
-	n := min(uint64(size), msg.Size())
+	addr := call.addr
+	n := min(uint64(call.size), msg.Size())
 	if n <= msgScratchText {
 		// mtype and mtext in one copy: the bytes written before a fault
 		// are the same as with two.
@@ -227,18 +288,18 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		hostarch.ByteOrder.PutUint64(buf, uint64(msg.Type))
 		copy(buf[sizeofMtype:], msg.Text[:n])
 		if _, err := t.CopyOutBytes(addr, buf); err != nil {
-			return 0, nil, err
+			return 0, err
 		}
-		return uintptr(n), nil, nil
+		return uintptr(n), nil
 	}
 	mtype := primitive.Int64(msg.Type)
 	if _, err := mtype.CopyOut(t, addr); err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	if _, err := t.CopyOutBytes(addr+sizeofMtype, msg.Text[:n]); err != nil {
-		return 0, nil, err
+		return 0, err
 	}
-	return uintptr(n), nil, nil
+	return uintptr(n), nil
 }
 
 // probeUserRead reads n bytes at addr, in chunks, only to fail with EFAULT
