@@ -91,7 +91,44 @@ bin/mqdump: $(wildcard cmd/mqdump/*.go) vendor/modules.txt
 mqdump-test: runsc
 	$(GO) test -count=1 -v ./test/mqdump/
 
-test: deps vendor/modules.txt check-generated check-bazel vet unit runsc syscall-tests checkpoint-test mqdump-test e2e-test
+test: deps vendor/modules.txt check-generated check-bazel vet unit runsc syscall-tests checkpoint-test mqdump-test fuzz-go stress ipcfuzz-diff e2e-test
+
+# Robustness (see README "Fuzzing and stress"). make test runs the short
+# versions; make fuzz the long ones.
+FUZZTIME ?= 5s
+IPCFUZZ_SECONDS ?= 20
+STRESS_SECONDS ?= 20
+CORE_STRESS ?= 3s
+IPCFUZZ_SEEDS ?= 1 2 3 4 5
+STRESS_RUN := $(GO) run ./test/stress/run -runsc ours=bin/runsc -timeout 30m
+.PHONY: fuzz fuzz-go stress ipcfuzz-diff
+
+build/out/ipcfuzz: test/fuzz/ipcfuzz.c
+	@mkdir -p build/out
+	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
+
+build/out/mqstress: test/stress/c/mqstress.c
+	@mkdir -p build/out
+	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
+
+# Every Go fuzz target (decoders and queue cores against models) for FUZZTIME.
+fuzz-go: vendor/modules.txt
+	GO=$(GO) test/fuzz/gofuzz.sh $(FUZZTIME)
+
+# The syscall fuzzer and the multi-process stress program, natively and
+# under bin/runsc, then the cores' stress tests under -race.
+stress: runsc build/out/ipcfuzz build/out/mqstress
+	$(STRESS_RUN) build/out/ipcfuzz -t $(IPCFUZZ_SECONDS)
+	$(STRESS_RUN) build/out/mqstress -t $(STRESS_SECONDS)
+	MQSENTRY_STRESS_DURATION=$(CORE_STRESS) CGO_ENABLED=1 $(GO) test -race -count=1 -run CoreStress ./test/stress/
+
+# Deterministic runs of the syscall fuzzer: the same calls must give the same
+# results and errnos natively and under bin/runsc.
+ipcfuzz-diff: runsc build/out/ipcfuzz
+	set -e; for s in $(IPCFUZZ_SEEDS); do $(STRESS_RUN) -diff build/out/ipcfuzz -d 5000 -s $$s; done
+
+fuzz:
+	$(MAKE) fuzz-go stress ipcfuzz-diff FUZZTIME=5m IPCFUZZ_SECONDS=300 STRESS_SECONDS=300 CORE_STRESS=60s IPCFUZZ_SEEDS="$$(seq 1 20)"
 
 # Native, unmodified runsc and ours side by side (nothing required of upstream).
 compare: runsc bin/runsc-upstream test-binaries
