@@ -1,18 +1,26 @@
 package mq
 
 import (
-	"context"
-
 	"gvisor.dev/gvisor/pkg/abi/linux"
 )
 
 // Messages are kept in one FIFO per priority. Receive order (highest priority
 // first, FIFO within a priority) is mapped onto ascending "slots"
-// (slot = MQ_PRIO_MAX-1-priority) so that the n-th message in receive order
-// is found with two Fenwick-tree searches: one over blocks of slots, one
-// within the block. Push, pop and peek at any depth are all O(log P), and a
-// block's per-slot tables are allocated only once a priority in it is used,
-// so an ordinary queue costs one block.
+// (slot = MQ_PRIO_MAX-1-priority).
+//
+// Most queues hold one priority at a time. While at most one FIFO is
+// non-empty, the store uses nothing but that FIFO (the head): send, receive
+// and peek at any depth touch the head ring and the store, so that a
+// sandbox with thousands of queues keeps each one's working set to a few
+// cache lines.
+//
+// Once two FIFOs are non-empty, the store is "indexed": two Fenwick trees,
+// one over blocks of slots and one within each block, count the messages
+// per slot, so the n-th message in receive order is found with two tree
+// searches, and push, pop and peek at any depth are O(log P). The index is
+// allocated on the first use of a second priority and kept; its per-block
+// tables are allocated once a priority in the block is used. When the
+// store is back to one non-empty FIFO the trees are emptied again.
 const (
 	slotsPerBlock = 256
 	slotBlocks    = linux.MQ_PRIO_MAX / slotsPerBlock
@@ -28,8 +36,6 @@ type Message struct {
 
 // messageRing is a growable FIFO of messages of one priority. Its capacity
 // is zero or a power of two, so positions wrap with a mask.
-//
-// +stateify savable
 type messageRing struct {
 	buf  []Message
 	head int
@@ -82,88 +88,146 @@ func fenwickFind(t []int32, k int32) (int, int32) {
 }
 
 // slotBlock holds the FIFOs of slotsPerBlock consecutive priorities.
-//
-// +stateify savable
 type slotBlock struct {
-	// fifos are allocated on a priority's first message and kept, so a
-	// block costs ~3 KiB plus what its priorities in use need, and the
+	// fifos are allocated on a priority's first message and kept, so the
 	// steady state does not allocate.
 	fifos [slotsPerBlock]*messageRing
-	// counts is a Fenwick tree over fifos' lengths, rebuilt after restore.
-	counts [slotsPerBlock]int32 `state:"nosave"`
+	// counts is a Fenwick tree over fifos' lengths while the store is
+	// indexed, all zero otherwise.
+	counts [slotsPerBlock]int32
 }
 
-// messageStore is the set of messages of one queue.
-//
-// +stateify savable
-type messageStore struct {
+// slotIndex finds the FIFO of every slot and, while the store is indexed,
+// counts the messages per block.
+type slotIndex struct {
 	blocks [slotBlocks]*slotBlock
-	// blockCounts is a Fenwick tree over the blocks' message counts, rebuilt
-	// after restore.
-	blockCounts [slotBlocks]int32 `state:"nosave"`
-	// headSlot is the slot of the next message in receive order while
-	// count > 0: receive and peek(0) read it instead of searching the
-	// trees. Rebuilt after restore.
-	headSlot int `state:"nosave"`
-	count    int64
-	bytes    uint64
+	// blockCounts is a Fenwick tree over the blocks' message counts while
+	// the store is indexed, all zero otherwise.
+	blockCounts [slotBlocks]int32
 }
 
-func slotOf(priority uint32) (block, within int) {
-	slot := linux.MQ_PRIO_MAX - 1 - int(priority)
-	return slot / slotsPerBlock, slot % slotsPerBlock
-}
-
-func (s *messageStore) push(m Message) {
-	b, w := slotOf(m.Priority)
-	if slot := b*slotsPerBlock + w; s.count == 0 || slot < s.headSlot {
-		s.headSlot = slot
-	}
-	blk := s.blocks[b]
+// fifo returns the FIFO of slot, allocating it on first use.
+func (x *slotIndex) fifo(slot int) *messageRing {
+	b, w := slot/slotsPerBlock, slot%slotsPerBlock
+	blk := x.blocks[b]
 	if blk == nil {
 		blk = &slotBlock{}
-		s.blocks[b] = blk
+		x.blocks[b] = blk
 	}
 	fifo := blk.fifos[w]
 	if fifo == nil {
 		fifo = &messageRing{}
 		blk.fifos[w] = fifo
 	}
+	return fifo
+}
+
+// add counts delta messages at slot in both trees.
+func (x *slotIndex) add(slot int, delta int32) {
+	b, w := slot/slotsPerBlock, slot%slotsPerBlock
+	fenwickAdd(x.blocks[b].counts[:], w, delta)
+	fenwickAdd(x.blockCounts[:], b, delta)
+}
+
+// locate returns the slot of the FIFO holding the k-th counted message and
+// the message's offset in it. Precondition: 0 <= k < the trees' total.
+func (x *slotIndex) locate(k int32) (slot int, fifo *messageRing, offset int) {
+	b, k := fenwickFind(x.blockCounts[:], k)
+	blk := x.blocks[b]
+	w, k := fenwickFind(blk.counts[:], k)
+	return b*slotsPerBlock + w, blk.fifos[w], int(k)
+}
+
+// messageStore is the set of messages of one queue. It is saved as the list
+// of its messages in receive order (Queue.saveMessages).
+type messageStore struct {
+	// head is the FIFO of headSlot, which holds the next message in
+	// receive order while count > 0. With no index it is the only FIFO.
+	head     *messageRing
+	headSlot int
+	index    *slotIndex
+	// nonEmpty counts the non-empty FIFOs; the trees are maintained while
+	// it is at least 2.
+	nonEmpty int
+	count    int64
+	bytes    uint64
+}
+
+func slotOf(priority uint32) int {
+	return linux.MQ_PRIO_MAX - 1 - int(priority)
+}
+
+func (s *messageStore) indexed() bool { return s.nonEmpty >= 2 }
+
+// push appends m to the FIFO of its priority.
+func (s *messageStore) push(m Message) {
+	slot := slotOf(m.Priority)
+	var fifo *messageRing
+	switch {
+	case s.head != nil && slot == s.headSlot:
+		fifo = s.head
+	case s.count == 0 && s.index == nil:
+		// The only FIFO is empty: it serves the new priority.
+		if s.head == nil {
+			s.head = &messageRing{}
+		}
+		fifo, s.headSlot = s.head, slot
+	default:
+		fifo = s.slotFIFO(slot)
+	}
+	if fifo.len == 0 {
+		s.nonEmpty++
+		if s.nonEmpty == 2 {
+			// The head FIFO was counted nowhere until now.
+			s.index.add(s.headSlot, int32(s.head.len))
+		}
+	}
 	fifo.push(m)
-	fenwickAdd(blk.counts[:], w, 1)
-	fenwickAdd(s.blockCounts[:], b, 1)
+	if s.indexed() {
+		s.index.add(slot, 1)
+	}
+	if s.count == 0 || slot < s.headSlot {
+		s.head, s.headSlot = fifo, slot
+	}
 	s.count++
 	s.bytes += uint64(len(m.Data))
 }
 
-// locate returns the FIFO holding the i-th message in receive order and the
-// message's index in it. Precondition: 0 <= i < s.count.
-func (s *messageStore) locate(i int64) (blockIndex, within int, fifo *messageRing, offset int) {
-	b, k := fenwickFind(s.blockCounts[:], int32(i))
-	blk := s.blocks[b]
-	w, k := fenwickFind(blk.counts[:], k)
-	return b, w, blk.fifos[w], int(k)
+// slotFIFO returns the FIFO of slot from the index, creating the index (with
+// the head FIFO in it) if needed.
+func (s *messageStore) slotFIFO(slot int) *messageRing {
+	if s.index == nil {
+		s.index = &slotIndex{}
+		if s.head != nil {
+			b, w := s.headSlot/slotsPerBlock, s.headSlot%slotsPerBlock
+			s.index.blocks[b] = &slotBlock{}
+			s.index.blocks[b].fifos[w] = s.head
+		}
+	}
+	return s.index.fifo(slot)
 }
 
 // pop removes the next message in receive order. Precondition: s.count > 0.
 func (s *messageStore) pop() Message {
-	b, w := s.headSlot/slotsPerBlock, s.headSlot%slotsPerBlock
-	fifo := s.blocks[b].fifos[w]
-	m := fifo.pop()
-	fenwickAdd(s.blocks[b].counts[:], w, -1)
-	fenwickAdd(s.blockCounts[:], b, -1)
+	m := s.head.pop()
 	s.count--
 	s.bytes -= uint64(len(m.Data))
-	if fifo.len == 0 && s.count > 0 {
-		s.findHead()
+	if !s.indexed() {
+		if s.head.len == 0 {
+			s.nonEmpty--
+		}
+		return m
+	}
+	s.index.add(s.headSlot, -1)
+	if s.head.len == 0 {
+		s.nonEmpty--
+		s.headSlot, s.head, _ = s.index.locate(0)
+		if !s.indexed() {
+			// One FIFO left: it stops being counted.
+			s.index.add(s.headSlot, -int32(s.head.len))
+		}
 	}
 	return m
-}
-
-// findHead recomputes headSlot from the trees. Precondition: s.count > 0.
-func (s *messageStore) findHead() {
-	b, w, _, _ := s.locate(0)
-	s.headSlot = b*slotsPerBlock + w
 }
 
 // peek returns the i-th message in receive order, or nil when there is none.
@@ -171,31 +235,9 @@ func (s *messageStore) peek(i int64) *Message {
 	if i < 0 || i >= s.count {
 		return nil
 	}
-	if i == 0 {
-		return s.blocks[s.headSlot/slotsPerBlock].fifos[s.headSlot%slotsPerBlock].at(0)
+	if !s.indexed() || i < int64(s.head.len) {
+		return s.head.at(int(i))
 	}
-	_, _, fifo, offset := s.locate(i)
+	_, fifo, offset := s.index.locate(int32(i))
 	return fifo.at(offset)
-}
-
-// afterLoad rebuilds the Fenwick trees and the head slot, which are not
-// saved.
-func (s *messageStore) afterLoad(_ context.Context) {
-	for b, blk := range s.blocks {
-		if blk == nil {
-			continue
-		}
-		for w, fifo := range blk.fifos {
-			if fifo == nil {
-				continue
-			}
-			if n := int32(fifo.len); n > 0 {
-				fenwickAdd(blk.counts[:], w, n)
-				fenwickAdd(s.blockCounts[:], b, n)
-			}
-		}
-	}
-	if s.count > 0 {
-		s.findHead()
-	}
 }

@@ -50,39 +50,92 @@ func TestMessageStoreOrderAndPeek(t *testing.T) {
 	}
 }
 
-func TestMessageStoreInterleavedAndRebuild(t *testing.T) {
-	rng := rand.New(rand.NewSource(2))
-	var s messageStore
-	var model []Message
-	for i := 0; i < 5000; i++ {
-		if len(model) > 0 && rng.Intn(3) == 0 {
-			model = referenceOrder(model)
-			want := model[0]
-			model = model[1:]
-			if got := s.pop(); got.Priority != want.Priority || string(got.Data) != string(want.Data) {
-				t.Fatalf("step %d: pop = %+v, want %+v", i, got, want)
-			}
+// checkStore compares s with the model (in receive order) and checks the
+// index's invariants: the trees count every message while two or more FIFOs
+// are non-empty, and nothing otherwise.
+func checkStore(t *testing.T, step int, s *messageStore, model []Message) {
+	t.Helper()
+	if s.count != int64(len(model)) {
+		t.Fatalf("step %d: count %d, want %d", step, s.count, len(model))
+	}
+	var bytes uint64
+	for i, w := range model {
+		bytes += uint64(len(w.Data))
+		if got := s.peek(int64(i)); got == nil || got.Priority != w.Priority || string(got.Data) != string(w.Data) {
+			t.Fatalf("step %d: peek(%d) = %+v, want %+v", step, i, got, w)
+		}
+	}
+	if s.bytes != bytes {
+		t.Fatalf("step %d: bytes %d, want %d", step, s.bytes, bytes)
+	}
+	prios := map[uint32]bool{}
+	for _, m := range model {
+		prios[m.Priority] = true
+	}
+	if s.nonEmpty != len(prios) {
+		t.Fatalf("step %d: nonEmpty %d, want %d", step, s.nonEmpty, len(prios))
+	}
+	if s.index == nil {
+		return
+	}
+	var total int32
+	for b, blk := range s.index.blocks {
+		if blk == nil {
 			continue
 		}
-		m := Message{Priority: uint32(rng.Intn(600)), Data: []byte{byte(i)}}
-		s.push(m)
-		model = append(model, m)
+		var inBlock int32
+		for w := range slotsPerBlock {
+			n := int32(0)
+			if f := blk.fifos[w]; f != nil {
+				n = int32(f.len)
+			}
+			if !s.indexed() {
+				n = 0
+			}
+			inBlock += n
+		}
+		// The tree's root (last element) holds the block's total.
+		if got := blk.counts[slotsPerBlock-1]; got != inBlock {
+			t.Fatalf("step %d: block %d counts %d, want %d (indexed %v)", step, b, got, inBlock, s.indexed())
+		}
+		total += inBlock
 	}
-	// Dropping the Fenwick trees and rebuilding them, as a restore does,
-	// keeps every index.
-	restored := messageStore{blocks: s.blocks, count: s.count, bytes: s.bytes}
-	for _, blk := range restored.blocks {
-		if blk != nil {
-			blk.counts = [slotsPerBlock]int32{}
+	if got := s.index.blockCounts[slotBlocks-1]; got != total {
+		t.Fatalf("step %d: blockCounts total %d, want %d", step, got, total)
+	}
+}
+
+func TestMessageStoreInterleavedAndSaveLoad(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	q := &Queue{}
+	var model []Message
+	for i := 0; i < 5000; i++ {
+		// Phases of one priority and of mixed priorities, so the store
+		// goes in and out of indexed mode.
+		spread := 1
+		if (i/500)%2 == 1 {
+			spread = 600
+		}
+		if len(model) > 0 && rng.Intn(2) == 0 {
+			want := model[0]
+			model = model[1:]
+			if got := q.messages.pop(); got.Priority != want.Priority || string(got.Data) != string(want.Data) {
+				t.Fatalf("step %d: pop = %+v, want %+v", i, got, want)
+			}
+		} else {
+			m := Message{Priority: uint32(5 + rng.Intn(spread)), Data: []byte{byte(i), byte(i >> 8)}}
+			q.messages.push(m)
+			model = referenceOrder(append(model, m))
+		}
+		if i%50 == 0 {
+			checkStore(t, i, &q.messages, model)
 		}
 	}
-	restored.afterLoad(context.Background())
-	model = referenceOrder(model)
-	for i, w := range model {
-		if got := restored.peek(int64(i)); got.Priority != w.Priority || string(got.Data) != string(w.Data) {
-			t.Fatalf("after rebuild peek(%d) = %+v, want %+v", i, got, w)
-		}
-	}
+	// The image holds the messages in receive order; loading them gives
+	// the same store.
+	restored := &Queue{}
+	restored.loadMessages(context.Background(), q.saveMessages())
+	checkStore(t, -1, &restored.messages, model)
 }
 
 func TestFenwickFind(t *testing.T) {

@@ -36,92 +36,6 @@ func (m *Message) StateLoad(ctx context.Context, stateSourceObject state.Source)
 	stateSourceObject.Load(1, &m.Data)
 }
 
-func (r *messageRing) StateTypeName() string {
-	return "mqsentry/pkg/sentry/kernel/mq.messageRing"
-}
-
-func (r *messageRing) StateFields() []string {
-	return []string{
-		"buf",
-		"head",
-		"len",
-	}
-}
-
-func (r *messageRing) beforeSave() {}
-
-// +checklocksignore
-func (r *messageRing) StateSave(stateSinkObject state.Sink) {
-	r.beforeSave()
-	stateSinkObject.Save(0, &r.buf)
-	stateSinkObject.Save(1, &r.head)
-	stateSinkObject.Save(2, &r.len)
-}
-
-func (r *messageRing) afterLoad(context.Context) {}
-
-// +checklocksignore
-func (r *messageRing) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-	stateSourceObject.Load(0, &r.buf)
-	stateSourceObject.Load(1, &r.head)
-	stateSourceObject.Load(2, &r.len)
-}
-
-func (s *slotBlock) StateTypeName() string {
-	return "mqsentry/pkg/sentry/kernel/mq.slotBlock"
-}
-
-func (s *slotBlock) StateFields() []string {
-	return []string{
-		"fifos",
-	}
-}
-
-func (s *slotBlock) beforeSave() {}
-
-// +checklocksignore
-func (s *slotBlock) StateSave(stateSinkObject state.Sink) {
-	s.beforeSave()
-	stateSinkObject.Save(0, &s.fifos)
-}
-
-func (s *slotBlock) afterLoad(context.Context) {}
-
-// +checklocksignore
-func (s *slotBlock) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-	stateSourceObject.Load(0, &s.fifos)
-}
-
-func (s *messageStore) StateTypeName() string {
-	return "mqsentry/pkg/sentry/kernel/mq.messageStore"
-}
-
-func (s *messageStore) StateFields() []string {
-	return []string{
-		"blocks",
-		"count",
-		"bytes",
-	}
-}
-
-func (s *messageStore) beforeSave() {}
-
-// +checklocksignore
-func (s *messageStore) StateSave(stateSinkObject state.Sink) {
-	s.beforeSave()
-	stateSinkObject.Save(0, &s.blocks)
-	stateSinkObject.Save(1, &s.count)
-	stateSinkObject.Save(2, &s.bytes)
-}
-
-// +checklocksignore
-func (s *messageStore) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-	stateSourceObject.Load(0, &s.blocks)
-	stateSourceObject.Load(1, &s.count)
-	stateSourceObject.Load(2, &s.bytes)
-	stateSourceObject.AfterLoad(func() { s.afterLoad(ctx) })
-}
-
 func (l *Limits) StateTypeName() string {
 	return "mqsentry/pkg/sentry/kernel/mq.Limits"
 }
@@ -244,10 +158,12 @@ func (q *Queue) beforeSave() {}
 // +checklocksignore
 func (q *Queue) StateSave(stateSinkObject state.Sink) {
 	q.beforeSave()
+	messagesValue := q.saveMessages()
+	_ = ([]Message)(messagesValue)
+	stateSinkObject.SaveValue(3, messagesValue)
 	stateSinkObject.Save(0, &q.registry)
 	stateSinkObject.Save(1, &q.attr)
 	stateSinkObject.Save(2, &q.chargedTo)
-	stateSinkObject.Save(3, &q.messages)
 	stateSinkObject.Save(4, &q.registration)
 	stateSinkObject.Save(5, &q.events)
 	stateSinkObject.Save(6, &q.watchers)
@@ -262,12 +178,12 @@ func (q *Queue) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(0, &q.registry)
 	stateSourceObject.Load(1, &q.attr)
 	stateSourceObject.Load(2, &q.chargedTo)
-	stateSourceObject.Load(3, &q.messages)
 	stateSourceObject.Load(4, &q.registration)
 	stateSourceObject.Load(5, &q.events)
 	stateSourceObject.Load(6, &q.watchers)
 	stateSourceObject.Load(7, &q.linked)
 	stateSourceObject.Load(8, &q.openFDs)
+	stateSourceObject.LoadValue(3, new([]Message), func(y any) { q.loadMessages(ctx, y.([]Message)) })
 }
 
 func (r *Registry) StateTypeName() string {
@@ -309,9 +225,6 @@ func (r *Registry) StateLoad(ctx context.Context, stateSourceObject state.Source
 
 func init() {
 	state.Register((*Message)(nil))
-	state.Register((*messageRing)(nil))
-	state.Register((*slotBlock)(nil))
-	state.Register((*messageStore)(nil))
 	state.Register((*Limits)(nil))
 	state.Register((*Attr)(nil))
 	state.Register((*Registration)(nil))

@@ -2,6 +2,7 @@ package mq
 
 import (
 	"bytes"
+	stdctx "context"
 	"fmt"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
@@ -32,10 +33,10 @@ type Queue struct {
 	chargedTo auth.KUID
 
 	// mu protects everything below. Lock order: Registry.mu, then Queue.mu.
-	mu           sync.Mutex `state:"nosave"`
-	messages     messageStore
-	receivers    waiterList `state:"nosave"`
-	senders      waiterList `state:"nosave"`
+	mu           sync.Mutex   `state:"nosave"`
+	messages     messageStore `state:".([]Message)"`
+	receivers    waiterList   `state:"nosave"`
+	senders      waiterList   `state:"nosave"`
 	registration *Registration
 	events       waiter.Queue
 	// watchers counts events' entries (poll, epoll, select), so that send
@@ -43,6 +44,23 @@ type Queue struct {
 	watchers int
 	linked   bool
 	openFDs  int64
+}
+
+// saveMessages returns the queued messages in receive order: the image
+// holds the messages, not the store's index.
+func (q *Queue) saveMessages() []Message {
+	msgs := make([]Message, q.messages.count)
+	for i := range msgs {
+		msgs[i] = *q.messages.peek(int64(i))
+	}
+	return msgs
+}
+
+// loadMessages queues the saved messages again.
+func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
+	for _, m := range msgs {
+		q.messages.push(m)
+	}
 }
 
 // Attr returns the queue's fixed geometry.
