@@ -21,6 +21,13 @@ TARGETS=(
   pkg/sentry/kernel/msgqueue:FuzzRegistryGetAgainstModel
   pkg/sentry/kernel/msgqueue:FuzzConvertMode
   pkg/sentry/syscalls/linux:FuzzKcmpOrder
+  pkg/sentry/syscalls/linux:FuzzMqOpenAttr
+  pkg/sentry/syscalls/linux:FuzzMqSetattr
+  pkg/sentry/syscalls/linux:FuzzSigevent
+  pkg/sentry/syscalls/linux:FuzzMqPeekAttr
+  pkg/sentry/syscalls/linux:FuzzKcmpEpollSlot
+  pkg/sentry/syscalls/linux:FuzzMsgsndArgs
+  pkg/sentry/syscalls/linux:FuzzMsgrcvArgs
 )
 failed=0
 summary=()

@@ -549,6 +549,40 @@ TEST(MqOpenTest, BadPointersEFAULT) {
   EXPECT_EQ(errno, ENOENT);
 }
 
+// Linux's mq_open copies the attr in whenever the pointer is non-NULL, before
+// anything else and whether or not O_CREAT is given: a bad pointer is EFAULT
+// even when opening an existing queue (or a missing one without O_CREAT),
+// while a readable attr without O_CREAT is ignored, however invalid. (glibc
+// passes attr only with O_CREAT, hence the raw syscall.)
+TEST(MqOpenTest, AttrReadWithoutCreate) {
+  ScopedMq q = CreateQueue(3, 32);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  MaybeSave();
+  for (int flags : {O_RDONLY, O_WRONLY, O_RDWR, O_RDWR | O_NONBLOCK}) {
+    errno = 0;
+    EXPECT_EQ(syscall(SYS_mq_open, q.cname() + 1, flags, 0,
+                      reinterpret_cast<void*>(1)),
+              -1)
+        << "flags " << flags;
+    EXPECT_EQ(errno, EFAULT) << "flags " << flags;
+  }
+  ScopedQueueName missing;
+  errno = 0;
+  EXPECT_EQ(syscall(SYS_mq_open, missing.c_str() + 1, O_RDONLY, 0,
+                    reinterpret_cast<void*>(1)),
+            -1);
+  EXPECT_EQ(errno, EFAULT);
+
+  struct mq_attr bad = Attr(0, -1);
+  long fd = syscall(SYS_mq_open, q.cname() + 1, O_RDONLY, 0, &bad);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  struct mq_attr a = {};
+  ASSERT_EQ(mq_getattr(fd, &a), 0) << strerror(errno);
+  EXPECT_EQ(a.mq_maxmsg, 3);
+  EXPECT_EQ(a.mq_msgsize, 32);
+  mq_close(fd);
+}
+
 // The descriptor is allocated before the name is looked up: with no free
 // descriptor, mq_open fails with EMFILE even for a missing queue.
 TEST(MqOpenTest, NoFreeDescriptorEMFILE) {

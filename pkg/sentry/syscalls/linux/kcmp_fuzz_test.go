@@ -5,11 +5,9 @@ import (
 	"testing"
 )
 
-// Of the user-input decoders of this package only kcmp's ordering is
-// reachable without a kernel.Task: mq_attr, struct sigevent, struct
-// mq_peek_attr, struct kcmp_epoll_slot and msgsnd/msgrcv's size and flag
-// checks are decoded inline in the handlers, after CopyIn from the task
-// (their queue-side halves are fuzzed in packages mq and msgqueue).
+// The decoders of user input (mq_attr, struct sigevent, struct
+// mq_peek_attr, struct kcmp_epoll_slot, msgsnd/msgrcv's sizes and flags)
+// are fuzzed in decode_fuzz_test.go.
 
 // fuzzKcmpSeed is one Sentry's key for the whole fuzzing run, as kcmpSeed
 // is for a boot.

@@ -99,25 +99,21 @@ func MqNotify(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 
 	var reg *mq.Registration
 	if sigevAddr != 0 {
-		var sev linux.Sigevent
-		if _, err := sev.CopyIn(t, sigevAddr); err != nil {
+		raw := (*[sizeofSigevent]byte)(t.CopyScratchBuffer(sizeofSigevent))
+		if _, err := t.CopyInBytes(sigevAddr, raw[:]); err != nil {
+			return 0, nil, err
+		}
+		req, err := decodeSigevent(raw)
+		if err != nil {
 			return 0, nil, err
 		}
 		target := &notifyTarget{tg: t.ThreadGroup()}
-		switch sev.Notify {
-		case linux.SIGEV_NONE:
-		case linux.SIGEV_SIGNAL:
-			if sev.Signo < 0 || sev.Signo > linux.SignalMaximum {
-				return 0, nil, linuxerr.EINVAL
-			}
-		case linux.SIGEV_THREAD:
-			if err := target.attachSocket(t, sev); err != nil {
+		if req.method == linux.SIGEV_THREAD {
+			if err := target.attachSocket(t, req); err != nil {
 				return 0, nil, err
 			}
-		default:
-			return 0, nil, linuxerr.EINVAL
 		}
-		reg = &mq.Registration{Target: target, Method: sev.Notify, Signo: sev.Signo, Value: sev.Value}
+		reg = &mq.Registration{Target: target, Method: req.method, Signo: req.signo, Value: req.value}
 	}
 	qfd, err := queueFD(t, fd)
 	if err == nil {
@@ -136,12 +132,12 @@ func MqNotify(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 // attachSocket reads the SIGEV_THREAD cookie from sigev_value and takes the
 // netlink socket named by sigev_signo, checking in Linux's order: EFAULT,
 // EBADF, ENOTSOCK, then EINVAL for a socket that is not netlink.
-func (n *notifyTarget) attachSocket(t *kernel.Task, sev linux.Sigevent) error {
+func (n *notifyTarget) attachSocket(t *kernel.Task, req notifyRequest) error {
 	cookie := make([]byte, linux.NOTIFY_COOKIE_LEN)
-	if _, err := t.CopyInBytes(hostarch.Addr(sev.Value), cookie); err != nil {
+	if _, err := t.CopyInBytes(hostarch.Addr(req.value), cookie); err != nil {
 		return err
 	}
-	sock := t.GetFile(sev.Signo)
+	sock := t.GetFile(req.signo)
 	if sock == nil {
 		return linuxerr.EBADF
 	}

@@ -13,14 +13,6 @@ import (
 // CRIU: read a queued POSIX message by index without removing it.
 const FMqPeek = linux.F_LINUX_SPECIFIC_BASE + 17
 
-// mqPeekAttr is struct mq_peek_attr: offset, msg_prio, buf_len, buf.
-const (
-	peekAttrSize     = 24
-	peekPrioOffset   = 4
-	peekBufLenOffset = 8
-	peekBufOffset    = 16
-)
-
 // WithMqPeek wraps gVisor's fcntl handler: F_MQ_PEEK on a queue descriptor
 // is ours, every other command goes to fcntl unchanged.
 func WithMqPeek(fcntl kernel.SyscallFn) kernel.SyscallFn {
@@ -44,21 +36,19 @@ func mqPeek(t *kernel.Task, fd int32, attrAddr hostarch.Addr) (uintptr, error) {
 	if !qfd.VFSFileDescription().IsReadable() {
 		return 0, linuxerr.EBADF
 	}
-	var raw [peekAttrSize]byte
+	raw := (*[peekAttrSize]byte)(t.CopyScratchBuffer(peekAttrSize))
 	if _, err := t.CopyInBytes(attrAddr, raw[:]); err != nil {
 		return 0, err
 	}
-	offset := int32(hostarch.ByteOrder.Uint32(raw[0:]))
-	bufLen := hostarch.ByteOrder.Uint64(raw[peekBufLenOffset:])
-	buf := hostarch.Addr(hostarch.ByteOrder.Uint64(raw[peekBufOffset:]))
-	if offset < 0 || bufLen == 0 || buf == 0 {
-		return 0, linuxerr.EINVAL
+	req, err := decodePeekAttr(raw)
+	if err != nil {
+		return 0, err
 	}
-	prio, n, err := qfd.Queue().Peek(int64(offset), func(data []byte) (int, error) {
-		if uint64(len(data)) > bufLen {
-			data = data[:bufLen]
+	prio, n, err := qfd.Queue().Peek(req.offset, func(data []byte) (int, error) {
+		if uint64(len(data)) > req.bufLen {
+			data = data[:req.bufLen]
 		}
-		return t.CopyOutBytes(buf, data)
+		return t.CopyOutBytes(req.buf, data)
 	})
 	if err != nil {
 		return 0, err

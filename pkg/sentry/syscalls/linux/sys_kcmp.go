@@ -25,9 +25,6 @@ const (
 	kcmpEpollTFD = 7
 )
 
-// kcmpEpollSlotSize is sizeof(struct kcmp_epoll_slot { __u32 efd, tfd, toff; }).
-const kcmpEpollSlotSize = 12
-
 // kcmpID is the identity of the object p points to: its address, which is
 // stable while the object is reachable (Go's heap does not move objects) and
 // only ever leaves the Sentry through the keyed permutation of kcmpKey. A
@@ -180,20 +177,18 @@ func kcmpEpollTarget(t *kernel.Task, task1, task2 *kernel.Task, idx1 uint32, slo
 		// Built without the accessor: like Linux without CONFIG_EPOLL.
 		return 0, 0, linuxerr.EOPNOTSUPP
 	}
-	var slot [kcmpEpollSlotSize]byte
-	if _, err := t.CopyInBytes(slotAddr, slot[:]); err != nil {
+	raw := (*[kcmpEpollSlotSize]byte)(t.CopyScratchBuffer(kcmpEpollSlotSize))
+	if _, err := t.CopyInBytes(slotAddr, raw[:]); err != nil {
 		return 0, 0, linuxerr.EFAULT
 	}
-	efd := hostarch.ByteOrder.Uint32(slot[0:])
-	tfd := int32(hostarch.ByteOrder.Uint32(slot[4:]))
-	toff := hostarch.ByteOrder.Uint32(slot[8:])
+	slot := decodeKcmpEpollSlot(raw)
 
 	file := kcmpTaskFile(task1, idx1)
 	if file == nil {
 		return 0, 0, linuxerr.EBADF
 	}
 	defer file.DecRef(t)
-	epfile := kcmpTaskFile(task2, efd)
+	epfile := kcmpTaskFile(task2, slot.efd)
 	if epfile == nil {
 		return 0, 0, linuxerr.EBADF
 	}
@@ -214,13 +209,13 @@ func kcmpEpollTarget(t *kernel.Task, task1, task2 *kernel.Task, idx1 uint32, slo
 	}
 	var regs []registration
 	any(ep).(epollTargets).ForEachInterest(func(f *vfs.FileDescription, num int32) {
-		if num == tfd {
+		if num == slot.tfd {
 			regs = append(regs, registration{kcmpKey(kcmpSeed, kcmpFile, kcmpID(f)), f})
 		}
 	})
-	if uint64(toff) >= uint64(len(regs)) {
+	if uint64(slot.toff) >= uint64(len(regs)) {
 		return 0, 0, linuxerr.ENOENT
 	}
 	slices.SortFunc(regs, func(a, b registration) int { return cmp.Compare(a.key, b.key) })
-	return kcmpID(file), kcmpID(regs[toff].file), nil
+	return kcmpID(file), kcmpID(regs[slot.toff].file), nil
 }

@@ -65,13 +65,18 @@ func MqOpen(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	mode := args[2].ModeT()
 	attrAddr := args[3].Pointer()
 
+	// Like Linux, read the attributes whenever the pointer is non-NULL,
+	// O_CREAT or not, before anything else: a bad pointer is EFAULT even
+	// when opening an existing queue. They only count if the queue is
+	// created.
 	var attr *mq.Attr
-	if flags&linux.O_CREAT != 0 && attrAddr != 0 {
-		var ua linux.MqAttr
-		if _, err := ua.CopyIn(t, attrAddr); err != nil {
+	if attrAddr != 0 {
+		raw := (*[sizeofMqAttr]byte)(t.CopyScratchBuffer(sizeofMqAttr))
+		if _, err := t.CopyInBytes(attrAddr, raw[:]); err != nil {
 			return 0, nil, err
 		}
-		attr = &mq.Attr{MaxMessages: ua.MqMaxmsg, MaxMessageSize: ua.MqMsgsize}
+		a := decodeMqOpenAttr(raw)
+		attr = &a
 	}
 	name, err := copyInQueueName(t, nameAddr)
 	if err != nil {
@@ -295,13 +300,15 @@ func MqGetsetattr(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (ui
 	newAddr := args[1].Pointer()
 	oldAddr := args[2].Pointer()
 
-	var newAttr linux.MqAttr
+	var newFlags uint32
 	if newAddr != 0 {
-		if _, err := newAttr.CopyIn(t, newAddr); err != nil {
+		raw := (*[sizeofMqAttr]byte)(t.CopyScratchBuffer(sizeofMqAttr))
+		if _, err := t.CopyInBytes(newAddr, raw[:]); err != nil {
 			return 0, nil, err
 		}
-		if newAttr.MqFlags&^linux.O_NONBLOCK != 0 {
-			return 0, nil, linuxerr.EINVAL
+		var err error
+		if newFlags, err = decodeMqSetattr(raw); err != nil {
+			return 0, nil, err
 		}
 	}
 	qfd, err := queueFD(t, fd)
@@ -320,7 +327,7 @@ func MqGetsetattr(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (ui
 		MqCurmsgs: count,
 	}
 	if newAddr != 0 {
-		flags := file.StatusFlags()&^linux.O_NONBLOCK | uint32(newAttr.MqFlags)
+		flags := file.StatusFlags()&^linux.O_NONBLOCK | newFlags
 		if err := file.SetStatusFlags(t, t.Credentials(), flags); err != nil {
 			return 0, nil, err
 		}

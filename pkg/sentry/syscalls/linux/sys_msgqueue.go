@@ -182,20 +182,25 @@ func msgSendTo(t *kernel.Task, q *msgqueue.Queue, msg *msgqueue.Message, call ms
 	if done, err := q.FinishSend(w); done {
 		return err
 	}
-	return msgBlockInterrupted(t, &call)
+	// A copy, so that only an interrupted call pays for a restart block
+	// on the heap (&call would move every call's argument there).
+	restart := call
+	return msgBlockInterrupted(t, &restart)
 }
 
 // msgCopyIn reads msgsnd's message, with Linux's order of checks (see
-// Msgsnd). A small message is read with mtype in one copy; if that copy
-// fails, the reads are done again one by one for Linux's error.
+// Msgsnd and checkMsgsnd). A small message is read with mtype in one copy;
+// if that copy fails, the reads are done again one by one for Linux's error
+// (when it succeeds, mtype was readable and mtext would have been: the
+// checks between give what they would have).
 func msgCopyIn(t *kernel.Task, r *msgqueue.Registry, id int32, addr hostarch.Addr, size uint) (*msgqueue.Message, error) {
-	valid := int64(size) >= 0 && uint64(size) <= uint64(r.MsgMax()) && id >= 0
-	if valid && size <= msgScratchText {
+	msgMax := r.MsgMax()
+	if size <= msgScratchText {
 		buf := t.CopyScratchBuffer(sizeofMtype + msgScratchText)[:sizeofMtype+size]
 		if _, err := t.CopyInBytes(addr, buf); err == nil {
 			mtype := int64(hostarch.ByteOrder.Uint64(buf))
-			if mtype < 1 {
-				return nil, linuxerr.EINVAL
+			if err := checkMsgsnd(id, size, mtype, msgMax); err != nil {
+				return nil, err
 			}
 			msg := &msgqueue.Message{Type: mtype, Text: make([]byte, size)}
 			copy(msg.Text, buf[sizeofMtype:])
@@ -206,8 +211,8 @@ func msgCopyIn(t *kernel.Task, r *msgqueue.Registry, id int32, addr hostarch.Add
 	if _, err := mtype.CopyIn(t, addr); err != nil {
 		return nil, err
 	}
-	if !valid || mtype < 1 {
-		return nil, linuxerr.EINVAL
+	if err := checkMsgsnd(id, size, int64(mtype), msgMax); err != nil {
+		return nil, err
 	}
 	msg := &msgqueue.Message{Type: int64(mtype), Text: make([]byte, size)}
 	if size > 0 {
@@ -230,17 +235,14 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	msgtyp := args[3].Int64()
 	flag := args[4].Int()
 
-	if id < 0 || int64(size) < 0 {
-		return 0, nil, linuxerr.EINVAL
+	if err := checkMsgrcv(id, size, flag); err != nil {
+		return 0, nil, err
 	}
 	r := msgQueues(t)
 	if flag&linux.MSG_COPY != 0 {
-		if flag&linux.MSG_EXCEPT != 0 || flag&linux.IPC_NOWAIT == 0 {
-			return 0, nil, linuxerr.EINVAL
-		}
 		// Linux loads a copy buffer from the caller's msgbuf first
 		// (prepare_copy): a bad buffer fails before the lookup.
-		if err := probeUserRead(t, addr, min(uint64(size), uint64(r.MsgMax()))); err != nil {
+		if err := probeUserRead(t, addr, msgCopyMax(size, r.MsgMax())); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -258,7 +260,7 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 func msgReceiveFrom(t *kernel.Task, q *msgqueue.Queue, call msgrcvRestart) (uintptr, error) {
 	req := msgqueue.ReceiveRequest{Type: call.msgtyp, Flags: call.flag, MaxSize: uint64(call.size)}
 	if call.flag&linux.MSG_COPY != 0 {
-		req.CopyMax = min(uint64(call.size), uint64(msgQueues(t).MsgMax()))
+		req.CopyMax = msgCopyMax(call.size, msgQueues(t).MsgMax())
 	}
 	// Try without a waiter first: only a receiver that finds nothing needs
 	// one (and its thread id). MSG_COPY never waits.
@@ -271,7 +273,8 @@ func msgReceiveFrom(t *kernel.Task, q *msgqueue.Queue, call msgrcvRestart) (uint
 			t.Block(w.C())
 			var done bool
 			if msg, done, err = q.FinishReceive(w); !done {
-				return 0, msgBlockInterrupted(t, &call)
+				restart := call // see msgSendTo
+				return 0, msgBlockInterrupted(t, &restart)
 			}
 		}
 	}
