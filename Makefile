@@ -128,7 +128,7 @@ ipcfuzz-diff: runsc build/out/ipcfuzz
 	set -e; for s in $(IPCFUZZ_SEEDS); do $(STRESS_RUN) -diff build/out/ipcfuzz -d 5000 -s $$s; done
 
 fuzz:
-	$(MAKE) fuzz-go stress ipcfuzz-diff FUZZTIME=5m IPCFUZZ_SECONDS=300 STRESS_SECONDS=300 CORE_STRESS=60s IPCFUZZ_SEEDS="$$(seq 1 20)"
+	$(MAKE) fuzz-go stress ipcfuzz-diff FUZZTIME=5m IPCFUZZ_SECONDS=300 STRESS_SECONDS=300 CORE_STRESS=60s IPCFUZZ_SEEDS="$$(seq -s ' ' 1 20)"
 
 # Native, unmodified runsc and ours side by side (nothing required of upstream).
 compare: runsc bin/runsc-upstream test-binaries

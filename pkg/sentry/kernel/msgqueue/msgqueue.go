@@ -73,7 +73,15 @@ type Registry struct {
 	// until first needed (a restored registry builds it from ids).
 	// Written under mu.
 	byIndex atomic.Pointer[queueTable] `state:"nosave"`
+	// realtime caches the kernel's realtime clock, taken from the first
+	// context that has one: finding it in a task's context on every send
+	// and receive costs as much as reading it. Not saved: a restored
+	// kernel has its own clock.
+	realtime atomic.Pointer[clockRef] `state:"nosave"`
 }
+
+// clockRef boxes a clock for atomic.Pointer.
+type clockRef struct{ ktime.Clock }
 
 // queueTable maps an index to the queue using it, in chunks allocated when
 // first used.
@@ -191,7 +199,7 @@ func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key ipc.Key
 			perm:     perm,
 			messages: newMessageStore(),
 			qbytes:   uint64(r.limits.MsgMnb),
-			ctime:    now(ctx),
+			ctime:    r.now(ctx),
 		}
 	})
 	if err != nil {
@@ -314,7 +322,7 @@ func (r *Registry) Set(ctx context.Context, creds *auth.Credentials, id ipc.ID, 
 		return err
 	}
 	q.qbytes = uint64(int64(qbytes))
-	q.ctime = now(ctx)
+	q.ctime = q.registry.now(ctx)
 	q.recheckWaitersLocked(ctx)
 	return nil
 }
@@ -354,9 +362,13 @@ func (r *Registry) Info(usage bool) Info {
 
 // now returns the current real time in seconds, as the queue times are
 // kept (ktime_get_real_seconds).
-func now(ctx context.Context) int64 {
+func (r *Registry) now(ctx context.Context) int64 {
+	if c := r.realtime.Load(); c != nil {
+		return c.Now().Seconds()
+	}
 	if ctx != nil {
 		if clk := ktime.RealtimeClockFromContext(ctx); clk != nil {
+			r.realtime.Store(&clockRef{clk})
 			return clk.Now().Seconds()
 		}
 	}

@@ -133,7 +133,7 @@ func (q *Queue) FinishSend(w *Waiter) (bool, error) {
 // receiver it matches (pipelined_send), or queues it. A matching receiver
 // whose buffer is too small fails with E2BIG and the next one is tried.
 func (q *Queue) deliverLocked(ctx context.Context, m *Message, pid int32) {
-	t := now(ctx)
+	t := q.registry.now(ctx)
 	q.lspid, q.stime = pid, t
 	for w := q.receivers.front(); w != nil; {
 		next := w.nextWaiter()
@@ -272,7 +272,7 @@ func (q *Queue) Receive(ctx context.Context, c Caller, req ReceiveRequest, w *Wa
 			return m, nil
 		}
 		q.removeLocked(m)
-		q.lrpid, q.rtime = c.PID, now(ctx)
+		q.lrpid, q.rtime = c.PID, q.registry.now(ctx)
 		q.admitSendersLocked(ctx)
 		return m, nil
 	}
