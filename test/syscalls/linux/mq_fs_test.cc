@@ -154,9 +154,7 @@ TEST(MqFsTest, QueueAppearsAsFileWithItsMode) {
 TEST(MqFsTest, ReadShowsQueuedBytes) {
   ScopedQueueName name;
   RUN_WITH_MQUEUE_MOUNT(false, [&](const std::string& dir) {
-    struct mq_attr a = {};
-    a.mq_maxmsg = 4;
-    a.mq_msgsize = 32;
+    struct mq_attr a = QueueAttr(4, 32);
     mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
     CHILD_CHECK(fd >= 0);
     std::string path = dir + name;
@@ -264,9 +262,7 @@ TEST(MqFsTest, ReadThroughMqDescriptor) {
 TEST(MqFsTest, WriteIsEINVAL) {
   ScopedMq q = CreateQueue(4, 32);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  errno = 0;
-  EXPECT_EQ(write(q.fd(), "x", 1), -1);
-  EXPECT_EQ(errno, EINVAL);
+  EXPECT_ERRNO(write(q.fd(), "x", 1), EINVAL);
 }
 
 TEST(MqFsTest, UnlinkFileRemovesQueue) {
@@ -289,9 +285,7 @@ TEST(MqFsTest, UnlinkFileRemovesQueue) {
 TEST(MqFsTest, OpenedFileIsAQueueDescriptor) {
   ScopedQueueName name;
   RUN_WITH_MQUEUE_MOUNT(false, [&](const std::string& dir) {
-    struct mq_attr a = {};
-    a.mq_maxmsg = 3;
-    a.mq_msgsize = 20;
+    struct mq_attr a = QueueAttr(3, 20);
     mqd_t mfd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
     CHILD_CHECK(mfd >= 0);
     std::string path = dir + name;
@@ -418,9 +412,7 @@ TEST(MqFsTest, MountShowsMountersIpcNamespace) {
   RUN_WITH_MQUEUE_MOUNT(false, [&](const std::string& dir) {
     CHILD_CHECK(ListDir(dir).count(pname) == 1);
   });
-  errno = 0;
-  EXPECT_EQ(mq_open(cname.c_str(), O_RDWR), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_open(cname.c_str(), O_RDWR), ENOENT);
 }
 
 // ---------------------------------------------------------------------------
@@ -429,10 +421,7 @@ TEST(MqFsTest, MountShowsMountersIpcNamespace) {
 TEST(MqIpcNamespaceTest, ChildNamespaceQueueInvisibleToParent) {
   ScopedQueueName name;
   int ready[2], go[2];
-  ASSERT_EQ(pipe(ready), 0);
-  ASSERT_EQ(pipe(go), 0);
-  fflush(nullptr);
-  pid_t child = fork();
+  pid_t child = ForkWithHandshake(ready, go);
   ASSERT_GE(child, 0);
   if (child == 0) {
     char c = 'y';
@@ -462,9 +451,7 @@ TEST(MqIpcNamespaceTest, ChildNamespaceQueueInvisibleToParent) {
   EXPECT_EQ(fd, -1);
   EXPECT_EQ(e, ENOENT);
   if (fd >= 0) mq_unlink(name.c_str());
-  errno = 0;
-  EXPECT_EQ(mq_unlink(name.c_str()), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_unlink(name.c_str()), ENOENT);
 }
 
 TEST(MqIpcNamespaceTest, ParentQueueInvisibleInChildNamespace) {
@@ -479,9 +466,7 @@ TEST(MqIpcNamespaceTest, ParentQueueInvisibleInChildNamespace) {
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR), ENOENT);
     CHILD_CHECK_ERRNO(mq_unlink(name.c_str()), ENOENT);
     // The same name is free for a new, different queue here.
-    struct mq_attr a = {};
-    a.mq_maxmsg = 1;
-    a.mq_msgsize = 99;
+    struct mq_attr a = QueueAttr(1, 99);
     mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK_OK(mq_getattr(fd, &a));

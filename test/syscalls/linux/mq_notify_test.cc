@@ -18,96 +18,17 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "mq_notify_util.h"
 #include "test_util.h"
 
 namespace mqtest {
 namespace {
 
-constexpr int kNotifySig = SIGUSR1;
-
-// What the SA_SIGINFO handler saw.
-std::atomic<int> g_count{0};
-std::atomic<int> g_signo{0};
-std::atomic<int> g_code{0};
-std::atomic<pid_t> g_pid{0};
-std::atomic<uid_t> g_uid{0};
-std::atomic<void*> g_value{nullptr};
-
-void NotifyHandler(int sig, siginfo_t* info, void*) {
-  g_signo = sig;
-  g_code = info->si_code;
-  g_pid = info->si_pid;
-  g_uid = info->si_uid;
-  g_value = info->si_value.sival_ptr;
-  g_count++;
-}
-
-// Installs NotifyHandler for kNotifySig (SA_SIGINFO) for the object's life.
-class NotifyHandlerScope {
- public:
-  NotifyHandlerScope() {
-    struct sigaction sa = {};
-    sa.sa_sigaction = NotifyHandler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    ok_ = sigaction(kNotifySig, &sa, &old_) == 0;
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, kNotifySig);
-    pthread_sigmask(SIG_UNBLOCK, &set, &oldmask_);
-  }
-  ~NotifyHandlerScope() {
-    if (ok_) sigaction(kNotifySig, &old_, nullptr);
-    pthread_sigmask(SIG_SETMASK, &oldmask_, nullptr);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  bool ok_;
-  struct sigaction old_;
-  sigset_t oldmask_;
-};
-
-struct sigevent SignalEvent(int sig = kNotifySig, void* value = nullptr) {
-  struct sigevent sev = {};
-  sev.sigev_notify = SIGEV_SIGNAL;
-  sev.sigev_signo = sig;
-  sev.sigev_value.sival_ptr = value;
-  return sev;
-}
-
-struct sigevent NoneEvent() {
-  struct sigevent sev = {};
-  sev.sigev_notify = SIGEV_NONE;
-  return sev;
-}
-
-// Waits for the notification count to pass `before`.
-bool WaitNotified(int before, long timeout_ms = 5000) {
-  return WaitFor([&] { return g_count.load() > before; }, timeout_ms);
-}
-
-// True if no notification arrives within ms.
-bool NoNotificationWithin(int before, long ms = 100) {
-  SleepMs(ms);
-  return g_count.load() == before;
-}
-
-// mq_notify from a forked child (another process) with SIGEV_NONE: returns
-// the child's result, 0 or the errno.
-int NotifyFromOtherProcess(mqd_t fd) {
-  int p[2];
-  if (pipe(p) != 0) return -1;
-  int status = RunInChild([&] {
-    struct sigevent sev = NoneEvent();
-    int r = mq_notify(fd, &sev) == 0 ? 0 : errno;
-    (void)!write(p[1], &r, sizeof(r));
-  });
-  int r = -1;
-  if (!ChildOK(status) || read(p[0], &r, sizeof(r)) != sizeof(r)) r = -1;
-  close(p[0]);
-  close(p[1]);
-  return r;
+// sev is refused with EINVAL before the descriptor is looked at: for fd and
+// for the bad descriptor -1.
+void ExpectInvalidSigevent(mqd_t fd, const struct sigevent& sev) {
+  EXPECT_ERRNO(mq_notify(fd, &sev), EINVAL);
+  EXPECT_ERRNO(mq_notify(-1, &sev), EINVAL);
 }
 
 void DrainQueue(mqd_t fd) {
@@ -163,10 +84,8 @@ TEST(MqNotifyTest, SignalInfoFromSenderProcess) {
 TEST(MqNotifyTest, SignalInfoFromSenderThread) {
   NotifyHandlerScope h;
   ASSERT_TRUE(h.ok());
-  ScopedMq q = CreateQueue(2, 16);
+  ScopedMq q = CreateRegisteredQueue(2, SignalEvent(kNotifySig, reinterpret_cast<void*>(42)));
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  struct sigevent sev = SignalEvent(kNotifySig, reinterpret_cast<void*>(42));
-  ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
   MaybeSave();
   int before = g_count.load();
   std::thread t([&] { mq_send(q.fd(), "x", 1, 0); });
@@ -205,10 +124,9 @@ TEST(MqNotifyTest, FiresOnlyOnEmptyToNonEmpty) {
 TEST(MqNotifyTest, RegistrationRemovedAfterFiring) {
   NotifyHandlerScope h;
   ASSERT_TRUE(h.ok());
-  ScopedMq q = CreateQueue(4, 16);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
   struct sigevent sev = SignalEvent();
-  ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
+  ScopedMq q = CreateRegisteredQueue(4, sev);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
   int before = g_count.load();
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
   ASSERT_TRUE(WaitNotified(before));
@@ -241,12 +159,9 @@ TEST(MqNotifyTest, RemovedWhenRegistrantExits) {
 TEST(MqNotifyTest, EBUSYWhenAnotherProcessRegistered) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  int ready[2], go[2];
-  ASSERT_EQ(pipe(ready), 0);
-  ASSERT_EQ(pipe(go), 0);
   mqd_t fd = q.fd();
-  fflush(nullptr);
-  pid_t child = fork();
+  int ready[2], go[2];
+  pid_t child = ForkWithHandshake(ready, go);
   ASSERT_GE(child, 0);
   if (child == 0) {
     struct sigevent sev = SignalEvent();
@@ -260,40 +175,29 @@ TEST(MqNotifyTest, EBUSYWhenAnotherProcessRegistered) {
   ASSERT_EQ(c, 'y');
   MaybeSave();  // the child's registration is kept
   struct sigevent sev = SignalEvent();
-  errno = 0;
-  EXPECT_EQ(mq_notify(fd, &sev), -1);
-  EXPECT_EQ(errno, EBUSY);
+  EXPECT_ERRNO(mq_notify(fd, &sev), EBUSY);
   struct sigevent none = NoneEvent();
-  errno = 0;
-  EXPECT_EQ(mq_notify(fd, &none), -1);
-  EXPECT_EQ(errno, EBUSY);
+  EXPECT_ERRNO(mq_notify(fd, &none), EBUSY);
   ASSERT_EQ(write(go[1], "g", 1), 1);
-  int status;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(ChildOK(status));
+  ASSERT_WAIT_CHILD_OK(child);
   EXPECT_EQ(mq_notify(fd, &none), 0) << strerror(errno);
   for (int f : {ready[0], ready[1], go[0], go[1]}) close(f);
 }
 
 // The registrant itself can't register twice either.
 TEST(MqNotifyTest, EBUSYWhenAlreadyRegisteredBySelf) {
-  ScopedMq q = CreateQueue(2, 16);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
   struct sigevent sev = SignalEvent();
-  ASSERT_EQ(mq_notify(q.fd(), &sev), 0);
+  ScopedMq q = CreateRegisteredQueue(2, sev);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
   MaybeSave();
-  errno = 0;
-  EXPECT_EQ(mq_notify(q.fd(), &sev), -1);
-  EXPECT_EQ(errno, EBUSY);
+  EXPECT_ERRNO(mq_notify(q.fd(), &sev), EBUSY);
 }
 
 TEST(MqNotifyTest, UnregisterByRegistrant) {
   NotifyHandlerScope h;
   ASSERT_TRUE(h.ok());
-  ScopedMq q = CreateQueue(2, 16);
+  ScopedMq q = CreateRegisteredQueue(2, SignalEvent());
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  struct sigevent sev = SignalEvent();
-  ASSERT_EQ(mq_notify(q.fd(), &sev), 0);
   EXPECT_EQ(mq_notify(q.fd(), nullptr), 0) << strerror(errno);
   MaybeSave();
   int before = g_count.load();
@@ -309,43 +213,18 @@ TEST(MqNotifyTest, UnregisterByRegistrant) {
 TEST(MqNotifyTest, UnregisterByNonRegistrantIsNoop) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
   mqd_t fd = q.fd();
-  pid_t parent = getpid();
-  fflush(nullptr);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    struct sigaction sa = {};
-    sa.sa_sigaction = NotifyHandler;
-    sa.sa_flags = SA_SIGINFO;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(kNotifySig, &sa, nullptr) != 0) _exit(2);
-    int before = g_count.load();
-    struct sigevent sev = SignalEvent(kNotifySig, reinterpret_cast<void*>(7));
-    char c = mq_notify(fd, &sev) == 0 ? 'y' : 'n';
-    (void)!write(ready[1], &c, 1);
-    if (!WaitNotified(before, 10000)) _exit(3);
-    if (g_code.load() != SI_MESGQ || g_pid.load() != parent) _exit(4);
-    if (g_value.load() != reinterpret_cast<void*>(7)) _exit(5);
-    _exit(0);
-  }
   char c = 0;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  pid_t child = ForkSignalRegistrant(fd, reinterpret_cast<void*>(7), getpid(),
+                                     10000, false, &c);
+  ASSERT_GE(child, 0);
   ASSERT_EQ(c, 'y');
   EXPECT_EQ(mq_notify(fd, nullptr), 0) << strerror(errno);
   MaybeSave();  // the child waits for its signal
   struct sigevent sev = SignalEvent();
-  errno = 0;
-  EXPECT_EQ(mq_notify(fd, &sev), -1);
-  EXPECT_EQ(errno, EBUSY);
+  EXPECT_ERRNO(mq_notify(fd, &sev), EBUSY);
   ASSERT_EQ(mq_send(fd, "a", 1, 0), 0);
-  int status;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(ChildOK(status)) << DescribeStatus(status);
-  close(ready[0]);
-  close(ready[1]);
+  ASSERT_WAIT_CHILD_OK(child);
 }
 
 // A bad sigev_notify is EINVAL, checked before the descriptor.
@@ -353,14 +232,10 @@ TEST(MqNotifyTest, InvalidSigevNotifyBeforeEBADF) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   for (int how : {3, (int)SIGEV_THREAD_ID, 99, -1}) {
+    SCOPED_TRACE(how);
     struct sigevent sev = SignalEvent();
     sev.sigev_notify = how;
-    errno = 0;
-    EXPECT_EQ(mq_notify(q.fd(), &sev), -1) << how;
-    EXPECT_EQ(errno, EINVAL) << how;
-    errno = 0;
-    EXPECT_EQ(mq_notify(-1, &sev), -1) << how;
-    EXPECT_EQ(errno, EINVAL) << how;
+    ExpectInvalidSigevent(q.fd(), sev);
   }
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), 0);  // nothing was registered
 }
@@ -371,13 +246,8 @@ TEST(MqNotifyTest, InvalidSignalBeforeEBADF) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   for (int sig : {65, 1000, -1}) {
-    struct sigevent sev = SignalEvent(sig);
-    errno = 0;
-    EXPECT_EQ(mq_notify(q.fd(), &sev), -1) << sig;
-    EXPECT_EQ(errno, EINVAL) << sig;
-    errno = 0;
-    EXPECT_EQ(mq_notify(-1, &sev), -1) << sig;
-    EXPECT_EQ(errno, EINVAL) << sig;
+    SCOPED_TRACE(sig);
+    ExpectInvalidSigevent(q.fd(), SignalEvent(sig));
   }
   struct sigevent sev = SignalEvent(64);
   EXPECT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
@@ -402,9 +272,7 @@ TEST(MqNotifyTest, BadDescriptorEBADF) {
     EXPECT_EQ(mq_notify(fd, nullptr), -1) << fd;
     EXPECT_EQ(errno, EBADF) << fd;
   }
-  errno = 0;
-  EXPECT_EQ(syscall(SYS_mq_notify, -1, reinterpret_cast<void*>(1)), -1);
-  EXPECT_EQ(errno, EFAULT);
+  EXPECT_ERRNO(syscall(SYS_mq_notify, -1, reinterpret_cast<void*>(1)), EFAULT);
 }
 
 // Closing any descriptor of the queue in the registered process removes the
@@ -452,10 +320,8 @@ TEST(MqNotifyTest, CloseRulesForRemoval) {
 TEST(MqNotifyTest, NoNotificationWhileReceiverBlocked) {
   NotifyHandlerScope h;
   ASSERT_TRUE(h.ok());
-  ScopedMq q = CreateQueue(2, 16);
+  ScopedMq q = CreateRegisteredQueue(2, SignalEvent());
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  struct sigevent sev = SignalEvent();
-  ASSERT_EQ(mq_notify(q.fd(), &sev), 0);
 
   // Keep the notification signal away from the receiver thread, so that it
   // can't interrupt its receive.
@@ -471,8 +337,7 @@ TEST(MqNotifyTest, NoNotificationWhileReceiverBlocked) {
     struct timespec deadline = RealtimeIn(10000);
     got = mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline);
   });
-  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid.load()));
+  ASSERT_TRUE(WaitTidBlocked(tid));
   MaybeSave();  // registered, with a receiver blocked
   // A restored task re-enters its interrupted call only when it runs again:
   // wait until the receiver is blocked once more.
@@ -491,35 +356,13 @@ TEST(MqNotifyTest, NoNotificationWhileReceiverBlocked) {
 // SIGEV_NONE registers (others get EBUSY) but sends nothing; the
 // registration is removed when a message arrives in the empty queue.
 TEST(MqNotifyTest, SigevNoneRegistersWithoutSignal) {
-  NotifyHandlerScope h;
-  ASSERT_TRUE(h.ok());
-  ScopedMq q = CreateQueue(2, 16);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
-  struct sigevent sev = NoneEvent();
-  ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
-  MaybeSave();
-  EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
-  int before = g_count.load();
-  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
-  EXPECT_TRUE(NoNotificationWithin(before));
-  EXPECT_EQ(NotifyFromOtherProcess(q.fd()), 0);
+  ExpectSilentRegistration(NoneEvent(), 100);
 }
 
 // Linux accepts signal number 0 for SIGEV_SIGNAL: it registers, sends no
 // signal, and the registration is consumed by the next message.
 TEST(MqNotifyTest, SignalZeroRegistersWithoutSignal) {
-  NotifyHandlerScope h;
-  ASSERT_TRUE(h.ok());
-  ScopedMq q = CreateQueue(2, 16);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
-  struct sigevent sev = SignalEvent(0);
-  ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
-  MaybeSave();
-  EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
-  int before = g_count.load();
-  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
-  EXPECT_TRUE(NoNotificationWithin(before));
-  EXPECT_EQ(NotifyFromOtherProcess(q.fd()), 0);
+  ExpectSilentRegistration(SignalEvent(0), 100);
 }
 
 std::atomic<int> g_thread_calls{0};
@@ -624,37 +467,27 @@ TEST(MqNotifyTest, SigevThreadRawErrors) {
   sev.sigev_value.sival_ptr = cookie;
 
   sev.sigev_signo = -1;
-  errno = 0;
-  EXPECT_EQ(syscall(SYS_mq_notify, q.fd(), &sev), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(syscall(SYS_mq_notify, q.fd(), &sev), EBADF);
 
   int p[2];
   ASSERT_EQ(pipe(p), 0);
   ScopedFd r(p[0]), w(p[1]);
   sev.sigev_signo = r.get();
-  errno = 0;
-  EXPECT_EQ(syscall(SYS_mq_notify, -1, &sev), -1);
-  EXPECT_EQ(errno, ENOTSOCK);
+  EXPECT_ERRNO(syscall(SYS_mq_notify, -1, &sev), ENOTSOCK);
 
   ScopedFd unix_sock(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   ASSERT_GE(unix_sock.get(), 0);
   sev.sigev_signo = unix_sock.get();
-  errno = 0;
-  EXPECT_EQ(syscall(SYS_mq_notify, q.fd(), &sev), -1);
-  EXPECT_EQ(errno, EINVAL);
+  EXPECT_ERRNO(syscall(SYS_mq_notify, q.fd(), &sev), EINVAL);
 
   ScopedFd nl(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   ASSERT_GE(nl.get(), 0);
   sev.sigev_signo = nl.get();
   sev.sigev_value.sival_ptr = reinterpret_cast<void*>(1);
-  errno = 0;
-  EXPECT_EQ(syscall(SYS_mq_notify, q.fd(), &sev), -1);
-  EXPECT_EQ(errno, EFAULT);
+  EXPECT_ERRNO(syscall(SYS_mq_notify, q.fd(), &sev), EFAULT);
 
   sev.sigev_value.sival_ptr = cookie;
-  errno = 0;
-  EXPECT_EQ(syscall(SYS_mq_notify, -1, &sev), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(syscall(SYS_mq_notify, -1, &sev), EBADF);
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), 0);  // nothing registered
 }
 

@@ -24,13 +24,6 @@ namespace {
 constexpr long kHardMsgMax = 65536;
 constexpr long kHardMsgSizeMax = 16 * 1024 * 1024;
 
-struct mq_attr Attr(long maxmsg, long msgsize) {
-  struct mq_attr a = {};
-  a.mq_maxmsg = maxmsg;
-  a.mq_msgsize = msgsize;
-  return a;
-}
-
 // In a forked child: enters a fresh IPC namespace or skips the test.
 void ChildUnshareIpcOrSkip() {
   if (unshare(CLONE_NEWIPC) != 0) CHILD_SKIP("unshare(CLONE_NEWIPC) failed");
@@ -79,9 +72,7 @@ TEST(MqOpenTest, NonblockFlagAtOpen) {
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
   EXPECT_EQ(a.mq_flags, O_NONBLOCK);
   char buf[16];
-  errno = 0;
-  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_ERRNO(mq_receive(q.fd(), buf, sizeof(buf), nullptr), EAGAIN);
 }
 
 TEST(MqOpenTest, DefaultAttrWithNullAttr) {
@@ -137,27 +128,19 @@ TEST(MqOpenTest, DefaultAttrIsMinOfMaxAndDefault) {
 
 TEST(MqOpenTest, InteriorSlashEACCES) {
   std::string name = UniqueQueueName() + "/x";
-  errno = 0;
-  EXPECT_EQ(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, nullptr), -1);
-  EXPECT_EQ(errno, EACCES);
-  errno = 0;
-  EXPECT_EQ(mq_open(name.c_str(), O_RDWR), -1);
-  EXPECT_EQ(errno, EACCES);
+  EXPECT_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, nullptr), EACCES);
+  EXPECT_ERRNO(mq_open(name.c_str(), O_RDWR), EACCES);
   // The raw syscall gets the name without glibc's leading '/': a '/' in it
   // is refused the same way.
   std::string raw = name.substr(1);
-  errno = 0;
-  EXPECT_EQ(syscall(SYS_mq_open, raw.c_str(), O_RDWR | O_CREAT, 0600, nullptr), -1);
-  EXPECT_EQ(errno, EACCES);
+  EXPECT_ERRNO(syscall(SYS_mq_open, raw.c_str(), O_RDWR | O_CREAT, 0600, nullptr), EACCES);
 }
 
 // glibc wants a leading '/' (EINVAL otherwise) and strips it: the kernel
 // sees the name without it.
 TEST(MqOpenTest, GlibcStripsLeadingSlash) {
   ScopedQueueName name;
-  errno = 0;
-  EXPECT_EQ(mq_open(name.c_str() + 1, O_RDWR | O_CREAT, 0600, nullptr), -1);
-  EXPECT_EQ(errno, EINVAL);
+  EXPECT_ERRNO(mq_open(name.c_str() + 1, O_RDWR | O_CREAT, 0600, nullptr), EINVAL);
 
   int fd = syscall(SYS_mq_open, name.c_str() + 1, O_RDWR | O_CREAT | O_EXCL,
                    0600, nullptr);
@@ -248,18 +231,12 @@ TEST(MqOpenTest, CreateExclusiveEEXIST) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   MaybeSave();
-  struct mq_attr a = Attr(2, 16);
-  errno = 0;
-  EXPECT_EQ(mq_open(q.cname(), O_RDWR | O_CREAT | O_EXCL, 0600, &a), -1);
-  EXPECT_EQ(errno, EEXIST);
+  struct mq_attr a = QueueAttr(2, 16);
+  EXPECT_ERRNO(mq_open(q.cname(), O_RDWR | O_CREAT | O_EXCL, 0600, &a), EEXIST);
   // EEXIST comes before the attr check and the access-mode check.
-  struct mq_attr bad = Attr(0, 0);
-  errno = 0;
-  EXPECT_EQ(mq_open(q.cname(), O_RDWR | O_CREAT | O_EXCL, 0600, &bad), -1);
-  EXPECT_EQ(errno, EEXIST);
-  errno = 0;
-  EXPECT_EQ(mq_open(q.cname(), O_ACCMODE | O_CREAT | O_EXCL, 0600, nullptr), -1);
-  EXPECT_EQ(errno, EEXIST);
+  struct mq_attr bad = QueueAttr(0, 0);
+  EXPECT_ERRNO(mq_open(q.cname(), O_RDWR | O_CREAT | O_EXCL, 0600, &bad), EEXIST);
+  EXPECT_ERRNO(mq_open(q.cname(), O_ACCMODE | O_CREAT | O_EXCL, 0600, nullptr), EEXIST);
 }
 
 TEST(MqOpenTest, CreateExclusiveEEXISTWithoutPermission) {
@@ -281,7 +258,7 @@ TEST(MqOpenTest, CreateExistingIgnoresAttr) {
   ScopedMq q = CreateQueue(3, 32);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   MaybeSave();
-  struct mq_attr bad = Attr(0, -1);
+  struct mq_attr bad = QueueAttr(0, -1);
   mqd_t fd = mq_open(q.cname(), O_RDWR | O_CREAT, 0777, &bad);
   ASSERT_GE(fd, 0) << strerror(errno);
   struct mq_attr a = {};
@@ -298,7 +275,7 @@ TEST(MqOpenTest, NonPositiveAttrEINVAL) {
   ScopedQueueName name;
   const long cases[][2] = {{0, 16}, {-1, 16}, {2, 0}, {2, -1}, {0, 0}};
   for (const auto& c : cases) {
-    struct mq_attr a = Attr(c[0], c[1]);
+    struct mq_attr a = QueueAttr(c[0], c[1]);
     errno = 0;
     EXPECT_EQ(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, &a), -1)
         << c[0] << " " << c[1];
@@ -321,21 +298,21 @@ TEST(MqOpenTest, AboveSysctlLimitsWithoutCapSysResourceEINVAL) {
     long msg_max = ReadLongFile(MqSysctl("msg_max"));
     long msgsize_max = ReadLongFile(MqSysctl("msgsize_max"));
     CHILD_CHECK(msg_max > 0 && msgsize_max > 0);
-    struct mq_attr a = Attr(msg_max + 1, 16);
+    struct mq_attr a = QueueAttr(msg_max + 1, 16);
     CHILD_CHECK_ERRNO(mq_open(n1.c_str(), O_RDWR | O_CREAT, 0600, &a), EINVAL);
-    a = Attr(1, msgsize_max + 1);
+    a = QueueAttr(1, msgsize_max + 1);
     CHILD_CHECK_ERRNO(mq_open(n1.c_str(), O_RDWR | O_CREAT, 0600, &a), EINVAL);
     CHILD_CHECK_ERRNO(mq_open(n1.c_str(), O_RDWR), ENOENT);
 
     if (msg_max <= 1024) {
-      a = Attr(msg_max, 16);
+      a = QueueAttr(msg_max, 16);
       mqd_t fd = mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
       CHILD_CHECK(fd >= 0);
       mq_close(fd);
       CHILD_CHECK_OK(mq_unlink(n2.c_str()));
     }
     if (msgsize_max <= 65536) {
-      a = Attr(1, msgsize_max);
+      a = QueueAttr(1, msgsize_max);
       mqd_t fd = mq_open(n3.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
       CHILD_CHECK(fd >= 0);
       mq_close(fd);
@@ -348,19 +325,16 @@ TEST(MqOpenTest, AboveSysctlLimitsWithoutCapSysResourceEINVAL) {
 
 // With CAP_SYS_RESOURCE the sysctl limits don't apply (only the hard ones).
 TEST(MqOpenTest, AboveSysctlLimitsWithCapSysResource) {
-  if (!HaveCapability(CAP_SYS_RESOURCE)) {
-    GTEST_SKIP() << "needs CAP_SYS_RESOURCE, which this process lacks";
-  }
+  SKIP_WITHOUT_CAPABILITY(CAP_SYS_RESOURCE, "needs CAP_SYS_RESOURCE, which this process lacks");
   ScopedQueueName n1, n2;
   EXPECT_CHILD_OK([&] {
     (void)unshare(CLONE_NEWIPC);
-    struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
-    CHILD_CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
+    ChildSetMsgqueueRlimit(RLIM_INFINITY);
     long msg_max = ReadLongFile(MqSysctl("msg_max"));
     long msgsize_max = ReadLongFile(MqSysctl("msgsize_max"));
     CHILD_CHECK(msg_max > 0 && msgsize_max > 0);
     if (msg_max < kHardMsgMax) {
-      struct mq_attr a = Attr(msg_max + 1, 16);
+      struct mq_attr a = QueueAttr(msg_max + 1, 16);
       mqd_t fd = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
       CHILD_CHECK(fd >= 0);
       CHILD_CHECK_OK(mq_getattr(fd, &a));
@@ -368,7 +342,7 @@ TEST(MqOpenTest, AboveSysctlLimitsWithCapSysResource) {
       CHILD_CHECK_OK(mq_unlink(n1.c_str()));
     }
     if (msgsize_max < kHardMsgSizeMax) {
-      struct mq_attr a = Attr(1, msgsize_max + 1);
+      struct mq_attr a = QueueAttr(1, msgsize_max + 1);
       mqd_t fd = mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
       CHILD_CHECK(fd >= 0);
       CHILD_CHECK_OK(mq_unlink(n2.c_str()));
@@ -383,16 +357,15 @@ TEST(MqOpenTest, AboveHardLimitsEINVAL) {
   ScopedQueueName name;
   EXPECT_CHILD_OK([&] {
     if (HaveCapability(CAP_SYS_RESOURCE)) {
-      struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
-      CHILD_CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
+      ChildSetMsgqueueRlimit(RLIM_INFINITY);
     }
-    struct mq_attr a = Attr(kHardMsgMax + 1, 1);
+    struct mq_attr a = QueueAttr(kHardMsgMax + 1, 1);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, &a), EINVAL);
-    a = Attr(1, kHardMsgSizeMax + 1);
+    a = QueueAttr(1, kHardMsgSizeMax + 1);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, &a), EINVAL);
-    a = Attr(kHardMsgMax + 1, kHardMsgSizeMax + 1);
+    a = QueueAttr(kHardMsgMax + 1, kHardMsgSizeMax + 1);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, &a), EINVAL);
-    a = Attr(1L << 40, 1);
+    a = QueueAttr(1L << 40, 1);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, &a), EINVAL);
   });
   mq_unlink(name.c_str());
@@ -401,14 +374,11 @@ TEST(MqOpenTest, AboveHardLimitsEINVAL) {
 // With CAP_SYS_RESOURCE (and a large RLIMIT_MSGQUEUE) exactly the hard
 // limits are accepted.
 TEST(MqOpenTest, AtHardLimitsWithCapSysResource) {
-  if (!HaveCapability(CAP_SYS_RESOURCE)) {
-    GTEST_SKIP() << "needs CAP_SYS_RESOURCE, which this process lacks";
-  }
+  SKIP_WITHOUT_CAPABILITY(CAP_SYS_RESOURCE, "needs CAP_SYS_RESOURCE, which this process lacks");
   ScopedQueueName n1, n2;
   EXPECT_CHILD_OK([&] {
-    struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
-    CHILD_CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
-    struct mq_attr a = Attr(kHardMsgMax, 1);
+    ChildSetMsgqueueRlimit(RLIM_INFINITY);
+    struct mq_attr a = QueueAttr(kHardMsgMax, 1);
     mqd_t fd = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK_OK(mq_getattr(fd, &a));
@@ -417,7 +387,7 @@ TEST(MqOpenTest, AtHardLimitsWithCapSysResource) {
     CHILD_CHECK_OK(mq_getattr(fd, &a));
     CHILD_CHECK(a.mq_maxmsg == kHardMsgMax && a.mq_curmsgs == 0);
     CHILD_CHECK_OK(mq_unlink(n1.c_str()));
-    a = Attr(1, kHardMsgSizeMax);
+    a = QueueAttr(1, kHardMsgSizeMax);
     fd = mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK_OK(mq_getattr(fd, &a));
@@ -432,12 +402,8 @@ TEST(MqOpenTest, AtHardLimitsWithCapSysResource) {
 TEST(MqOpenTest, AccessModeThreeOnExistingEINVAL) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  errno = 0;
-  EXPECT_EQ(mq_open(q.cname(), O_ACCMODE), -1);
-  EXPECT_EQ(errno, EINVAL);
-  errno = 0;
-  EXPECT_EQ(mq_open(q.cname(), O_ACCMODE | O_CREAT, 0600, nullptr), -1);
-  EXPECT_EQ(errno, EINVAL);
+  EXPECT_ERRNO(mq_open(q.cname(), O_ACCMODE), EINVAL);
+  EXPECT_ERRNO(mq_open(q.cname(), O_ACCMODE | O_CREAT, 0600, nullptr), EINVAL);
 }
 
 // Linux checks O_ACCMODE == 3 only for an existing queue: O_CREAT|3 on a new
@@ -445,20 +411,16 @@ TEST(MqOpenTest, AccessModeThreeOnExistingEINVAL) {
 // receive (but mq_getattr works).
 TEST(MqOpenTest, AccessModeThreeCreatesNewQueue) {
   ScopedQueueName name;
-  struct mq_attr a = Attr(2, 16);
+  struct mq_attr a = QueueAttr(2, 16);
   mqd_t fd = mq_open(name.c_str(), O_ACCMODE | O_CREAT | O_EXCL, 0600, &a);
   ASSERT_GE(fd, 0) << strerror(errno);
   ScopedMq q(name, fd);
   MaybeSave();
   ASSERT_EQ(mq_getattr(fd, &a), 0);
   EXPECT_EQ(a.mq_maxmsg, 2);
-  errno = 0;
-  EXPECT_EQ(mq_send(fd, "x", 1, 0), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_send(fd, "x", 1, 0), EBADF);
   char buf[16];
-  errno = 0;
-  EXPECT_EQ(mq_receive(fd, buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_receive(fd, buf, sizeof(buf), nullptr), EBADF);
   // The queue exists: opening it normally works.
   mqd_t fd2 = mq_open(name.c_str(), O_RDWR);
   EXPECT_GE(fd2, 0) << strerror(errno);
@@ -471,7 +433,7 @@ TEST(MqOpenTest, NameOf255CharsWorks) {
   name.replace(1, prefix.size(), prefix);
   ASSERT_EQ(name.size(), 256u);
   mq_unlink(name.c_str());
-  struct mq_attr a = Attr(2, 16);
+  struct mq_attr a = QueueAttr(2, 16);
   mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
   ASSERT_GE(fd, 0) << strerror(errno);
   ScopedMq q(name, fd);
@@ -488,48 +450,32 @@ TEST(MqOpenTest, NameOf255CharsWorks) {
 
 TEST(MqOpenTest, NameOf256CharsENAMETOOLONG) {
   std::string name = "/" + std::string(256, 'r');
-  errno = 0;
-  EXPECT_EQ(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, nullptr), -1);
-  EXPECT_EQ(errno, ENAMETOOLONG);
+  EXPECT_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, nullptr), ENAMETOOLONG);
   errno = 0;
   EXPECT_EQ(mq_open(name.c_str(), O_RDWR), -1);
   EXPECT_EQ(errno, ENAMETOOLONG);  // before ENOENT
-  errno = 0;
-  EXPECT_EQ(mq_unlink(name.c_str()), -1);
-  EXPECT_EQ(errno, ENAMETOOLONG);
+  EXPECT_ERRNO(mq_unlink(name.c_str()), ENAMETOOLONG);
   // Far beyond PATH_MAX too.
   std::string huge = "/" + std::string(5000, 's');
-  errno = 0;
-  EXPECT_EQ(mq_open(huge.c_str(), O_RDWR | O_CREAT, 0600, nullptr), -1);
-  EXPECT_EQ(errno, ENAMETOOLONG);
+  EXPECT_ERRNO(mq_open(huge.c_str(), O_RDWR | O_CREAT, 0600, nullptr), ENAMETOOLONG);
 }
 
 // A '/' inside an over-long name is refused with EACCES first.
 TEST(MqOpenTest, InteriorSlashBeforeENAMETOOLONG) {
   std::string name = "/" + std::string(300, 't');
   name[10] = '/';
-  errno = 0;
-  EXPECT_EQ(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, nullptr), -1);
-  EXPECT_EQ(errno, EACCES);
+  EXPECT_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT, 0600, nullptr), EACCES);
 }
 
 TEST(MqOpenTest, MissingQueueENOENT) {
   ScopedQueueName name;
-  errno = 0;
-  EXPECT_EQ(mq_open(name.c_str(), O_RDWR), -1);
-  EXPECT_EQ(errno, ENOENT);
-  errno = 0;
-  EXPECT_EQ(mq_open(name.c_str(), O_RDONLY | O_EXCL), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_open(name.c_str(), O_RDWR), ENOENT);
+  EXPECT_ERRNO(mq_open(name.c_str(), O_RDONLY | O_EXCL), ENOENT);
 }
 
 TEST(MqOpenTest, SlashAloneENOENT) {
-  errno = 0;
-  EXPECT_EQ(mq_open("/", O_RDWR), -1);
-  EXPECT_EQ(errno, ENOENT);
-  errno = 0;
-  EXPECT_EQ(mq_open("/", O_RDWR | O_CREAT, 0600, nullptr), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_open("/", O_RDWR), ENOENT);
+  EXPECT_ERRNO(mq_open("/", O_RDWR | O_CREAT, 0600, nullptr), ENOENT);
 }
 
 TEST(MqOpenTest, BadPointersEFAULT) {
@@ -544,9 +490,7 @@ TEST(MqOpenTest, BadPointersEFAULT) {
                     reinterpret_cast<void*>(1)),
             -1);
   EXPECT_EQ(errno, EFAULT);
-  errno = 0;
-  EXPECT_EQ(mq_open(name.c_str(), O_RDWR), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_open(name.c_str(), O_RDWR), ENOENT);
 }
 
 // Linux's mq_open copies the attr in whenever the pointer is non-NULL, before
@@ -573,7 +517,7 @@ TEST(MqOpenTest, AttrReadWithoutCreate) {
             -1);
   EXPECT_EQ(errno, EFAULT);
 
-  struct mq_attr bad = Attr(0, -1);
+  struct mq_attr bad = QueueAttr(0, -1);
   long fd = syscall(SYS_mq_open, q.cname() + 1, O_RDONLY, 0, &bad);
   ASSERT_GE(fd, 0) << strerror(errno);
   struct mq_attr a = {};
@@ -602,9 +546,7 @@ TEST(MqOpenTest, NoFreeDescriptorEMFILE) {
     CHILD_CHECK_ERRNO(mq_open(missing.c_str(), O_RDWR | O_CREAT, 0600, nullptr),
                       EMFILE);
   });
-  errno = 0;
-  EXPECT_EQ(mq_open(missing.c_str(), O_RDWR), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_open(missing.c_str(), O_RDWR), ENOENT);
 }
 
 // RLIMIT_MSGQUEUE is charged per user when a queue is created (roughly
@@ -612,24 +554,19 @@ TEST(MqOpenTest, NoFreeDescriptorEMFILE) {
 // returned when the queue is gone (unlinked and closed).
 TEST(MqOpenTest, RlimitMsgqueueEMFILE) {
   ScopedQueueName n1, n2, n3;
-  // A uid of its own so that no other queue is charged to it.
-  uid_t uid = 40000 + getpid() % 20000;
+  uid_t uid = OwnRlimitUid();
   EXPECT_CHILD_OK([&] {
-    struct rlimit rl = {10000, 10000};
-    CHILD_CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
-    CHILD_CHECK(BecomeUser(uid, uid));
-    struct mq_attr a = Attr(1, 6000);
-    mqd_t fd1 = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
-    CHILD_CHECK(fd1 >= 0);
+    struct mq_attr a;
+    mqd_t fd1 = ChildCreateRlimitFillingQueue(uid, n1, &a);
     MaybeSave();  // the charge is kept
     CHILD_CHECK_ERRNO(mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a),
                       EMFILE);
     // Too big on its own.
-    struct mq_attr big = Attr(2, 6000);
+    struct mq_attr big = QueueAttr(2, 6000);
     CHILD_CHECK_ERRNO(
         mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &big), EMFILE);
     // Small enough to fit beside the first.
-    struct mq_attr small = Attr(1, 1000);
+    struct mq_attr small = QueueAttr(1, 1000);
     mqd_t fd3 = mq_open(n3.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &small);
     CHILD_CHECK(fd3 >= 0);
     // Opening an existing queue is not charged.
@@ -662,7 +599,7 @@ TEST(MqOpenTest, QueuesMaxENOSPC) {
     ChildWriteSysctlOrSkip("queues_max", 2);
     CHILD_CHECK(ReadLongFile(MqSysctl("queues_max")) == 2);
     CHILD_CHECK(DropCapability(CAP_SYS_RESOURCE));
-    struct mq_attr a = Attr(2, 16);
+    struct mq_attr a = QueueAttr(2, 16);
     mqd_t fd1 = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
     CHILD_CHECK(fd1 >= 0);
     mqd_t fd2 = mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
@@ -698,15 +635,13 @@ TEST(MqOpenTest, QueuesMaxCheckedBeforeAttr) {
     CHILD_CHECK(DropCapability(CAP_SYS_RESOURCE));
     mqd_t fd1 = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
     CHILD_CHECK(fd1 >= 0);
-    struct mq_attr bad = Attr(0, 0);
+    struct mq_attr bad = QueueAttr(0, 0);
     CHILD_CHECK_ERRNO(mq_open(n2.c_str(), O_RDWR | O_CREAT, 0600, &bad), ENOSPC);
   });
 }
 
 TEST(MqOpenTest, QueuesMaxDoesNotBindCapSysResource) {
-  if (!HaveCapability(CAP_SYS_RESOURCE)) {
-    GTEST_SKIP() << "needs CAP_SYS_RESOURCE, which this process lacks";
-  }
+  SKIP_WITHOUT_CAPABILITY(CAP_SYS_RESOURCE, "needs CAP_SYS_RESOURCE, which this process lacks");
   ScopedQueueName n1, n2;
   ASSERT_CHILD_OK_OR_SKIP([&] {
     ChildUnshareIpcOrSkip();

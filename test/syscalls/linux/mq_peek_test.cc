@@ -17,15 +17,8 @@
 
 namespace {
 
-constexpr int F_MQ_PEEK = 1024 + 17;
-
-struct mq_peek_attr {
-  int32_t offset;
-  uint32_t msg_prio;
-  size_t buf_len;
-  char* buf;
-};
-static_assert(sizeof(mq_peek_attr) == 24, "RFC layout");
+using ::mqtest::F_MQ_PEEK;
+using ::mqtest::mq_peek_attr;
 
 class PeekQueue {
  public:
@@ -33,9 +26,7 @@ class PeekQueue {
     name_ = "/mqpeek_" + std::to_string(getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name();
     mq_unlink(name_.c_str());
-    struct mq_attr a = {};
-    a.mq_maxmsg = maxmsg;
-    a.mq_msgsize = msgsize;
+    struct mq_attr a = ::mqtest::QueueAttr(maxmsg, msgsize);
     fd_ = mq_open(name_.c_str(), flags | O_CREAT | O_EXCL, 0600, &a);
   }
   ~PeekQueue() {
@@ -108,14 +99,10 @@ TEST(MqPeekTest, MqsentryOnlyENOMSGPastTheEnd) {
   PeekQueue q;
   ASSERT_GE(q.fd(), 0);
   char buf[64];
-  errno = 0;
-  EXPECT_EQ(Peek(q.fd(), 0, buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, ENOMSG);
+  EXPECT_ERRNO(Peek(q.fd(), 0, buf, sizeof(buf), nullptr), ENOMSG);
   ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
   mqtest::MaybeSave();
-  errno = 0;
-  EXPECT_EQ(Peek(q.fd(), 1, buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, ENOMSG);
+  EXPECT_ERRNO(Peek(q.fd(), 1, buf, sizeof(buf), nullptr), ENOMSG);
 }
 
 TEST(MqPeekTest, MqsentryOnlyEINVAL) {
@@ -123,15 +110,9 @@ TEST(MqPeekTest, MqsentryOnlyEINVAL) {
   ASSERT_GE(q.fd(), 0);
   ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
   char buf[64];
-  errno = 0;
-  EXPECT_EQ(Peek(q.fd(), -1, buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EINVAL);
-  errno = 0;
-  EXPECT_EQ(Peek(q.fd(), 0, buf, 0, nullptr), -1);
-  EXPECT_EQ(errno, EINVAL);
-  errno = 0;
-  EXPECT_EQ(Peek(q.fd(), 0, nullptr, 8, nullptr), -1);
-  EXPECT_EQ(errno, EINVAL);
+  EXPECT_ERRNO(Peek(q.fd(), -1, buf, sizeof(buf), nullptr), EINVAL);
+  EXPECT_ERRNO(Peek(q.fd(), 0, buf, 0, nullptr), EINVAL);
+  EXPECT_ERRNO(Peek(q.fd(), 0, nullptr, 8, nullptr), EINVAL);
 }
 
 TEST(MqPeekTest, MqsentryOnlyEBADF) {
@@ -141,16 +122,12 @@ TEST(MqPeekTest, MqsentryOnlyEBADF) {
   char buf[64];
   int p[2];
   ASSERT_EQ(pipe(p), 0);
-  errno = 0;
-  EXPECT_EQ(Peek(p[0], 0, buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(Peek(p[0], 0, buf, sizeof(buf), nullptr), EBADF);
   close(p[0]);
   close(p[1]);
   mqd_t wo = mq_open(q.name(), O_WRONLY);
   ASSERT_GE(wo, 0);
-  errno = 0;
-  EXPECT_EQ(Peek(wo, 0, buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(Peek(wo, 0, buf, sizeof(buf), nullptr), EBADF);
   mq_close(wo);
 }
 
@@ -158,12 +135,8 @@ TEST(MqPeekTest, MqsentryOnlyEFAULT) {
   PeekQueue q;
   ASSERT_GE(q.fd(), 0);
   ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
-  errno = 0;
-  EXPECT_EQ(fcntl(q.fd(), F_MQ_PEEK, reinterpret_cast<void*>(1)), -1);
-  EXPECT_EQ(errno, EFAULT);
-  errno = 0;
-  EXPECT_EQ(Peek(q.fd(), 0, reinterpret_cast<char*>(1), 8, nullptr), -1);
-  EXPECT_EQ(errno, EFAULT);
+  EXPECT_ERRNO(fcntl(q.fd(), F_MQ_PEEK, reinterpret_cast<void*>(1)), EFAULT);
+  EXPECT_ERRNO(Peek(q.fd(), 0, reinterpret_cast<char*>(1), 8, nullptr), EFAULT);
   EXPECT_EQ(CurMsgs(q.fd()), 1);
 }
 

@@ -27,20 +27,11 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "mq_notify_util.h"
 #include "test_util.h"
 
 namespace mqtest {
 namespace {
-
-long CurMsgs(mqd_t fd) {
-  struct mq_attr a = {};
-  if (mq_getattr(fd, &a) != 0) return -1;
-  return a.mq_curmsgs;
-}
-
-bool TimespecAtOrAfter(const struct timespec& a, const struct timespec& b) {
-  return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec >= b.tv_nsec);
-}
 
 // ---------------------------------------------------------------------------
 // Blocked receivers and senders.
@@ -50,30 +41,20 @@ bool TimespecAtOrAfter(const struct timespec& a, const struct timespec& b) {
 TEST(MqSaveTest, BlockedReceiverThreadAcrossSave) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  std::atomic<pid_t> tid{0};
-  std::atomic<bool> done{false};
-  std::atomic<ssize_t> got{0};
-  std::atomic<int> err{0};
   char buf[16] = {};
   unsigned prio = 0;
-  std::thread receiver([&] {
-    tid = GetTid();
-    struct timespec deadline = RealtimeIn(60000);
-    got = mq_timedreceive(q.fd(), buf, sizeof(buf), &prio, &deadline);
-    err = errno;
-    done = true;
-  });
-  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid.load()));
+  ThreadCall receiver(TimedReceiveCall(q.fd(), buf, sizeof(buf), 60000, &prio));
+  ASSERT_TRUE(WaitTidBlocked(receiver.tid));
   MaybeSave();
   SleepMs(50);
-  EXPECT_FALSE(done.load()) << "receive returned across the save: " << got.load()
-                            << " " << strerror(err.load());
+  EXPECT_FALSE(receiver.done.load()) << "receive returned across the save: "
+                                     << receiver.ret.load() << " "
+                                     << strerror(receiver.err.load());
   EXPECT_EQ(CurMsgs(q.fd()), 0);
   MaybeSave();
   ASSERT_EQ(mq_send(q.fd(), "after", 5, 6), 0) << strerror(errno);
-  receiver.join();
-  ASSERT_EQ(got.load(), 5) << strerror(err.load());
+  receiver.Join();
+  ASSERT_EQ(receiver.ret.load(), 5) << strerror(receiver.err.load());
   EXPECT_EQ(std::string(buf, 5), "after");
   EXPECT_EQ(prio, 6u);
   EXPECT_EQ(CurMsgs(q.fd()), 0);  // handed over, not queued
@@ -117,8 +98,7 @@ TEST(MqSaveTest, BlockedReceiverProcessAcrossSave) {
   EXPECT_EQ(waitpid(child, &status, WNOHANG), 0) << "child ended across the save: "
                                                  << DescribeStatus(status);
   ASSERT_EQ(mq_send(q.fd(), "proc", 4, 11), 0) << strerror(errno);
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(ChildOK(status)) << DescribeStatus(status);
+  ASSERT_WAIT_CHILD_OK(child);
 }
 
 // A sender blocked on a full queue at checkpoint time is still blocked after
@@ -127,32 +107,19 @@ TEST(MqSaveTest, BlockedSenderAcrossSave) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "first", 5, 1), 0);
-  std::atomic<pid_t> tid{0};
-  std::atomic<bool> done{false};
-  std::atomic<int> result{-1};
-  std::thread sender([&] {
-    tid = GetTid();
-    struct timespec deadline = RealtimeIn(60000);
-    result = mq_timedsend(q.fd(), "second", 6, 9, &deadline) == 0 ? 0 : errno;
-    done = true;
-  });
-  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid.load()));
+  ThreadCall sender(TimedSendCall(q.fd(), "second", 9, 60000));
+  ASSERT_TRUE(WaitTidBlocked(sender.tid));
   MaybeSave();
   SleepMs(50);
-  EXPECT_FALSE(done.load()) << "send returned across the save: " << strerror(result.load());
+  EXPECT_FALSE(sender.done.load()) << "send returned across the save: "
+                                   << strerror(sender.ret.load());
   EXPECT_EQ(CurMsgs(q.fd()), 1);
   char buf[16] = {};
-  unsigned prio = 0;
-  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 5) << strerror(errno);
-  EXPECT_EQ(std::string(buf, 5), "first");
-  EXPECT_EQ(prio, 1u);
-  sender.join();
-  EXPECT_EQ(result.load(), 0) << strerror(result.load());
+  ASSERT_NO_FATAL_FAILURE(ExpectReceive(q.fd(), buf, sizeof(buf), "first", 1));
+  sender.Join();
+  EXPECT_EQ(sender.ret.load(), 0) << strerror(sender.ret.load());
   MaybeSave();
-  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 6) << strerror(errno);
-  EXPECT_EQ(std::string(buf, 6), "second");
-  EXPECT_EQ(prio, 9u);
+  ASSERT_NO_FATAL_FAILURE(ExpectReceive(q.fd(), buf, sizeof(buf), "second", 9));
 }
 
 // Two receivers blocked at checkpoint time keep their arrival order: the
@@ -160,39 +127,26 @@ TEST(MqSaveTest, BlockedSenderAcrossSave) {
 TEST(MqSaveTest, BlockedReceiversKeepArrivalOrderAcrossSave) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  struct Receiver {
-    std::atomic<pid_t> tid{0};
-    std::atomic<ssize_t> n{0};
-    std::atomic<bool> done{false};
-    char buf[16] = {};
-  } r[2];
-  auto body = [&](Receiver* rv) {
-    rv->tid = GetTid();
-    struct timespec deadline = RealtimeIn(60000);
-    rv->n = mq_timedreceive(q.fd(), rv->buf, sizeof(rv->buf), nullptr, &deadline);
-    rv->done = true;
-  };
-  std::thread first(body, &r[0]);
-  ASSERT_TRUE(WaitFor([&] { return r[0].tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(r[0].tid.load()));
-  std::thread second(body, &r[1]);
-  ASSERT_TRUE(WaitFor([&] { return r[1].tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(r[1].tid.load()));
+  char buf[2][16] = {};
+  ThreadCall first(TimedReceiveCall(q.fd(), buf[0], sizeof(buf[0]), 60000));
+  ASSERT_TRUE(WaitTidBlocked(first.tid));
+  ThreadCall second(TimedReceiveCall(q.fd(), buf[1], sizeof(buf[1]), 60000));
+  ASSERT_TRUE(WaitTidBlocked(second.tid));
   MaybeSave();
   ASSERT_EQ(mq_send(q.fd(), "m1", 2, 0), 0);
   // Whoever got m1 returns; the other keeps waiting for m2 (sent in any
   // case, so that a wrong order fails instead of hanging).
-  EXPECT_TRUE(WaitFor([&] { return r[0].done.load() || r[1].done.load(); }, 10000));
+  EXPECT_TRUE(WaitFor([&] { return first.done.load() || second.done.load(); }, 10000));
   SleepMs(50);
-  EXPECT_TRUE(r[0].done.load()) << "m1 did not go to the receiver that waited first";
-  EXPECT_FALSE(r[1].done.load()) << "the receiver that waited second returned first";
+  EXPECT_TRUE(first.done.load()) << "m1 did not go to the receiver that waited first";
+  EXPECT_FALSE(second.done.load()) << "the receiver that waited second returned first";
   ASSERT_EQ(mq_send(q.fd(), "m2", 2, 0), 0);
-  first.join();
-  second.join();
-  EXPECT_EQ(r[0].n.load(), 2);
-  EXPECT_EQ(std::string(r[0].buf, 2), "m1");
-  EXPECT_EQ(r[1].n.load(), 2);
-  EXPECT_EQ(std::string(r[1].buf, 2), "m2");
+  first.Join();
+  second.Join();
+  EXPECT_EQ(first.ret.load(), 2);
+  EXPECT_EQ(std::string(buf[0], 2), "m1");
+  EXPECT_EQ(second.ret.load(), 2);
+  EXPECT_EQ(std::string(buf[1], 2), "m2");
 }
 
 // The same for two senders blocked on a full queue.
@@ -200,96 +154,83 @@ TEST(MqSaveTest, BlockedSendersKeepArrivalOrderAcrossSave) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "full", 4, 0), 0);
-  std::atomic<pid_t> tid[2] = {{0}, {0}};
-  std::atomic<int> ret[2] = {{-1}, {-1}};
-  auto body = [&](int i, const char* m) {
-    tid[i] = GetTid();
-    struct timespec deadline = RealtimeIn(60000);
-    ret[i] = mq_timedsend(q.fd(), m, strlen(m), 0, &deadline) == 0 ? 0 : errno;
-  };
-  std::thread first(body, 0, "s1");
-  ASSERT_TRUE(WaitFor([&] { return tid[0].load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid[0].load()));
-  std::thread second(body, 1, "s2");
-  ASSERT_TRUE(WaitFor([&] { return tid[1].load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid[1].load()));
+  ThreadCall first(TimedSendCall(q.fd(), "s1", 0, 60000));
+  ASSERT_TRUE(WaitTidBlocked(first.tid));
+  ThreadCall second(TimedSendCall(q.fd(), "s2", 0, 60000));
+  ASSERT_TRUE(WaitTidBlocked(second.tid));
   MaybeSave();
   char buf[16];
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 4);
-  EXPECT_TRUE(WaitFor([&] { return ret[0].load() != -1 || ret[1].load() != -1; }, 10000));
+  EXPECT_TRUE(WaitFor([&] { return first.done.load() || second.done.load(); }, 10000));
   SleepMs(50);
   ssize_t n = mq_receive(q.fd(), buf, sizeof(buf), nullptr);
   ASSERT_EQ(n, 2);
   EXPECT_EQ(std::string(buf, 2), "s1") << "the sender that waited second got the room";
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 2);
-  first.join();
-  second.join();
-  EXPECT_EQ(ret[0].load(), 0);
-  EXPECT_EQ(ret[1].load(), 0);
+  first.Join();
+  second.Join();
+  EXPECT_EQ(first.ret.load(), 0);
+  EXPECT_EQ(second.ret.load(), 0);
 }
 
 // ---------------------------------------------------------------------------
 // Timeouts are absolute CLOCK_REALTIME deadlines: a restore must neither make
 // a blocked call return before its deadline nor keep it waiting long after.
 
+// A ThreadCall body: mq_timedreceive from fd (into a buffer of its own)
+// with the absolute deadline *deadline.
+std::function<long()> ReceiveUntil(mqd_t fd, const struct timespec* deadline) {
+  return [=] {
+    char buf[16];
+    return static_cast<long>(mq_timedreceive(fd, buf, sizeof(buf), nullptr, deadline));
+  };
+}
+
+// A timed call that returned at returned_at must not have returned before
+// its deadline, nor slack_s seconds or more after from; late is the failure
+// message for the latter.
+void ExpectReturnedInTime(const struct timespec& returned_at,
+                          const struct timespec& deadline, struct timespec from,
+                          int slack_s, const char* late) {
+  EXPECT_TRUE(TimespecAtOrAfter(returned_at, deadline)) << "returned before its deadline";
+  from.tv_sec += slack_s;
+  EXPECT_FALSE(TimespecAtOrAfter(returned_at, from)) << late;
+}
+
 // The deadline (2 s) is normally still ahead after the restore.
 TEST(MqSaveTest, TimedReceiveDeadlineHonouredAcrossSave) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  std::atomic<pid_t> tid{0};
-  std::atomic<bool> done{false};
-  std::atomic<ssize_t> got{0};
-  std::atomic<int> err{0};
   struct timespec deadline = RealtimeIn(2000);
-  struct timespec returned_at = {};
-  std::thread receiver([&] {
-    tid = GetTid();
-    char buf[16];
-    got = mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline);
-    err = errno;
-    clock_gettime(CLOCK_REALTIME, &returned_at);
-    done = true;
-  });
-  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid.load()));
+  ThreadCall receiver(ReceiveUntil(q.fd(), &deadline));
+  ASSERT_TRUE(WaitTidBlocked(receiver.tid));
   MaybeSave();
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   if (!TimespecAtOrAfter(now, deadline)) {
-    EXPECT_FALSE(done.load()) << "returned before its deadline";
+    EXPECT_FALSE(receiver.done.load()) << "returned before its deadline";
   }
-  receiver.join();
-  EXPECT_EQ(got.load(), -1);
-  EXPECT_EQ(err.load(), ETIMEDOUT) << strerror(err.load());
-  EXPECT_TRUE(TimespecAtOrAfter(returned_at, deadline)) << "returned before its deadline";
+  receiver.Join();
+  EXPECT_EQ(receiver.ret.load(), -1);
+  EXPECT_EQ(receiver.err.load(), ETIMEDOUT) << strerror(receiver.err.load());
   // And not long after it.
-  struct timespec late = deadline;
-  late.tv_sec += 10;
-  EXPECT_FALSE(TimespecAtOrAfter(returned_at, late)) << "returned 10 s after its deadline";
+  ExpectReturnedInTime(receiver.returned_at, deadline, deadline, 10,
+                       "returned 10 s after its deadline");
 }
 
 TEST(MqSaveTest, TimedSendDeadlineHonouredAcrossSave) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "full", 4, 0), 0);
-  std::atomic<pid_t> tid{0};
-  std::atomic<int> result{0};
   struct timespec deadline = RealtimeIn(2000);
-  struct timespec returned_at = {};
-  std::thread sender([&] {
-    tid = GetTid();
-    result = mq_timedsend(q.fd(), "x", 1, 0, &deadline) == 0 ? 0 : errno;
-    clock_gettime(CLOCK_REALTIME, &returned_at);
-  });
-  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid.load()));
+  ThreadCall sender(
+      [&] { return mq_timedsend(q.fd(), "x", 1, 0, &deadline) == 0 ? 0 : errno; });
+  ASSERT_TRUE(WaitTidBlocked(sender.tid));
   MaybeSave();
-  sender.join();
-  EXPECT_EQ(result.load(), ETIMEDOUT) << strerror(result.load());
-  EXPECT_TRUE(TimespecAtOrAfter(returned_at, deadline)) << "returned before its deadline";
-  struct timespec late = deadline;
-  late.tv_sec += 10;
-  EXPECT_FALSE(TimespecAtOrAfter(returned_at, late)) << "returned 10 s after its deadline";
+  sender.Join();
+  EXPECT_EQ(sender.ret.load(), ETIMEDOUT) << strerror(sender.ret.load());
+  ExpectReturnedInTime(sender.returned_at, deadline, deadline, 10,
+                       "returned 10 s after its deadline");
   EXPECT_EQ(CurMsgs(q.fd()), 1);
 }
 
@@ -298,83 +239,31 @@ TEST(MqSaveTest, TimedSendDeadlineHonouredAcrossSave) {
 TEST(MqSaveTest, DeadlinePassedDuringSaveTimesOutPromptly) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  std::atomic<pid_t> tid{0};
-  std::atomic<ssize_t> got{0};
-  std::atomic<int> err{0};
   struct timespec deadline = RealtimeIn(150);
-  struct timespec returned_at = {};
-  std::thread receiver([&] {
-    tid = GetTid();
-    char buf[16];
-    got = mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline);
-    err = errno;
-    clock_gettime(CLOCK_REALTIME, &returned_at);
-  });
-  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
-  (void)WaitThreadBlocked(tid.load(), 100);
+  ThreadCall receiver(ReceiveUntil(q.fd(), &deadline));
+  ASSERT_TRUE(WaitFor([&] { return receiver.tid.load() != 0; }));
+  (void)WaitThreadBlocked(receiver.tid.load(), 100);
   MaybeSave();
   struct timespec after_save;
   clock_gettime(CLOCK_REALTIME, &after_save);
-  receiver.join();
-  EXPECT_EQ(got.load(), -1);
-  EXPECT_EQ(err.load(), ETIMEDOUT) << strerror(err.load());
-  EXPECT_TRUE(TimespecAtOrAfter(returned_at, deadline)) << "returned before its deadline";
-  struct timespec late = after_save;
-  late.tv_sec += 5;
-  EXPECT_FALSE(TimespecAtOrAfter(returned_at, late))
-      << "still waiting 5 s after the restore for a deadline already past";
+  receiver.Join();
+  EXPECT_EQ(receiver.ret.load(), -1);
+  EXPECT_EQ(receiver.err.load(), ETIMEDOUT) << strerror(receiver.err.load());
+  ExpectReturnedInTime(receiver.returned_at, deadline, after_save, 5,
+                       "still waiting 5 s after the restore for a deadline already past");
 }
 
 // ---------------------------------------------------------------------------
 // mq_notify.
 
-constexpr int kNotifySig = SIGUSR1;
-std::atomic<int> g_count{0};
-std::atomic<int> g_code{0};
-std::atomic<pid_t> g_pid{0};
-std::atomic<void*> g_value{nullptr};
-
-void NotifyHandler(int, siginfo_t* info, void*) {
-  g_code = info->si_code;
-  g_pid = info->si_pid;
-  g_value = info->si_value.sival_ptr;
-  g_count++;
-}
-
-class NotifyHandlerScope {
- public:
-  NotifyHandlerScope() {
-    struct sigaction sa = {};
-    sa.sa_sigaction = NotifyHandler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    ok_ = sigaction(kNotifySig, &sa, &old_) == 0;
-  }
-  ~NotifyHandlerScope() {
-    if (ok_) sigaction(kNotifySig, &old_, nullptr);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  bool ok_;
-  struct sigaction old_;
-};
-
-// mq_notify(SIGEV_NONE) from a forked child: 0 or the errno.
-int NotifyFromOtherProcess(mqd_t fd) {
-  int p[2];
-  if (pipe(p) != 0) return -1;
-  int status = RunInChild([&] {
-    struct sigevent sev = {};
-    sev.sigev_notify = SIGEV_NONE;
-    int r = mq_notify(fd, &sev) == 0 ? 0 : errno;
-    (void)!write(p[1], &r, sizeof(r));
-  });
-  int r = -1;
-  if (!ChildOK(status) || read(p[0], &r, sizeof(r)) != sizeof(r)) r = -1;
-  close(p[0]);
-  close(p[1]);
-  return r;
+// After a registration fired once: receives the one queued message and
+// sends another into the empty queue, which must not fire it again.
+void ExpectNoSecondNotification(mqd_t fd, int before) {
+  char buf[16];
+  ASSERT_EQ(mq_receive(fd, buf, sizeof(buf), nullptr), 1);
+  ASSERT_EQ(mq_send(fd, "b", 1, 0), 0);
+  SleepMs(100);
+  EXPECT_EQ(g_count.load(), before + 1);
 }
 
 // A registration pending at checkpoint time survives the restore: it fires
@@ -386,10 +275,7 @@ TEST(MqSaveTest, PendingNotificationFiresOnceAfterRestore) {
   ScopedMq q = CreateQueue(4, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   void* value = reinterpret_cast<void*>(0x5a5e0001);
-  struct sigevent sev = {};
-  sev.sigev_notify = SIGEV_SIGNAL;
-  sev.sigev_signo = kNotifySig;
-  sev.sigev_value.sival_ptr = value;
+  struct sigevent sev = SignalEvent(kNotifySig, value);
   ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
   int before = g_count.load();
   MaybeSave();
@@ -397,7 +283,7 @@ TEST(MqSaveTest, PendingNotificationFiresOnceAfterRestore) {
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY) << "registration lost";
   MaybeSave();
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0) << strerror(errno);
-  ASSERT_TRUE(WaitFor([&] { return g_count.load() > before; }))
+  ASSERT_TRUE(WaitNotified(before))
       << "the registration never fired after the restore";
   SleepMs(100);
   EXPECT_EQ(g_count.load(), before + 1) << "fired more than once";
@@ -406,11 +292,7 @@ TEST(MqSaveTest, PendingNotificationFiresOnceAfterRestore) {
   EXPECT_EQ(g_value.load(), value);
   // One-shot: gone after firing, also across another save.
   MaybeSave();
-  char buf[16];
-  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
-  ASSERT_EQ(mq_send(q.fd(), "b", 1, 0), 0);
-  SleepMs(100);
-  EXPECT_EQ(g_count.load(), before + 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectNoSecondNotification(q.fd(), before));
   EXPECT_EQ(NotifyFromOtherProcess(q.fd()), 0);
 }
 
@@ -419,23 +301,15 @@ TEST(MqSaveTest, PendingNotificationFiresOnceAfterRestore) {
 TEST(MqSaveTest, FiredNotificationDoesNotFireAgainAfterRestore) {
   NotifyHandlerScope h;
   ASSERT_TRUE(h.ok());
-  ScopedMq q = CreateQueue(4, 16);
+  ScopedMq q = CreateRegisteredQueue(4, SignalEvent());
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  struct sigevent sev = {};
-  sev.sigev_notify = SIGEV_SIGNAL;
-  sev.sigev_signo = kNotifySig;
-  ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
   int before = g_count.load();
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
-  ASSERT_TRUE(WaitFor([&] { return g_count.load() > before; }));
+  ASSERT_TRUE(WaitNotified(before));
   MaybeSave();
   SleepMs(100);
   EXPECT_EQ(g_count.load(), before + 1);
-  char buf[16];
-  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
-  ASSERT_EQ(mq_send(q.fd(), "b", 1, 0), 0);
-  SleepMs(100);
-  EXPECT_EQ(g_count.load(), before + 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectNoSecondNotification(q.fd(), before));
 }
 
 // A registration by another (still running) process survives: that process
@@ -444,66 +318,22 @@ TEST(MqSaveTest, OtherProcessRegistrationAcrossSave) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   mqd_t fd = q.fd();
-  pid_t parent = getpid();
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  fflush(nullptr);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    struct sigaction sa = {};
-    sa.sa_sigaction = NotifyHandler;
-    sa.sa_flags = SA_SIGINFO;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(kNotifySig, &sa, nullptr) != 0) _exit(2);
-    int before = g_count.load();
-    struct sigevent sev = {};
-    sev.sigev_notify = SIGEV_SIGNAL;
-    sev.sigev_signo = kNotifySig;
-    sev.sigev_value.sival_ptr = reinterpret_cast<void*>(77);
-    char c = mq_notify(fd, &sev) == 0 ? 'y' : 'n';
-    (void)!write(ready[1], &c, 1);
-    if (!WaitFor([&] { return g_count.load() > before; }, 60000)) _exit(3);
-    if (g_code.load() != SI_MESGQ || g_pid.load() != parent) _exit(4);
-    if (g_value.load() != reinterpret_cast<void*>(77)) _exit(5);
-    SleepMs(100);
-    if (g_count.load() != before + 1) _exit(6);
-    _exit(0);
-  }
-  close(ready[1]);
   char c = 0;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  close(ready[0]);
+  pid_t child = ForkSignalRegistrant(fd, reinterpret_cast<void*>(77), getpid(),
+                                     60000, true, &c);
+  ASSERT_GE(child, 0);
   ASSERT_EQ(c, 'y');
   MaybeSave();
-  struct sigevent none = {};
-  none.sigev_notify = SIGEV_NONE;
-  errno = 0;
-  EXPECT_EQ(mq_notify(fd, &none), -1);
-  EXPECT_EQ(errno, EBUSY);
+  struct sigevent none = NoneEvent();
+  EXPECT_ERRNO(mq_notify(fd, &none), EBUSY);
   ASSERT_EQ(mq_send(fd, "a", 1, 0), 0);
-  int status;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(ChildOK(status)) << DescribeStatus(status);
+  ASSERT_WAIT_CHILD_OK(child);
 }
 
 // SIGEV_NONE registrations survive too (others still get EBUSY), and are
 // consumed by the next message without a signal.
 TEST(MqSaveTest, SigevNoneRegistrationAcrossSave) {
-  NotifyHandlerScope h;
-  ASSERT_TRUE(h.ok());
-  ScopedMq q = CreateQueue(2, 16);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
-  struct sigevent sev = {};
-  sev.sigev_notify = SIGEV_NONE;
-  ASSERT_EQ(mq_notify(q.fd(), &sev), 0) << strerror(errno);
-  MaybeSave();
-  EXPECT_EQ(NotifyFromOtherProcess(q.fd()), EBUSY);
-  int before = g_count.load();
-  ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
-  SleepMs(50);
-  EXPECT_EQ(g_count.load(), before);
-  EXPECT_EQ(NotifyFromOtherProcess(q.fd()), 0);
+  ExpectSilentRegistration(NoneEvent(), 50);
 }
 
 // ---------------------------------------------------------------------------
@@ -518,18 +348,14 @@ TEST(MqSaveTest, UnlinkedQueueKeptAliveByDescriptor) {
   ASSERT_EQ(mq_send(q.fd(), "high", 4, 7), 0);
   ASSERT_EQ(mq_unlink(q.cname()), 0) << strerror(errno);
   MaybeSave();
-  errno = 0;
-  EXPECT_EQ(mq_open(q.cname(), O_RDWR), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_open(q.cname(), O_RDWR), ENOENT);
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0) << strerror(errno);
   EXPECT_EQ(a.mq_maxmsg, 4);
   EXPECT_EQ(a.mq_msgsize, 32);
   EXPECT_EQ(a.mq_curmsgs, 2);
   // The name can hold a new, distinct queue.
-  struct mq_attr attr = {};
-  attr.mq_maxmsg = 2;
-  attr.mq_msgsize = 8;
+  struct mq_attr attr = QueueAttr(2, 8);
   mqd_t fresh = mq_open(q.cname(), O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
   ASSERT_GE(fresh, 0) << strerror(errno);
   ASSERT_EQ(mq_send(fresh, "new", 3, 0), 0);
@@ -538,9 +364,7 @@ TEST(MqSaveTest, UnlinkedQueueKeptAliveByDescriptor) {
   EXPECT_EQ(CurMsgs(q.fd()), 2);
   char buf[32];
   unsigned prio = 0;
-  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 4);
-  EXPECT_EQ(std::string(buf, 4), "high");
-  EXPECT_EQ(prio, 7u);
+  ASSERT_NO_FATAL_FAILURE(ExpectReceive(q.fd(), buf, sizeof(buf), "high", 7));
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 3);
   EXPECT_EQ(std::string(buf, 3), "low");
   mq_close(fresh);
@@ -586,8 +410,7 @@ TEST(MqSaveTest, DescriptorFlagsAndWaitersAcrossSave) {
     polled = poll(&p, 1, 60000);
     revents = p.revents;
   });
-  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid.load()));
+  ASSERT_TRUE(WaitTidBlocked(tid));
   MaybeSave();
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(other, &a), 0);
@@ -608,9 +431,7 @@ TEST(MqSaveTest, DescriptorFlagsAndWaitersAcrossSave) {
   char buf[16];
   ASSERT_EQ(mq_receive(other, buf, sizeof(buf), nullptr), 1);
   EXPECT_EQ(epoll_wait(ep.get(), out, 2, 0), 0);
-  errno = 0;
-  EXPECT_EQ(mq_receive(other, buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_ERRNO(mq_receive(other, buf, sizeof(buf), nullptr), EAGAIN);
   mq_close(other);
 }
 
@@ -626,10 +447,7 @@ TEST(MqSaveTest, ChildIpcNamespaceQueuesAcrossSave) {
   std::string name = q.name();
   mqd_t inherited = q.fd();
   int ready[2], go[2];
-  ASSERT_EQ(pipe(ready), 0);
-  ASSERT_EQ(pipe(go), 0);
-  fflush(nullptr);
-  pid_t child = fork();
+  pid_t child = ForkWithHandshake(ready, go);
   ASSERT_GE(child, 0);
   if (child == 0) {
     close(ready[0]);
@@ -638,9 +456,7 @@ TEST(MqSaveTest, ChildIpcNamespaceQueuesAcrossSave) {
       (void)!write(ready[1], "s", 1);
       _exit(0);
     }
-    struct mq_attr a = {};
-    a.mq_maxmsg = 3;
-    a.mq_msgsize = 99;
+    struct mq_attr a = QueueAttr(3, 99);
     mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK_OK(mq_send(fd, "child", 5, 4));
@@ -687,9 +503,7 @@ TEST(MqSaveTest, ChildIpcNamespaceQueuesAcrossSave) {
   }
   EXPECT_EQ(c, 'y');
   EXPECT_EQ(write(go[1], "g", 1), 1);
-  int status;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(ChildOK(status)) << DescribeStatus(status);
+  ASSERT_WAIT_CHILD_OK(child);
   close(ready[0]);
   close(go[1]);
   // The parent's queue is untouched, and the child's names never showed here.
@@ -697,25 +511,17 @@ TEST(MqSaveTest, ChildIpcNamespaceQueuesAcrossSave) {
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
   EXPECT_EQ(a.mq_curmsgs, 1);
   EXPECT_EQ(a.mq_msgsize, 16);
-  errno = 0;
-  EXPECT_EQ(mq_open((name + "_later").c_str(), O_RDONLY), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_open((name + "_later").c_str(), O_RDONLY), ENOENT);
 }
 
 // RLIMIT_MSGQUEUE charges survive: a queue created before the checkpoint is
 // still charged after the restore, and its charge is returned when it goes.
 TEST(MqSaveTest, RlimitChargeAcrossSave) {
   ScopedQueueName n1, n2;
-  uid_t uid = 40000 + getpid() % 20000;
+  uid_t uid = OwnRlimitUid();
   EXPECT_CHILD_OK([&] {
-    struct rlimit rl = {10000, 10000};
-    CHILD_CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
-    CHILD_CHECK(BecomeUser(uid, uid));
-    struct mq_attr a = {};
-    a.mq_maxmsg = 1;
-    a.mq_msgsize = 6000;
-    mqd_t fd1 = mq_open(n1.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
-    CHILD_CHECK(fd1 >= 0);
+    struct mq_attr a;
+    mqd_t fd1 = ChildCreateRlimitFillingQueue(uid, n1, &a);
     MaybeSave();
     CHILD_CHECK_ERRNO(mq_open(n2.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a),
                       EMFILE);
@@ -820,9 +626,7 @@ long QueuedBytes(mqd_t fd) {
 }
 
 TEST(MqSaveTest, TenThousandMessagesChecksumsAcrossSave) {
-  if (!HaveCapability(CAP_SYS_RESOURCE)) {
-    GTEST_SKIP() << "needs CAP_SYS_RESOURCE for a queue deeper than msg_max";
-  }
+  SKIP_WITHOUT_CAPABILITY(CAP_SYS_RESOURCE, "needs CAP_SYS_RESOURCE for a queue deeper than msg_max");
   ScopedMq q = OpenDeepQueue();
   ASSERT_TRUE(q.ok()) << strerror(errno);
   std::vector<Msg> sent = DeepMessages();
@@ -871,18 +675,8 @@ TEST(MqSaveTest, TenThousandMessagesChecksumsAcrossSave) {
 // fcntl(F_MQ_PEEK) (mqsentry only) at any depth of the restored deep queue
 // agrees with the receive order: the priority index is rebuilt or restored
 // consistently with the messages.
-constexpr int F_MQ_PEEK = 1024 + 17;
-struct mq_peek_attr {
-  int32_t offset;
-  uint32_t msg_prio;
-  size_t buf_len;
-  char* buf;
-};
-
 TEST(MqSaveTest, MqsentryOnlyPeekDeepQueueAfterRestore) {
-  if (!HaveCapability(CAP_SYS_RESOURCE)) {
-    GTEST_SKIP() << "needs CAP_SYS_RESOURCE for a queue deeper than msg_max";
-  }
+  SKIP_WITHOUT_CAPABILITY(CAP_SYS_RESOURCE, "needs CAP_SYS_RESOURCE for a queue deeper than msg_max");
   ScopedMq q = OpenDeepQueue();
   ASSERT_TRUE(q.ok()) << strerror(errno);
   std::vector<Msg> sent = DeepMessages();
@@ -910,9 +704,7 @@ TEST(MqSaveTest, MqsentryOnlyPeekDeepQueueAfterRestore) {
   const int left = kDeepMessages - kDeepMessages / 3;
   for (int idx : {0, 1, left / 2, left - 1}) check(idx, kDeepMessages / 3);
   mq_peek_attr a = {left, 0, buf.size(), &buf[0]};
-  errno = 0;
-  EXPECT_EQ(fcntl(q.fd(), F_MQ_PEEK, &a), -1);
-  EXPECT_EQ(errno, ENOMSG);
+  EXPECT_ERRNO(fcntl(q.fd(), F_MQ_PEEK, &a), ENOMSG);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -28,12 +29,6 @@ namespace mqtest {
 namespace {
 
 constexpr unsigned kPrioMax = 32768;  // MQ_PRIO_MAX
-
-long CurMsgs(mqd_t fd) {
-  struct mq_attr a = {};
-  if (mq_getattr(fd, &a) != 0) return -1;
-  return a.mq_curmsgs;
-}
 
 // Installs a signal handler for the lifetime of the object.
 class ScopedSigaction {
@@ -59,6 +54,77 @@ class ScopedSigaction {
 std::atomic<int> g_signals{0};
 void CountSignal(int) { g_signals++; }
 
+// Starts a thread that sleeps 50 ms, calls MaybeSave() (normally with the
+// calling thread blocked in a wait for the queue) and then sends msg with
+// priority prio to fd.
+std::thread SendLater(mqd_t fd, const char* msg, unsigned prio) {
+  return std::thread([=] {
+    SleepMs(50);
+    MaybeSave();
+    mq_send(fd, msg, strlen(msg), prio);
+  });
+}
+
+// Opens q again, read-only into *ro and write-only into *wo.
+void OpenReadOnlyAndWriteOnly(const ScopedMq& q, mqd_t* ro, mqd_t* wo) {
+  *ro = mq_open(q.cname(), O_RDONLY);
+  *wo = mq_open(q.cname(), O_WRONLY);
+  ASSERT_GE(*ro, 0);
+  ASSERT_GE(*wo, 0);
+}
+
+// call(deadline) (an mq_timedsend or mq_timedreceive that has to wait) must
+// fail with ETIMEDOUT given a deadline 100 ms ahead: not before the deadline,
+// and not within 95 ms by CLOCK_MONOTONIC.
+void ExpectTimesOutIn100Ms(
+    const std::function<long(const struct timespec*)>& call) {
+  long long start = MonotonicNowNs();
+  struct timespec deadline = RealtimeIn(100);
+  EXPECT_ERRNO(call(&deadline), ETIMEDOUT);
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  EXPECT_TRUE(TimespecAtOrAfter(now, deadline)) << "returned before the deadline";
+  EXPECT_GE(MonotonicNowNs() - start, 95 * 1000000LL);
+}
+
+// Runs call (an mq_timedsend or mq_timedreceive that blocks) in a thread,
+// with a MaybeSave() while it waits (a save restarts the call; only a signal
+// makes it EINTR), then signals the thread with SIGUSR1 until the call
+// returns: it must fail with EINTR. what names the call.
+void ExpectInterruptedEINTR(const std::function<long()>& call, const char* what) {
+  ThreadCall t(call);
+  SleepMs(20);
+  MaybeSave();
+  EXPECT_FALSE(t.done.load()) << what << " returned across a save: "
+                              << strerror(t.err.load());
+  // Keep signalling until the call returns (the first signal may come before
+  // the thread blocks).
+  for (int i = 0; i < 500 && !t.done; i++) {
+    pthread_kill(t.native_handle(), SIGUSR1);
+    SleepMs(10);
+  }
+  t.Join();
+  EXPECT_EQ(t.ret.load(), -1);
+  EXPECT_EQ(t.err.load(), EINTR);
+}
+
+// Once the call of t has blocked, signals its thread with SIGUSR1 (whose
+// handler has SA_RESTART): the call must go on after the handler ran and
+// across a MaybeSave().
+void ExpectRestartedAfterSignal(ThreadCall& t) {
+  ASSERT_TRUE(WaitFor([&] { return t.tid.load() != 0; }));
+  EXPECT_TRUE(WaitThreadBlocked(t.tid.load()));
+  int before = g_signals.load();
+  pthread_kill(t.native_handle(), SIGUSR1);
+  EXPECT_TRUE(WaitFor([&] { return g_signals.load() > before; }));
+  SleepMs(50);
+  EXPECT_FALSE(t.done.load()) << "returned after the signal: " << t.ret.load()
+                              << " " << strerror(t.err.load());
+  MaybeSave();
+  EXPECT_FALSE(t.done.load()) << "returned across a save: " << t.ret.load()
+                              << " " << strerror(t.err.load());
+}
+
 // ---------------------------------------------------------------------------
 // Send and receive.
 
@@ -69,10 +135,7 @@ TEST(MqTest, SendReceive) {
   MaybeSave();
   EXPECT_EQ(CurMsgs(q.fd()), 1);
   char buf[64] = {};
-  unsigned prio = 99;
-  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 5) << strerror(errno);
-  EXPECT_EQ(std::string(buf, 5), "hello");
-  EXPECT_EQ(prio, 3u);
+  ASSERT_NO_FATAL_FAILURE(ExpectReceive(q.fd(), buf, sizeof(buf), "hello", 3));
   EXPECT_EQ(CurMsgs(q.fd()), 0);
 }
 
@@ -154,23 +217,17 @@ TEST(MqTest, MaxPriorityAndTooLargePriorityEINVAL) {
 
 // The priority is checked before the descriptor.
 TEST(MqTest, TooLargePriorityBeforeEBADF) {
-  errno = 0;
-  EXPECT_EQ(mq_send(-1, "a", 1, kPrioMax), -1);
-  EXPECT_EQ(errno, EINVAL);
+  EXPECT_ERRNO(mq_send(-1, "a", 1, kPrioMax), EINVAL);
   int p[2];
   ASSERT_EQ(pipe(p), 0);
   ScopedFd r(p[0]), w(p[1]);
-  errno = 0;
-  EXPECT_EQ(mq_send(w.get(), "a", 1, kPrioMax), -1);
-  EXPECT_EQ(errno, EINVAL);
+  EXPECT_ERRNO(mq_send(w.get(), "a", 1, kPrioMax), EINVAL);
   // Even a full queue and an over-long message: EINVAL first.
   ScopedMq q = CreateQueue(1, 4, O_RDWR | O_NONBLOCK);
   ASSERT_TRUE(q.ok());
   ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
   MaybeSave();
-  errno = 0;
-  EXPECT_EQ(mq_send(q.fd(), "toolong", 7, kPrioMax), -1);
-  EXPECT_EQ(errno, EINVAL);
+  EXPECT_ERRNO(mq_send(q.fd(), "toolong", 7, kPrioMax), EINVAL);
 }
 
 // Linux reads and validates the timeout at syscall entry, before anything
@@ -179,23 +236,13 @@ TEST(MqTest, TimeoutCheckedFirst) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok());
   auto bad_ptr = reinterpret_cast<const struct timespec*>(1);
-  errno = 0;
-  EXPECT_EQ(mq_timedsend(q.fd(), "a", 1, kPrioMax, bad_ptr), -1);
-  EXPECT_EQ(errno, EFAULT);
-  errno = 0;
-  EXPECT_EQ(mq_timedsend(-1, "a", 1, 0, bad_ptr), -1);
-  EXPECT_EQ(errno, EFAULT);
+  EXPECT_ERRNO(mq_timedsend(q.fd(), "a", 1, kPrioMax, bad_ptr), EFAULT);
+  EXPECT_ERRNO(mq_timedsend(-1, "a", 1, 0, bad_ptr), EFAULT);
   char buf[16];
-  errno = 0;
-  EXPECT_EQ(mq_timedreceive(-1, buf, sizeof(buf), nullptr, bad_ptr), -1);
-  EXPECT_EQ(errno, EFAULT);
+  EXPECT_ERRNO(mq_timedreceive(-1, buf, sizeof(buf), nullptr, bad_ptr), EFAULT);
   struct timespec inval = {0, 1000000000L};
-  errno = 0;
-  EXPECT_EQ(mq_timedsend(-1, "a", 1, 0, &inval), -1);
-  EXPECT_EQ(errno, EINVAL);
-  errno = 0;
-  EXPECT_EQ(mq_timedreceive(-1, buf, sizeof(buf), nullptr, &inval), -1);
-  EXPECT_EQ(errno, EINVAL);
+  EXPECT_ERRNO(mq_timedsend(-1, "a", 1, 0, &inval), EINVAL);
+  EXPECT_ERRNO(mq_timedreceive(-1, buf, sizeof(buf), nullptr, &inval), EINVAL);
   EXPECT_EQ(CurMsgs(q.fd()), 0);
 }
 
@@ -204,52 +251,30 @@ TEST(MqTest, NotAQueueEBADF) {
   ASSERT_EQ(pipe(p), 0);
   ScopedFd r(p[0]), w(p[1]);
   char buf[8192];
-  errno = 0;
-  EXPECT_EQ(mq_send(w.get(), "a", 1, 0), -1);
-  EXPECT_EQ(errno, EBADF);
-  errno = 0;
-  EXPECT_EQ(mq_receive(r.get(), buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_send(w.get(), "a", 1, 0), EBADF);
+  EXPECT_ERRNO(mq_receive(r.get(), buf, sizeof(buf), nullptr), EBADF);
   struct mq_attr a;
-  errno = 0;
-  EXPECT_EQ(mq_getattr(r.get(), &a), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_getattr(r.get(), &a), EBADF);
   for (int fd : {-1, 100000}) {
-    errno = 0;
-    EXPECT_EQ(mq_send(fd, "a", 1, 0), -1);
-    EXPECT_EQ(errno, EBADF);
-    errno = 0;
-    EXPECT_EQ(mq_receive(fd, buf, sizeof(buf), nullptr), -1);
-    EXPECT_EQ(errno, EBADF);
-    errno = 0;
-    EXPECT_EQ(mq_getattr(fd, &a), -1);
-    EXPECT_EQ(errno, EBADF);
+    EXPECT_ERRNO(mq_send(fd, "a", 1, 0), EBADF);
+    EXPECT_ERRNO(mq_receive(fd, buf, sizeof(buf), nullptr), EBADF);
+    EXPECT_ERRNO(mq_getattr(fd, &a), EBADF);
   }
 }
 
 TEST(MqTest, WrongAccessModeEBADF) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  mqd_t ro = mq_open(q.cname(), O_RDONLY);
-  mqd_t wo = mq_open(q.cname(), O_WRONLY);
-  ASSERT_GE(ro, 0);
-  ASSERT_GE(wo, 0);
+  mqd_t ro, wo;
+  ASSERT_NO_FATAL_FAILURE(OpenReadOnlyAndWriteOnly(q, &ro, &wo));
   MaybeSave();
-  errno = 0;
-  EXPECT_EQ(mq_send(ro, "a", 1, 0), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_send(ro, "a", 1, 0), EBADF);
   // The access mode is checked before the message size.
-  errno = 0;
-  EXPECT_EQ(mq_send(ro, "far too long for this queue", 27, 0), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_send(ro, "far too long for this queue", 27, 0), EBADF);
   ASSERT_EQ(mq_send(wo, "a", 1, 0), 0) << strerror(errno);
   char buf[16];
-  errno = 0;
-  EXPECT_EQ(mq_receive(wo, buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EBADF);
-  errno = 0;
-  EXPECT_EQ(mq_receive(wo, buf, 1, nullptr), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_receive(wo, buf, sizeof(buf), nullptr), EBADF);
+  EXPECT_ERRNO(mq_receive(wo, buf, 1, nullptr), EBADF);
   EXPECT_EQ(mq_receive(ro, buf, sizeof(buf), nullptr), 1);
   mq_close(ro);
   mq_close(wo);
@@ -260,9 +285,7 @@ TEST(MqTest, SendTooLongEMSGSIZE) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   char m[17] = {};
   MaybeSave();
-  errno = 0;
-  EXPECT_EQ(mq_send(q.fd(), m, 17, 0), -1);
-  EXPECT_EQ(errno, EMSGSIZE);
+  EXPECT_ERRNO(mq_send(q.fd(), m, 17, 0), EMSGSIZE);
   EXPECT_EQ(CurMsgs(q.fd()), 0);
   EXPECT_EQ(mq_send(q.fd(), m, 16, 0), 0) << strerror(errno);
 }
@@ -272,18 +295,12 @@ TEST(MqTest, ReceiveBufferSmallerThanMsgsizeEMSGSIZE) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   char buf[16];
   // Empty and non-blocking: EMSGSIZE comes before EAGAIN.
-  errno = 0;
-  EXPECT_EQ(mq_receive(q.fd(), buf, 15, nullptr), -1);
-  EXPECT_EQ(errno, EMSGSIZE);
+  EXPECT_ERRNO(mq_receive(q.fd(), buf, 15, nullptr), EMSGSIZE);
   ASSERT_EQ(mq_send(q.fd(), "x", 1, 0), 0);
   MaybeSave();
   // The buffer must hold mq_msgsize bytes even for a short message.
-  errno = 0;
-  EXPECT_EQ(mq_receive(q.fd(), buf, 15, nullptr), -1);
-  EXPECT_EQ(errno, EMSGSIZE);
-  errno = 0;
-  EXPECT_EQ(mq_receive(q.fd(), buf, 0, nullptr), -1);
-  EXPECT_EQ(errno, EMSGSIZE);
+  EXPECT_ERRNO(mq_receive(q.fd(), buf, 15, nullptr), EMSGSIZE);
+  EXPECT_ERRNO(mq_receive(q.fd(), buf, 0, nullptr), EMSGSIZE);
   EXPECT_EQ(CurMsgs(q.fd()), 1);  // the message stays
   EXPECT_EQ(mq_receive(q.fd(), buf, 16, nullptr), 1);
 }
@@ -294,18 +311,12 @@ TEST(MqTest, FullNonblockingSendEAGAIN) {
   ASSERT_EQ(mq_send(q.fd(), "1", 1, 0), 0);
   ASSERT_EQ(mq_send(q.fd(), "2", 1, 0), 0);
   MaybeSave();
-  errno = 0;
-  EXPECT_EQ(mq_send(q.fd(), "3", 1, 0), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_ERRNO(mq_send(q.fd(), "3", 1, 0), EAGAIN);
   // A higher priority doesn't make room.
-  errno = 0;
-  EXPECT_EQ(mq_send(q.fd(), "3", 1, 100), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_ERRNO(mq_send(q.fd(), "3", 1, 100), EAGAIN);
   // EMSGSIZE comes before EAGAIN.
   char big[17] = {};
-  errno = 0;
-  EXPECT_EQ(mq_send(q.fd(), big, 17, 0), -1);
-  EXPECT_EQ(errno, EMSGSIZE);
+  EXPECT_ERRNO(mq_send(q.fd(), big, 17, 0), EMSGSIZE);
   EXPECT_EQ(CurMsgs(q.fd()), 2);
 }
 
@@ -314,14 +325,10 @@ TEST(MqTest, EmptyNonblockingReceiveEAGAIN) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   MaybeSave();
   char buf[16];
-  errno = 0;
-  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_ERRNO(mq_receive(q.fd(), buf, sizeof(buf), nullptr), EAGAIN);
   // A timeout doesn't matter with O_NONBLOCK.
   struct timespec ts = RealtimeIn(1000);
-  errno = 0;
-  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &ts), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_ERRNO(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &ts), EAGAIN);
 }
 
 TEST(MqTest, TimedReceiveDeadlineInPastETIMEDOUT) {
@@ -329,13 +336,9 @@ TEST(MqTest, TimedReceiveDeadlineInPastETIMEDOUT) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   char buf[16];
   struct timespec past = RealtimeIn(-1000);
-  errno = 0;
-  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &past), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
+  EXPECT_ERRNO(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &past), ETIMEDOUT);
   struct timespec epoch = {0, 0};
-  errno = 0;
-  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &epoch), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
+  EXPECT_ERRNO(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &epoch), ETIMEDOUT);
 }
 
 TEST(MqTest, TimedSendDeadlineInPastETIMEDOUT) {
@@ -344,9 +347,7 @@ TEST(MqTest, TimedSendDeadlineInPastETIMEDOUT) {
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
   MaybeSave();
   struct timespec past = RealtimeIn(-1000);
-  errno = 0;
-  EXPECT_EQ(mq_timedsend(q.fd(), "b", 1, 0, &past), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
+  EXPECT_ERRNO(mq_timedsend(q.fd(), "b", 1, 0, &past), ETIMEDOUT);
   EXPECT_EQ(CurMsgs(q.fd()), 1);
 }
 
@@ -354,34 +355,18 @@ TEST(MqTest, TimedReceiveNearDeadlineETIMEDOUT) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   char buf[16];
-  long long start = MonotonicNowNs();
-  struct timespec deadline = RealtimeIn(100);
-  errno = 0;
-  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  EXPECT_TRUE(now.tv_sec > deadline.tv_sec ||
-              (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
-      << "returned before the deadline";
-  EXPECT_GE(MonotonicNowNs() - start, 95 * 1000000LL);
+  ExpectTimesOutIn100Ms([&](const struct timespec* deadline) {
+    return mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, deadline);
+  });
 }
 
 TEST(MqTest, TimedSendNearDeadlineETIMEDOUT) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
-  long long start = MonotonicNowNs();
-  struct timespec deadline = RealtimeIn(100);
-  errno = 0;
-  EXPECT_EQ(mq_timedsend(q.fd(), "b", 1, 0, &deadline), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  EXPECT_TRUE(now.tv_sec > deadline.tv_sec ||
-              (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
-      << "returned before the deadline";
-  EXPECT_GE(MonotonicNowNs() - start, 95 * 1000000LL);
+  ExpectTimesOutIn100Ms([&](const struct timespec* deadline) {
+    return mq_timedsend(q.fd(), "b", 1, 0, deadline);
+  });
   EXPECT_EQ(CurMsgs(q.fd()), 1);
 }
 
@@ -424,11 +409,7 @@ TEST(MqTest, InvalidTimeoutEINVAL) {
 TEST(MqTest, BlockingReceiveWokenBySendFromThread) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  std::thread sender([&] {
-    SleepMs(50);
-    MaybeSave();  // the main thread is blocked in mq_timedreceive
-    mq_send(q.fd(), "wake", 4, 2);
-  });
+  std::thread sender = SendLater(q.fd(), "wake", 2);  // while blocked in mq_timedreceive
   char buf[16] = {};
   unsigned prio = 0;
   struct timespec deadline = RealtimeIn(10000);
@@ -460,9 +441,7 @@ TEST(MqTest, BlockingReceiveWokenBySendFromProcess) {
   struct timespec deadline = RealtimeIn(10000);
   ssize_t n = mq_timedreceive(q.fd(), buf, sizeof(buf), &prio, &deadline);
   int e = errno;
-  int status;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(ChildOK(status)) << DescribeStatus(status);
+  ASSERT_WAIT_CHILD_OK(pid);
   ASSERT_EQ(n, 4) << strerror(e);
   EXPECT_EQ(std::string(buf, 4), "proc");
   EXPECT_EQ(prio, 9u);
@@ -472,22 +451,16 @@ TEST(MqTest, BlockingSendWokenByReceive) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "first", 5, 0), 0);
-  std::atomic<int> result{1};
-  std::atomic<bool> done{false};
-  std::thread sender([&] {
-    struct timespec deadline = RealtimeIn(10000);
-    result = mq_timedsend(q.fd(), "second", 6, 0, &deadline) == 0 ? 0 : errno;
-    done = true;
-  });
+  ThreadCall sender(TimedSendCall(q.fd(), "second", 0, 10000));
   SleepMs(50);
-  EXPECT_FALSE(done.load()) << "send on a full queue did not block";
+  EXPECT_FALSE(sender.done.load()) << "send on a full queue did not block";
   MaybeSave();  // with the sender blocked
-  EXPECT_FALSE(done.load()) << "the blocked send returned across a save";
+  EXPECT_FALSE(sender.done.load()) << "the blocked send returned across a save";
   char buf[16] = {};
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 5);
   EXPECT_EQ(std::string(buf, 5), "first");
-  sender.join();
-  EXPECT_EQ(result.load(), 0) << strerror(result.load());
+  sender.Join();
+  EXPECT_EQ(sender.ret.load(), 0) << strerror(sender.ret.load());
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 6);
   EXPECT_EQ(std::string(buf, 6), "second");
 }
@@ -497,33 +470,22 @@ TEST(MqTest, BlockingSendWokenByReceive) {
 TEST(MqTest, BlockedReceiversServedInArrivalOrder) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  struct Receiver {
-    std::atomic<pid_t> tid{0};
-    std::atomic<ssize_t> n{0};
-    char buf[16] = {};
-  } r[2];
-  auto body = [&](Receiver* rv) {
-    rv->tid = GetTid();
-    struct timespec deadline = RealtimeIn(10000);
-    rv->n = mq_timedreceive(q.fd(), rv->buf, sizeof(rv->buf), nullptr, &deadline);
-  };
-  std::thread first(body, &r[0]);
-  ASSERT_TRUE(WaitFor([&] { return r[0].tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(r[0].tid.load()));
-  std::thread second(body, &r[1]);
-  ASSERT_TRUE(WaitFor([&] { return r[1].tid.load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(r[1].tid.load()));
+  char buf[2][16] = {};
+  ThreadCall first(TimedReceiveCall(q.fd(), buf[0], sizeof(buf[0]), 10000));
+  ASSERT_TRUE(WaitTidBlocked(first.tid));
+  ThreadCall second(TimedReceiveCall(q.fd(), buf[1], sizeof(buf[1]), 10000));
+  ASSERT_TRUE(WaitTidBlocked(second.tid));
   ASSERT_EQ(mq_send(q.fd(), "m1", 2, 0), 0);
-  first.join();
+  first.Join();
   // One receiver left blocked. (Not with both: blocked tasks restart their
   // calls after a restore in no particular order; see known_failures.txt.)
   MaybeSave();
   ASSERT_EQ(mq_send(q.fd(), "m2", 2, 9), 0);
-  second.join();
-  EXPECT_EQ(r[0].n.load(), 2);
-  EXPECT_EQ(std::string(r[0].buf, 2), "m1");
-  EXPECT_EQ(r[1].n.load(), 2);
-  EXPECT_EQ(std::string(r[1].buf, 2), "m2");
+  second.Join();
+  EXPECT_EQ(first.ret.load(), 2);
+  EXPECT_EQ(std::string(buf[0], 2), "m1");
+  EXPECT_EQ(second.ret.load(), 2);
+  EXPECT_EQ(std::string(buf[1], 2), "m2");
   EXPECT_EQ(CurMsgs(q.fd()), 0);
 }
 
@@ -533,33 +495,19 @@ TEST(MqTest, BlockedSendersServedInArrivalOrder) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "full", 4, 0), 0);
-  std::atomic<pid_t> tid[2] = {{0}, {0}};
-  std::atomic<int> ret[2] = {{1}, {1}};
-  auto body = [&](int i, const char* m, unsigned prio) {
-    tid[i] = GetTid();
-    struct timespec deadline = RealtimeIn(10000);
-    ret[i] = mq_timedsend(q.fd(), m, strlen(m), prio, &deadline) == 0 ? 0 : errno;
-  };
-  std::thread first(body, 0, "low", 1);
-  ASSERT_TRUE(WaitFor([&] { return tid[0].load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid[0].load()));
-  std::thread second(body, 1, "high", 30000);
-  ASSERT_TRUE(WaitFor([&] { return tid[1].load() != 0; }));
-  ASSERT_TRUE(WaitThreadBlocked(tid[1].load()));
+  ThreadCall first(TimedSendCall(q.fd(), "low", 1, 10000));
+  ASSERT_TRUE(WaitTidBlocked(first.tid));
+  ThreadCall second(TimedSendCall(q.fd(), "high", 30000, 10000));
+  ASSERT_TRUE(WaitTidBlocked(second.tid));
   char buf[16];
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 4);
-  first.join();
-  EXPECT_EQ(ret[0].load(), 0);
+  first.Join();
+  EXPECT_EQ(first.ret.load(), 0);
   MaybeSave();  // one sender left blocked, on a full queue
-  unsigned prio = 0;
-  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 3);
-  EXPECT_EQ(std::string(buf, 3), "low");
-  EXPECT_EQ(prio, 1u);
-  second.join();
-  EXPECT_EQ(ret[1].load(), 0);
-  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 4);
-  EXPECT_EQ(std::string(buf, 4), "high");
-  EXPECT_EQ(prio, 30000u);
+  ASSERT_NO_FATAL_FAILURE(ExpectReceive(q.fd(), buf, sizeof(buf), "low", 1));
+  second.Join();
+  EXPECT_EQ(second.ret.load(), 0);
+  ASSERT_NO_FATAL_FAILURE(ExpectReceive(q.fd(), buf, sizeof(buf), "high", 30000));
 }
 
 // A handler without SA_RESTART interrupts a blocked receive with EINTR.
@@ -568,29 +516,13 @@ TEST(MqTest, ReceiveInterruptedBySignalEINTR) {
   ASSERT_TRUE(sa.ok());
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  std::atomic<bool> done{false};
-  std::atomic<int> err{0};
-  std::atomic<ssize_t> ret{0};
-  std::thread receiver([&] {
-    char buf[16];
-    struct timespec deadline = RealtimeIn(10000);
-    ret = mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline);
-    err = errno;
-    done = true;
-  });
-  pthread_t th = receiver.native_handle();
-  SleepMs(20);
-  MaybeSave();  // a save restarts the receive; only a signal makes it EINTR
-  EXPECT_FALSE(done.load()) << "receive returned across a save: " << strerror(err.load());
-  // Keep signalling until the call returns (the first signal may come before
-  // the thread blocks).
-  for (int i = 0; i < 500 && !done; i++) {
-    pthread_kill(th, SIGUSR1);
-    SleepMs(10);
-  }
-  receiver.join();
-  EXPECT_EQ(ret.load(), -1);
-  EXPECT_EQ(err.load(), EINTR);
+  ExpectInterruptedEINTR(
+      [&] {
+        char buf[16];
+        struct timespec deadline = RealtimeIn(10000);
+        return mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline);
+      },
+      "receive");
   EXPECT_GE(g_signals.load(), 1);
 }
 
@@ -600,26 +532,12 @@ TEST(MqTest, SendInterruptedBySignalEINTR) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
-  std::atomic<bool> done{false};
-  std::atomic<int> err{0};
-  std::atomic<int> ret{0};
-  std::thread sender([&] {
-    struct timespec deadline = RealtimeIn(10000);
-    ret = mq_timedsend(q.fd(), "b", 1, 0, &deadline);
-    err = errno;
-    done = true;
-  });
-  pthread_t th = sender.native_handle();
-  SleepMs(20);
-  MaybeSave();
-  EXPECT_FALSE(done.load()) << "send returned across a save: " << strerror(err.load());
-  for (int i = 0; i < 500 && !done; i++) {
-    pthread_kill(th, SIGUSR1);
-    SleepMs(10);
-  }
-  sender.join();
-  EXPECT_EQ(ret.load(), -1);
-  EXPECT_EQ(err.load(), EINTR);
+  ExpectInterruptedEINTR(
+      [&] {
+        struct timespec deadline = RealtimeIn(10000);
+        return mq_timedsend(q.fd(), "b", 1, 0, &deadline);
+      },
+      "send");
   EXPECT_EQ(CurMsgs(q.fd()), 1);
 }
 
@@ -630,32 +548,12 @@ TEST(MqTest, ReceiveRestartedWithSaRestart) {
   ASSERT_TRUE(sa.ok());
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  std::atomic<bool> done{false};
-  std::atomic<int> err{0};
-  std::atomic<ssize_t> ret{0};
-  std::atomic<pid_t> tid{0};
   char buf[16] = {};
-  std::thread receiver([&] {
-    tid = GetTid();
-    struct timespec deadline = RealtimeIn(10000);
-    ret = mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline);
-    err = errno;
-    done = true;
-  });
-  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
-  EXPECT_TRUE(WaitThreadBlocked(tid.load()));
-  int before = g_signals.load();
-  pthread_kill(receiver.native_handle(), SIGUSR1);
-  EXPECT_TRUE(WaitFor([&] { return g_signals.load() > before; }));
-  SleepMs(50);
-  EXPECT_FALSE(done.load()) << "receive returned after the signal: "
-                            << ret.load() << " " << strerror(err.load());
-  MaybeSave();
-  EXPECT_FALSE(done.load()) << "receive returned across a save: "
-                            << ret.load() << " " << strerror(err.load());
+  ThreadCall receiver(TimedReceiveCall(q.fd(), buf, sizeof(buf), 10000));
+  ASSERT_NO_FATAL_FAILURE(ExpectRestartedAfterSignal(receiver));
   ASSERT_EQ(mq_send(q.fd(), "late", 4, 0), 0);
-  receiver.join();
-  EXPECT_EQ(ret.load(), 4) << strerror(err.load());
+  receiver.Join();
+  EXPECT_EQ(receiver.ret.load(), 4) << strerror(receiver.err.load());
   EXPECT_EQ(std::string(buf, 4), "late");
 }
 
@@ -665,28 +563,12 @@ TEST(MqTest, SendRestartedWithSaRestart) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
-  std::atomic<bool> done{false};
-  std::atomic<int> ret{1};
-  std::atomic<pid_t> tid{0};
-  std::thread sender([&] {
-    tid = GetTid();
-    struct timespec deadline = RealtimeIn(10000);
-    ret = mq_timedsend(q.fd(), "b", 1, 0, &deadline) == 0 ? 0 : errno;
-    done = true;
-  });
-  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
-  EXPECT_TRUE(WaitThreadBlocked(tid.load()));
-  int before = g_signals.load();
-  pthread_kill(sender.native_handle(), SIGUSR1);
-  EXPECT_TRUE(WaitFor([&] { return g_signals.load() > before; }));
-  SleepMs(50);
-  EXPECT_FALSE(done.load());
-  MaybeSave();
-  EXPECT_FALSE(done.load()) << "send returned across a save";
+  ThreadCall sender(TimedSendCall(q.fd(), "b", 0, 10000));
+  ASSERT_NO_FATAL_FAILURE(ExpectRestartedAfterSignal(sender));
   char buf[16];
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
-  sender.join();
-  EXPECT_EQ(ret.load(), 0) << strerror(ret.load());
+  sender.Join();
+  EXPECT_EQ(sender.ret.load(), 0) << strerror(sender.ret.load());
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
   EXPECT_EQ(buf[0], 'b');
 }
@@ -730,9 +612,7 @@ TEST(MqTest, MessageOfExactlyMsgsize) {
 TEST(MqTest, SendBadBufferEFAULT) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  errno = 0;
-  EXPECT_EQ(mq_send(q.fd(), reinterpret_cast<const char*>(1), 5, 0), -1);
-  EXPECT_EQ(errno, EFAULT);
+  EXPECT_ERRNO(mq_send(q.fd(), reinterpret_cast<const char*>(1), 5, 0), EFAULT);
   EXPECT_EQ(CurMsgs(q.fd()), 0);
   EXPECT_EQ(mq_send(q.fd(), reinterpret_cast<const char*>(1), 0, 0), 0)
       << strerror(errno);
@@ -748,9 +628,7 @@ TEST(MqTest, ReceiveBadBufferEFAULTLosesMessage) {
   ASSERT_EQ(mq_send(q.fd(), "one", 3, 3), 0);
   ASSERT_EQ(mq_send(q.fd(), "two", 3, 2), 0);
   ASSERT_EQ(mq_send(q.fd(), "three", 5, 1), 0);
-  errno = 0;
-  EXPECT_EQ(mq_receive(q.fd(), reinterpret_cast<char*>(1), 16, nullptr), -1);
-  EXPECT_EQ(errno, EFAULT);
+  EXPECT_ERRNO(mq_receive(q.fd(), reinterpret_cast<char*>(1), 16, nullptr), EFAULT);
   MaybeSave();
   EXPECT_EQ(CurMsgs(q.fd()), 2);
   char buf[16];
@@ -759,10 +637,7 @@ TEST(MqTest, ReceiveBadBufferEFAULTLosesMessage) {
             -1);
   EXPECT_EQ(errno, EFAULT);
   EXPECT_EQ(CurMsgs(q.fd()), 1);
-  unsigned prio;
-  ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), &prio), 5);
-  EXPECT_EQ(std::string(buf, 5), "three");
-  EXPECT_EQ(prio, 1u);
+  ASSERT_NO_FATAL_FAILURE(ExpectReceive(q.fd(), buf, sizeof(buf), "three", 1));
 }
 
 // A zero-length message can be received into a bad buffer: nothing is copied.
@@ -827,18 +702,12 @@ TEST(MqTest, SetAttrInvalidFlagsBeforeEBADF) {
 TEST(MqTest, SetAttrBadDescriptorEBADF) {
   struct mq_attr a = {};
   a.mq_flags = O_NONBLOCK;
-  errno = 0;
-  EXPECT_EQ(mq_setattr(-1, &a, nullptr), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_setattr(-1, &a, nullptr), EBADF);
   int p[2];
   ASSERT_EQ(pipe(p), 0);
   ScopedFd r(p[0]), w(p[1]);
-  errno = 0;
-  EXPECT_EQ(mq_setattr(r.get(), &a, nullptr), -1);
-  EXPECT_EQ(errno, EBADF);
-  errno = 0;
-  EXPECT_EQ(mq_getattr(w.get(), &a), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_setattr(r.get(), &a, nullptr), EBADF);
+  EXPECT_ERRNO(mq_getattr(w.get(), &a), EBADF);
 }
 
 // Only O_NONBLOCK changes; maxmsg, msgsize and curmsgs of the new attr are
@@ -883,21 +752,15 @@ TEST(MqTest, SetAttrNonblockMakesReceiveEAGAIN) {
   ASSERT_EQ(mq_setattr(q.fd(), &n, nullptr), 0) << strerror(errno);
   MaybeSave();
   char buf[16];
-  errno = 0;
-  EXPECT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_ERRNO(mq_receive(q.fd(), buf, sizeof(buf), nullptr), EAGAIN);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
-  errno = 0;
-  EXPECT_EQ(mq_send(q.fd(), "b", 1, 0), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_ERRNO(mq_send(q.fd(), "b", 1, 0), EAGAIN);
   // Back to blocking: a receive on an empty queue waits (until its deadline).
   ASSERT_EQ(mq_receive(q.fd(), buf, sizeof(buf), nullptr), 1);
   n.mq_flags = 0;
   ASSERT_EQ(mq_setattr(q.fd(), &n, nullptr), 0);
   struct timespec deadline = RealtimeIn(50);
-  errno = 0;
-  EXPECT_EQ(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
+  EXPECT_ERRNO(mq_timedreceive(q.fd(), buf, sizeof(buf), nullptr, &deadline), ETIMEDOUT);
 }
 
 // O_NONBLOCK belongs to the open file description: a dup shares it, another
@@ -934,9 +797,7 @@ TEST(MqTest, GetSetAttrNullBothIsNoop) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   EXPECT_EQ(syscall(SYS_mq_getsetattr, q.fd(), nullptr, nullptr), 0);
-  errno = 0;
-  EXPECT_EQ(syscall(SYS_mq_getsetattr, -1, nullptr, nullptr), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(syscall(SYS_mq_getsetattr, -1, nullptr, nullptr), EBADF);
 }
 
 // Linux applies the new flags before copying out the old attributes: with a
@@ -951,9 +812,7 @@ TEST(MqTest, SetAttrBadPointersEFAULT) {
   EXPECT_EQ(errno, EFAULT);
   struct mq_attr n = {};
   n.mq_flags = O_NONBLOCK;
-  errno = 0;
-  EXPECT_EQ(mq_setattr(q.fd(), &n, reinterpret_cast<struct mq_attr*>(1)), -1);
-  EXPECT_EQ(errno, EFAULT);
+  EXPECT_ERRNO(mq_setattr(q.fd(), &n, reinterpret_cast<struct mq_attr*>(1)), EFAULT);
   MaybeSave();
   struct mq_attr a = {};
   ASSERT_EQ(mq_getattr(q.fd(), &a), 0);
@@ -989,16 +848,12 @@ TEST(MqTest, UnlinkedQueueWorksThroughOpenDescriptors) {
   ASSERT_EQ(mq_send(q.fd(), "before", 6, 0), 0);
   ASSERT_EQ(mq_unlink(q.cname()), 0) << strerror(errno);
   MaybeSave();
-  errno = 0;
-  EXPECT_EQ(mq_open(q.cname(), O_RDWR), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_open(q.cname(), O_RDWR), ENOENT);
   ASSERT_EQ(mq_send(q.fd(), "after", 5, 0), 0) << strerror(errno);
   EXPECT_EQ(CurMsgs(fd2), 2);
 
   // The name can be reused for a new, distinct queue.
-  struct mq_attr attr = {};
-  attr.mq_maxmsg = 2;
-  attr.mq_msgsize = 8;
+  struct mq_attr attr = QueueAttr(2, 8);
   mqd_t fresh = mq_open(q.cname(), O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
   ASSERT_GE(fresh, 0) << strerror(errno);
   MaybeSave();
@@ -1016,26 +871,18 @@ TEST(MqTest, UnlinkedQueueWorksThroughOpenDescriptors) {
 
 TEST(MqTest, UnlinkMissingENOENT) {
   ScopedQueueName name;
-  errno = 0;
-  EXPECT_EQ(mq_unlink(name.c_str()), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_unlink(name.c_str()), ENOENT);
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok());
   ASSERT_EQ(mq_unlink(q.cname()), 0);
   MaybeSave();
-  errno = 0;
-  EXPECT_EQ(mq_unlink(q.cname()), -1);
-  EXPECT_EQ(errno, ENOENT);
-  errno = 0;
-  EXPECT_EQ(mq_unlink("/"), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_unlink(q.cname()), ENOENT);
+  EXPECT_ERRNO(mq_unlink("/"), ENOENT);
 }
 
 TEST(MqTest, UnlinkNameTooLongENAMETOOLONG) {
   std::string name = "/" + std::string(256, 'u');
-  errno = 0;
-  EXPECT_EQ(mq_unlink(name.c_str()), -1);
-  EXPECT_EQ(errno, ENAMETOOLONG);
+  EXPECT_ERRNO(mq_unlink(name.c_str()), ENAMETOOLONG);
 }
 
 TEST(MqTest, UnlinkBadNames) {
@@ -1043,12 +890,8 @@ TEST(MqTest, UnlinkBadNames) {
   EXPECT_EQ(mq_unlink("noslash"), -1);  // glibc
   EXPECT_EQ(errno, EINVAL);
   std::string name = UniqueQueueName() + "/x";
-  errno = 0;
-  EXPECT_EQ(mq_unlink(name.c_str()), -1);
-  EXPECT_EQ(errno, EACCES);
-  errno = 0;
-  EXPECT_EQ(syscall(SYS_mq_unlink, reinterpret_cast<char*>(1)), -1);
-  EXPECT_EQ(errno, EFAULT);
+  EXPECT_ERRNO(mq_unlink(name.c_str()), EACCES);
+  EXPECT_ERRNO(syscall(SYS_mq_unlink, reinterpret_cast<char*>(1)), EFAULT);
 }
 
 // The queue directory is sticky: a non-root user can't remove another user's
@@ -1084,9 +927,7 @@ TEST(MqTest, UnlinkByOwnerAndByRoot) {
     CHILD_CHECK(fd >= 0);
   });
   MaybeSave();  // n2 is owned by nobody
-  errno = 0;
-  EXPECT_EQ(mq_unlink(n1.c_str()), -1);
-  EXPECT_EQ(errno, ENOENT);
+  EXPECT_ERRNO(mq_unlink(n1.c_str()), ENOENT);
   EXPECT_EQ(mq_unlink(n2.c_str()), 0) << strerror(errno);
 }
 
@@ -1112,9 +953,7 @@ TEST(MqTest, CloseAndDup) {
   EXPECT_EQ(fcntl(d, F_GETFD) & FD_CLOEXEC, 0);  // dup drops close-on-exec
   ASSERT_EQ(mq_send(d, "d", 1, 0), 0) << strerror(errno);
   ASSERT_EQ(mq_close(d), 0);
-  errno = 0;
-  EXPECT_EQ(mq_close(d), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(mq_close(d), EBADF);
   EXPECT_EQ(CurMsgs(q.fd()), 1);
 }
 
@@ -1159,10 +998,8 @@ TEST(MqTest, PollReadableAndWritable) {
 TEST(MqTest, PollIgnoresAccessMode) {
   ScopedMq q = CreateQueue(1, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  mqd_t ro = mq_open(q.cname(), O_RDONLY);
-  mqd_t wo = mq_open(q.cname(), O_WRONLY);
-  ASSERT_GE(ro, 0);
-  ASSERT_GE(wo, 0);
+  mqd_t ro, wo;
+  ASSERT_NO_FATAL_FAILURE(OpenReadOnlyAndWriteOnly(q, &ro, &wo));
   EXPECT_EQ(PollEvents(ro), POLLOUT | POLLWRNORM);
   ASSERT_EQ(mq_send(q.fd(), "a", 1, 0), 0);
   MaybeSave();
@@ -1196,11 +1033,7 @@ TEST(MqTest, SelectReadableAndWritable) {
 TEST(MqTest, PollWakesOnSendFromThread) {
   ScopedMq q = CreateQueue(2, 16);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  std::thread sender([&] {
-    SleepMs(50);
-    MaybeSave();  // the main thread is blocked in poll
-    mq_send(q.fd(), "a", 1, 0);
-  });
+  std::thread sender = SendLater(q.fd(), "a", 0);  // while blocked in poll
   struct pollfd p = {q.fd(), POLLIN, 0};
   int n = poll(&p, 1, 10000);
   sender.join();
@@ -1220,11 +1053,7 @@ TEST(MqTest, EpollWakesOnSendFromThread) {
   struct epoll_event out[2] = {};
   EXPECT_EQ(epoll_wait(ep.get(), out, 2, 0), 0);
   long long start = MonotonicNowNs();
-  std::thread sender([&] {
-    SleepMs(50);
-    MaybeSave();  // the main thread is blocked in epoll_wait
-    mq_send(q.fd(), "a", 1, 0);
-  });
+  std::thread sender = SendLater(q.fd(), "a", 0);  // while blocked in epoll_wait
   int n = EpollWaitRetryEINTR(ep.get(), out, 2, 10000);
   long long elapsed = MonotonicNowNs() - start;
   sender.join();

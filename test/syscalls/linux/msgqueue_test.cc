@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "check_util.h"
 #include "gtest/gtest.h"
 
 #ifndef MSG_COPY
@@ -59,11 +60,7 @@ namespace {
 
 // MaybeSave asks runsc's save mode to checkpoint and restore the sandbox
 // here (init_module is its trigger); natively it fails harmlessly.
-void MaybeSave() {
-  int e = errno;
-  (void)syscall(SYS_init_module, nullptr, 0, nullptr);
-  errno = e;
-}
+using ::mqtest::MaybeSave;
 
 // id = seq * kSeqMultiplier + index (IPCMNI without ipcmni_extend).
 constexpr int kSeqMultiplier = 32768;
@@ -85,40 +82,20 @@ constexpr char kMsgNextId[] = "/proc/sys/kernel/msg_next_id";
 // ---------------------------------------------------------------------------
 // Assertion helpers.
 
-#define EXPECT_ERRNO(expr, err)                                            \
-  do {                                                                     \
-    errno = 0;                                                             \
-    long _r = static_cast<long>(expr);                                     \
-    int _e = errno;                                                        \
-    EXPECT_EQ(_r, -1) << #expr;                                            \
-    EXPECT_EQ(_e, (err)) << #expr << ": got errno " << _e << " ("          \
-                         << strerror(_e) << "), want " << strerror(err);   \
-  } while (0)
+// EXPECT_ERRNO(expr, err) is in check_util.h.
 
-#define ASSERT_ERRNO(expr, err)                                            \
+// Checks that expr does not fail with -1: CHECK_NE_ is ASSERT_NE or
+// EXPECT_NE, text is #expr.
+#define CHECK_OK_(CHECK_NE_, expr, text)                                   \
   do {                                                                     \
     errno = 0;                                                             \
     long _r = static_cast<long>(expr);                                     \
-    int _e = errno;                                                        \
-    ASSERT_EQ(_r, -1) << #expr;                                            \
-    ASSERT_EQ(_e, (err)) << #expr << ": got errno " << _e << " ("          \
-                         << strerror(_e) << "), want " << strerror(err);   \
+    CHECK_NE_(_r, -1) << text << ": " << strerror(errno);                  \
   } while (0)
 
 // Asserts that expr does not fail with -1.
-#define ASSERT_OK(expr)                                                    \
-  do {                                                                     \
-    errno = 0;                                                             \
-    long _r = static_cast<long>(expr);                                     \
-    ASSERT_NE(_r, -1) << #expr << ": " << strerror(errno);                 \
-  } while (0)
-
-#define EXPECT_OK(expr)                                                    \
-  do {                                                                     \
-    errno = 0;                                                             \
-    long _r = static_cast<long>(expr);                                     \
-    EXPECT_NE(_r, -1) << #expr << ": " << strerror(errno);                 \
-  } while (0)
+#define ASSERT_OK(expr) CHECK_OK_(ASSERT_NE, expr, #expr)
+#define EXPECT_OK(expr) CHECK_OK_(EXPECT_NE, expr, #expr)
 
 // ---------------------------------------------------------------------------
 // Syscall wrappers.
@@ -236,33 +213,9 @@ int WaitChild(pid_t pid, int timeout_ms) {
   }
 }
 
-// Runs fn in a forked child. gtest failures inside the child are printed by
-// the child and turn into a non-zero exit status.
-int RunInChild(const std::function<void()>& fn,
-               int timeout_ms = kChildTimeoutMs) {
-  fflush(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    fn();
-    fflush(nullptr);
-    _exit(::testing::Test::HasFailure() ? 1 : 0);
-  }
-  if (pid < 0) {
-    ADD_FAILURE() << "fork: " << strerror(errno);
-    return 252;
-  }
-  return WaitChild(pid, timeout_ms);
-}
-
-// Runs the lambda given as argument in a child (see RunInChild) and expects
-// it to succeed.
-#define EXPECT_CHILD_OK(...)                                              \
-  do {                                                                    \
-    int _status = RunInChild(__VA_ARGS__);                                \
-    EXPECT_EQ(_status, 0) << "child process failed (see its output above)"; \
-  } while (0)
-
-// A child running concurrently with the test (for blocking calls).
+// A child running fn concurrently with the test (for blocking calls). gtest
+// failures inside the child are printed by the child and turn into a
+// non-zero exit status.
 class AsyncChild {
  public:
   explicit AsyncChild(const std::function<void()>& fn) {
@@ -303,6 +256,25 @@ class AsyncChild {
   bool done_ = false;
   int status_ = 0;
 };
+
+// Runs fn in a forked child (see AsyncChild) and waits for it.
+int RunInChild(const std::function<void()>& fn,
+               int timeout_ms = kChildTimeoutMs) {
+  AsyncChild child(fn);
+  if (!child.started()) {
+    ADD_FAILURE() << "fork: " << strerror(errno);
+    return 252;
+  }
+  return child.Wait(timeout_ms);
+}
+
+// Runs the lambda given as argument in a child (see RunInChild) and expects
+// it to succeed.
+#define EXPECT_CHILD_OK(...)                                              \
+  do {                                                                    \
+    int _status = RunInChild(__VA_ARGS__);                                \
+    EXPECT_EQ(_status, 0) << "child process failed (see its output above)"; \
+  } while (0)
 
 void SleepMs(int ms) { usleep(ms * 1000); }
 
@@ -455,6 +427,170 @@ void DisarmAlarm() {
   setitimer(ITIMER_REAL, &off, nullptr);
 }
 
+// ---------------------------------------------------------------------------
+// Steps shared by the cases. The void ones use gtest assertions: call them
+// in ASSERT_NO_FATAL_FAILURE so that a fatal failure also ends the case.
+
+struct Message {
+  long type;
+  std::string text;
+};
+
+// Sends a message, asserting success, then calls MaybeSave().
+void SendThenSave(int id, long type, const std::string& text) {
+  errno = 0;
+  ASSERT_NE(Send(id, type, text), -1)
+      << "Send(" << id << ", " << type << ", \"" << text
+      << "\"): " << strerror(errno);
+  MaybeSave();
+}
+
+// SendThenSave for each of msgs in order.
+void SendAll(int id, const std::vector<Message>& msgs) {
+  for (const Message& m : msgs) {
+    ASSERT_NO_FATAL_FAILURE(SendThenSave(id, m.type, m.text));
+  }
+}
+
+// Receives with msgrcv(id, bufsz, msgtyp, flags), asserting that it returns
+// want.text.size(), and expects the message to be want.
+void ExpectRecv(int id, long msgtyp, int flags, const Message& want,
+                size_t bufsz = 64) {
+  Received m;
+  ASSERT_EQ(Recv(id, &m, bufsz, msgtyp, flags),
+            static_cast<ssize_t>(want.text.size()))
+      << strerror(errno);
+  EXPECT_EQ(m.type, want.type);
+  EXPECT_EQ(m.text, want.text);
+}
+
+// IPC_STAT of id must succeed and show qnum messages and, unless cbytes is
+// -1, cbytes bytes.
+void ExpectQueued(int id, unsigned long qnum, long cbytes = -1) {
+  struct msqid_ds ds = {};
+  ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
+  EXPECT_EQ(ds.msg_qnum, qnum);
+  if (cbytes != -1) {
+    EXPECT_EQ(ds.__msg_cbytes, static_cast<unsigned long>(cbytes));
+  }
+}
+
+// Sets the queue's qbytes to text.size() and fills it with one message of
+// type 1, with a MaybeSave() after each step: another send then blocks.
+void FillQueue(int id, const std::string& text) {
+  ASSERT_EQ(SetQbytes(id, text.size()), 0) << strerror(errno);
+  MaybeSave();
+  ASSERT_OK(Send(id, 1, text, IPC_NOWAIT));
+  MaybeSave();
+}
+
+// Gives child time to block in its call (with a MaybeSave() while it is
+// blocked) and expects it to be still running; what is the failure message.
+void ExpectBlocked(AsyncChild& child, const char* what) {
+  ASSERT_TRUE(child.started());
+  SleepMs(kBlockDelayMs);
+  MaybeSave();
+  EXPECT_TRUE(child.Running()) << what;
+}
+
+// In a child, with a repeating SIGALRM whose handler has SA_RESTART: the
+// blocking call must fail with EINTR after at least one signal.
+void ExpectEintrEvenWithSaRestart(const std::function<long()>& call) {
+  EXPECT_CHILD_OK([&] {
+    g_signals = 0;
+    ASSERT_NO_FATAL_FAILURE(ArmRestartingAlarm());
+    errno = 0;
+    long r = call();
+    int e = errno;
+    DisarmAlarm();
+    EXPECT_EQ(r, -1);
+    EXPECT_EQ(e, EINTR) << strerror(e);
+    EXPECT_GE(g_signals, 1);
+  });
+}
+
+// Sets *id to the id of a queue that was created and removed again.
+void RemovedQueueId(int* id) {
+  Queue q = Queue::Private(0600);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  *id = q.release();
+  ASSERT_EQ(MsgCtl(*id, IPC_RMID, nullptr), 0) << strerror(errno);
+}
+
+// A child running as uid/gid with capabilities caps removes queue id; the
+// id is gone afterwards.
+void ExpectRmidAs(int id, uid_t uid, gid_t gid, uint64_t caps) {
+  EXPECT_CHILD_OK([&] {
+    ASSERT_NO_FATAL_FAILURE(DropPrivileges(uid, gid, caps));
+    EXPECT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
+  });
+  struct msqid_ds ds = {};
+  EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EINVAL);
+}
+
+// Runs fn in a child as nobody without capabilities, then in one as nobody
+// with CAP_IPC_OWNER.
+void AsNobodyWithoutAndWithCapIpcOwner(const std::function<void()>& fn) {
+  for (uint64_t caps : {uint64_t{0}, CapBit(CAP_IPC_OWNER)}) {
+    SCOPED_TRACE(caps);
+    EXPECT_CHILD_OK([&] {
+      ASSERT_NO_FATAL_FAILURE(DropPrivileges(kNobody, kNobody, caps));
+      fn();
+    });
+  }
+}
+
+// Creates a queue with create_mode as uid/gid 1000 (its creator), then gives
+// it to uid/gid 2001 with mode; *q owns it.
+void CreateQueueGivenAway(int create_mode, int mode, Queue* q) {
+  int id = CreateQueueAs(1000, 1000, create_mode);
+  ASSERT_GE(id, 0);
+  *q = Queue(id);
+  ASSERT_EQ(SetOwnerAndMode(id, 2001, 2001, mode), 0) << strerror(errno);
+}
+
+// msgctl(cmd) with a buffer in an unmapped page: EFAULT on a live queue,
+// removed_err on a removed one.
+void ExpectBadBufferErrnos(int cmd, int removed_err) {
+  Queue q = Queue::Private(0600);
+  ASSERT_TRUE(q.ok()) << strerror(errno);
+  BadPage bad;
+  ASSERT_NE(bad.get(), nullptr);
+  EXPECT_ERRNO(MsgCtl(q.id(), cmd, bad.get()), EFAULT);
+  int id = q.release();
+  ASSERT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
+  EXPECT_ERRNO(MsgCtl(id, cmd, bad.get()), removed_err);
+}
+
+// IPC_STAT of id, an IPC_NOWAIT send of text (type 1) and a receive of it
+// must all succeed.
+void ExpectStatSendRecv(int id, const std::string& text) {
+  struct msqid_ds ds = {};
+  EXPECT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
+  EXPECT_EQ(Send(id, 1, text, IPC_NOWAIT), 0) << strerror(errno);
+  Received m;
+  EXPECT_EQ(Recv(id, &m, 64, 0, IPC_NOWAIT), static_cast<ssize_t>(text.size()))
+      << strerror(errno);
+}
+
+// MSG_INFO must count pool queues, map messages and tql bytes.
+void ExpectMsgInfoUsage(int pool, int map, int tql) {
+  struct msginfo info = {};
+  ASSERT_OK(MsgCtl(0, MSG_INFO, &info));
+  EXPECT_EQ(info.msgpool, pool);
+  EXPECT_EQ(info.msgmap, map);
+  EXPECT_EQ(info.msgtql, tql);
+}
+
+// cmd (IPC_INFO or MSG_INFO) must report these namespace limits.
+void ExpectMsgInfoLimits(int cmd, int msgmax, int msgmnb, int msgmni) {
+  struct msginfo info = {};
+  ASSERT_OK(MsgCtl(0, cmd, &info));
+  EXPECT_EQ(info.msgmax, msgmax);
+  EXPECT_EQ(info.msgmnb, msgmnb);
+  EXPECT_EQ(info.msgmni, msgmni);
+}
+
 // ===========================================================================
 // msgget
 
@@ -602,10 +738,8 @@ TEST(MsgqueueTest, MsgGetNewQueueStat) {
 
 TEST(MsgqueueTest, MsgSndInvalidIdIsEinval) {
   EXPECT_ERRNO(Send(-1, 1, "x"), EINVAL);
-  Queue q = Queue::Private(0600);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
-  int id = q.release();
-  ASSERT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
+  int id;
+  ASSERT_NO_FATAL_FAILURE(RemovedQueueId(&id));
   EXPECT_ERRNO(Send(id, 1, "x"), EINVAL);
   EXPECT_ERRNO(Send(id, 1, "x", IPC_NOWAIT), EINVAL);
 }
@@ -649,9 +783,7 @@ TEST(MsgqueueTest, MsgSndWithoutWritePermissionIsEacces) {
     EXPECT_ERRNO(Send(id, 1, "x", IPC_NOWAIT), EACCES);
     EXPECT_ERRNO(Send(id, 1, "x"), EACCES);
   });
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(id, 0));
 }
 
 TEST(MsgqueueTest, MsgSndFullBytesNoWaitIsEagain) {
@@ -665,10 +797,7 @@ TEST(MsgqueueTest, MsgSndFullBytesNoWaitIsEagain) {
   // cbytes + size == qbytes still fits.
   EXPECT_OK(Send(q.id(), 1, "1234", IPC_NOWAIT));
   EXPECT_ERRNO(Send(q.id(), 1, "1", IPC_NOWAIT), EAGAIN);
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 2u);
-  EXPECT_EQ(ds.__msg_cbytes, 10u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(q.id(), 2, 10));
 }
 
 TEST(MsgqueueTest, MsgSndFullCountNoWaitIsEagain) {
@@ -680,55 +809,37 @@ TEST(MsgqueueTest, MsgSndFullCountNoWaitIsEagain) {
   EXPECT_OK(Send(q.id(), 1, "", IPC_NOWAIT));
   EXPECT_OK(Send(q.id(), 1, "", IPC_NOWAIT));
   EXPECT_ERRNO(Send(q.id(), 1, "", IPC_NOWAIT), EAGAIN);
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 2u);
-  EXPECT_EQ(ds.__msg_cbytes, 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(q.id(), 2, 0));
 }
 
 TEST(MsgqueueTest, MsgSndBlocksUntilReceive) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
-  ASSERT_EQ(SetQbytes(id, 10), 0) << strerror(errno);
-  MaybeSave();
-  ASSERT_OK(Send(id, 1, "0123456789", IPC_NOWAIT));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(FillQueue(id, "0123456789"));
 
   AsyncChild sender(
       [&] { EXPECT_EQ(Send(id, 2, "hello"), 0) << strerror(errno); });
-  ASSERT_TRUE(sender.started());
-  SleepMs(kBlockDelayMs);
-  MaybeSave();
-  EXPECT_TRUE(sender.Running()) << "msgsnd did not block on a full queue";
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectBlocked(sender, "msgsnd did not block on a full queue"));
 
   Received m;
   ASSERT_EQ(Recv(id, &m, 64, 1, IPC_NOWAIT), 10) << strerror(errno);
   EXPECT_EQ(sender.Wait(), 0);
 
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 1u);
-  EXPECT_EQ(ds.__msg_cbytes, 5u);
-  ASSERT_EQ(Recv(id, &m, 64, 0, IPC_NOWAIT), 5) << strerror(errno);
-  EXPECT_EQ(m.type, 2);
-  EXPECT_EQ(m.text, "hello");
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(id, 1, 5));
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(id, 0, IPC_NOWAIT, {2, "hello"}));
 }
 
 TEST(MsgqueueTest, MsgSndBlockedSenderGetsEidrmOnRemoval) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
-  ASSERT_EQ(SetQbytes(id, 5), 0) << strerror(errno);
-  MaybeSave();
-  ASSERT_OK(Send(id, 1, "12345", IPC_NOWAIT));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(FillQueue(id, "12345"));
 
   AsyncChild sender([&] { EXPECT_ERRNO(Send(id, 1, "x"), EIDRM); });
-  ASSERT_TRUE(sender.started());
-  SleepMs(kBlockDelayMs);
-  MaybeSave();
-  EXPECT_TRUE(sender.Running()) << "msgsnd did not block on a full queue";
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectBlocked(sender, "msgsnd did not block on a full queue"));
   ASSERT_EQ(MsgCtl(q.release(), IPC_RMID, nullptr), 0) << strerror(errno);
   EXPECT_EQ(sender.Wait(), 0);
 }
@@ -738,25 +849,9 @@ TEST(MsgqueueTest, MsgSndInterruptedBySignalIsEintrEvenWithSaRestart) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
-  ASSERT_EQ(SetQbytes(id, 5), 0) << strerror(errno);
-  MaybeSave();
-  ASSERT_OK(Send(id, 1, "12345", IPC_NOWAIT));
-  MaybeSave();
-  EXPECT_CHILD_OK([&] {
-    g_signals = 0;
-    ASSERT_NO_FATAL_FAILURE(ArmRestartingAlarm());
-    errno = 0;
-    int r = Send(id, 1, "x");
-    int e = errno;
-    DisarmAlarm();
-    EXPECT_EQ(r, -1);
-    EXPECT_EQ(e, EINTR) << strerror(e);
-    EXPECT_GE(g_signals, 1);
-  });
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 1u);
-  EXPECT_EQ(ds.__msg_cbytes, 5u);
+  ASSERT_NO_FATAL_FAILURE(FillQueue(id, "12345"));
+  ExpectEintrEvenWithSaRestart([&] { return Send(id, 1, "x"); });
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(id, 1, 5));
 }
 
 TEST(MsgqueueTest, MsgSndBadAddressIsEfault) {
@@ -780,10 +875,7 @@ TEST(MsgqueueTest, MsgSndBadAddressIsEfault) {
   EXPECT_OK(msgsnd(q.id(), two + 4096 - sizeof(long), 0, IPC_NOWAIT));
   munmap(two, 8192);
 
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 1u);
-  EXPECT_EQ(ds.__msg_cbytes, 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(q.id(), 1, 0));
 }
 
 // Linux reads mtype before validating the id: a bad msgp wins over a bad id.
@@ -791,10 +883,8 @@ TEST(MsgqueueTest, MsgSndBadAddressCheckedBeforeId) {
   BadPage bad;
   ASSERT_NE(bad.get(), nullptr);
   EXPECT_ERRNO(msgsnd(-1, bad.get(), 5, IPC_NOWAIT), EFAULT);
-  Queue q = Queue::Private(0600);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
-  int id = q.release();
-  ASSERT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
+  int id;
+  ASSERT_NO_FATAL_FAILURE(RemovedQueueId(&id));
   EXPECT_ERRNO(msgsnd(id, bad.get(), 5, IPC_NOWAIT), EFAULT);
 }
 
@@ -802,8 +892,7 @@ TEST(MsgqueueTest, MsgSndAndMsgRcvUpdateStat) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   time_t t0 = time(nullptr);
-  ASSERT_OK(Send(q.id(), 3, "hello"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 3, "hello"));
   time_t t1 = time(nullptr);
   struct msqid_ds ds = {};
   ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
@@ -833,79 +922,40 @@ TEST(MsgqueueTest, MsgSndAndMsgRcvUpdateStat) {
 TEST(MsgqueueTest, MsgRcvTypeZeroReturnsFirstMessage) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 3, "c"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 1, "a"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 2, "b"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendAll(q.id(), {{3, "c"}, {1, "a"}, {2, "b"}}));
+  for (const Message& want : std::vector<Message>{{3, "c"}, {1, "a"}, {2, "b"}}) {
+    ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), 0, IPC_NOWAIT, want));
+  }
   Received m;
-  ASSERT_EQ(Recv(q.id(), &m, 64, 0, IPC_NOWAIT), 1) << strerror(errno);
-  EXPECT_EQ(m.type, 3);
-  EXPECT_EQ(m.text, "c");
-  ASSERT_EQ(Recv(q.id(), &m, 64, 0, IPC_NOWAIT), 1) << strerror(errno);
-  EXPECT_EQ(m.type, 1);
-  EXPECT_EQ(m.text, "a");
-  ASSERT_EQ(Recv(q.id(), &m, 64, 0, IPC_NOWAIT), 1) << strerror(errno);
-  EXPECT_EQ(m.type, 2);
-  EXPECT_EQ(m.text, "b");
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 0, IPC_NOWAIT), ENOMSG);
 }
 
 TEST(MsgqueueTest, MsgRcvPositiveTypeFifoWithinType) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 1, "a1"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 2, "b1"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 1, "a2"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 2, "b2"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 2, "b3"));
-  MaybeSave();
-  Received m;
+  ASSERT_NO_FATAL_FAILURE(SendAll(
+      q.id(), {{1, "a1"}, {2, "b1"}, {1, "a2"}, {2, "b2"}, {2, "b3"}}));
   for (const char* want : {"b1", "b2", "b3"}) {
-    ASSERT_EQ(Recv(q.id(), &m, 64, 2, IPC_NOWAIT), 2) << strerror(errno);
-    EXPECT_EQ(m.type, 2);
-    EXPECT_EQ(m.text, want);
+    ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), 2, IPC_NOWAIT, {2, want}));
   }
+  Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 2, IPC_NOWAIT), ENOMSG);
   for (const char* want : {"a1", "a2"}) {
-    ASSERT_EQ(Recv(q.id(), &m, 64, 1, IPC_NOWAIT), 2) << strerror(errno);
-    EXPECT_EQ(m.type, 1);
-    EXPECT_EQ(m.text, want);
+    ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), 1, IPC_NOWAIT, {1, want}));
   }
 }
 
 TEST(MsgqueueTest, MsgRcvNegativeTypeReturnsFirstOfLowestType) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 2, "a"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 3, "b"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 1, "c"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 1, "d"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 5, "e"));
-  MaybeSave();
-  Received m;
-  ASSERT_EQ(Recv(q.id(), &m, 64, -3, IPC_NOWAIT), 1) << strerror(errno);
-  EXPECT_EQ(m.type, 1);
-  EXPECT_EQ(m.text, "c");
-  ASSERT_EQ(Recv(q.id(), &m, 64, -3, IPC_NOWAIT), 1) << strerror(errno);
-  EXPECT_EQ(m.type, 1);
-  EXPECT_EQ(m.text, "d");
-  ASSERT_EQ(Recv(q.id(), &m, 64, -3, IPC_NOWAIT), 1) << strerror(errno);
-  EXPECT_EQ(m.type, 2);
-  EXPECT_EQ(m.text, "a");
-  ASSERT_EQ(Recv(q.id(), &m, 64, -4, IPC_NOWAIT), 1) << strerror(errno);
-  EXPECT_EQ(m.type, 3);
-  EXPECT_EQ(m.text, "b");
+  ASSERT_NO_FATAL_FAILURE(SendAll(
+      q.id(), {{2, "a"}, {3, "b"}, {1, "c"}, {1, "d"}, {5, "e"}}));
+  for (const Message& want : std::vector<Message>{{1, "c"}, {1, "d"}, {2, "a"}}) {
+    ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), -3, IPC_NOWAIT, want));
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), -4, IPC_NOWAIT, {3, "b"}));
   // Only type 5 is left: nothing <= 4.
+  Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 64, -4, IPC_NOWAIT), ENOMSG);
   ASSERT_EQ(Recv(q.id(), &m, 64, LONG_MIN, IPC_NOWAIT), 1) << strerror(errno);
   EXPECT_EQ(m.type, 5);
@@ -915,20 +965,14 @@ TEST(MsgqueueTest, MsgRcvNegativeTypeReturnsFirstOfLowestType) {
 TEST(MsgqueueTest, MsgRcvNegativeTypeIncludesEquality) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 3, "three"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 2, "two"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendAll(q.id(), {{3, "three"}, {2, "two"}}));
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), -2, IPC_NOWAIT, {2, "two"}));
   Received m;
-  ASSERT_EQ(Recv(q.id(), &m, 64, -2, IPC_NOWAIT), 3) << strerror(errno);
-  EXPECT_EQ(m.type, 2);
-  EXPECT_EQ(m.text, "two");
   EXPECT_ERRNO(Recv(q.id(), &m, 64, -2, IPC_NOWAIT), ENOMSG);
   ASSERT_EQ(Recv(q.id(), &m, 64, -3, IPC_NOWAIT), 5) << strerror(errno);
   EXPECT_EQ(m.type, 3);
   // Type 1 with msgtyp -1.
-  ASSERT_OK(Send(q.id(), 1, "one"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 1, "one"));
   ASSERT_EQ(Recv(q.id(), &m, 64, -1, IPC_NOWAIT), 3) << strerror(errno);
   EXPECT_EQ(m.type, 1);
 }
@@ -936,43 +980,24 @@ TEST(MsgqueueTest, MsgRcvNegativeTypeIncludesEquality) {
 TEST(MsgqueueTest, MsgRcvExceptReturnsFirstOfOtherType) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 1, "a"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 2, "b"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 1, "c"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 3, "d"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(
+      SendAll(q.id(), {{1, "a"}, {2, "b"}, {1, "c"}, {3, "d"}}));
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), 1, IPC_NOWAIT | MSG_EXCEPT, {2, "b"}));
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), 1, IPC_NOWAIT | MSG_EXCEPT, {3, "d"}));
   Received m;
-  ASSERT_EQ(Recv(q.id(), &m, 64, 1, IPC_NOWAIT | MSG_EXCEPT), 1)
-      << strerror(errno);
-  EXPECT_EQ(m.type, 2);
-  EXPECT_EQ(m.text, "b");
-  ASSERT_EQ(Recv(q.id(), &m, 64, 1, IPC_NOWAIT | MSG_EXCEPT), 1)
-      << strerror(errno);
-  EXPECT_EQ(m.type, 3);
-  EXPECT_EQ(m.text, "d");
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 1, IPC_NOWAIT | MSG_EXCEPT), ENOMSG);
   // MSG_EXCEPT with msgtyp 0 is the same as msgtyp 0: first message.
-  ASSERT_EQ(Recv(q.id(), &m, 64, 0, IPC_NOWAIT | MSG_EXCEPT), 1)
-      << strerror(errno);
-  EXPECT_EQ(m.type, 1);
-  EXPECT_EQ(m.text, "a");
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), 0, IPC_NOWAIT | MSG_EXCEPT, {1, "a"}));
 }
 
 TEST(MsgqueueTest, MsgRcvTooLongIsE2bigAndMessageStays) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 1, "hello"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 1, "hello"));
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 4, 0, IPC_NOWAIT), E2BIG);
   EXPECT_ERRNO(Recv(q.id(), &m, 0, 0, 0), E2BIG);
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 1u);
-  EXPECT_EQ(ds.__msg_cbytes, 5u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(q.id(), 1, 5));
   ASSERT_EQ(Recv(q.id(), &m, 5, 0, IPC_NOWAIT), 5) << strerror(errno);
   EXPECT_EQ(m.text, "hello");
 }
@@ -980,17 +1005,10 @@ TEST(MsgqueueTest, MsgRcvTooLongIsE2bigAndMessageStays) {
 TEST(MsgqueueTest, MsgRcvNoErrorTruncatesAndRemoves) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 7, "hello world"));
-  MaybeSave();
-  Received m;
-  ASSERT_EQ(Recv(q.id(), &m, 5, 0, IPC_NOWAIT | MSG_NOERROR), 5)
-      << strerror(errno);
-  EXPECT_EQ(m.type, 7);
-  EXPECT_EQ(m.text, "hello");
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 0u);
-  EXPECT_EQ(ds.__msg_cbytes, 0u);
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 7, "hello world"));
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectRecv(q.id(), 0, IPC_NOWAIT | MSG_NOERROR, {7, "hello"}, 5));
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(q.id(), 0, 0));
 }
 
 TEST(MsgqueueTest, MsgRcvNoWaitWithoutMatchIsEnomsg) {
@@ -998,8 +1016,7 @@ TEST(MsgqueueTest, MsgRcvNoWaitWithoutMatchIsEnomsg) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 0, IPC_NOWAIT), ENOMSG);
-  ASSERT_OK(Send(q.id(), 2, "x"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 2, "x"));
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 1, IPC_NOWAIT), ENOMSG);
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 3, IPC_NOWAIT), ENOMSG);
   EXPECT_ERRNO(Recv(q.id(), &m, 64, -1, IPC_NOWAIT), ENOMSG);
@@ -1024,8 +1041,7 @@ TEST(MsgqueueTest, MsgRcvWithoutReadPermissionIsEacces) {
   Queue q = Queue::Private(0622);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
-  ASSERT_OK(Send(id, 1, "x"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(id, 1, "x"));
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(kNobody, kNobody, 0));
     Received m;
@@ -1034,9 +1050,7 @@ TEST(MsgqueueTest, MsgRcvWithoutReadPermissionIsEacces) {
     // Write is granted to others.
     EXPECT_OK(Send(id, 1, "y", IPC_NOWAIT));
   });
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 2u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(id, 2));
 }
 
 TEST(MsgqueueTest, MsgRcvBlocksUntilMatchingSend) {
@@ -1049,29 +1063,19 @@ TEST(MsgqueueTest, MsgRcvBlocksUntilMatchingSend) {
     EXPECT_EQ(m.type, 2);
     EXPECT_EQ(m.text, "two");
   });
-  ASSERT_TRUE(receiver.started());
-  SleepMs(kBlockDelayMs);
-  MaybeSave();
-  EXPECT_TRUE(receiver.Running()) << "msgrcv did not block";
+  ASSERT_NO_FATAL_FAILURE(ExpectBlocked(receiver, "msgrcv did not block"));
 
   // A message of another type does not wake it.
-  ASSERT_OK(Send(id, 1, "one"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(id, 1, "one"));
   SleepMs(kBlockDelayMs);
   MaybeSave();
   EXPECT_TRUE(receiver.Running()) << "msgrcv took a non-matching message";
 
-  ASSERT_OK(Send(id, 2, "two"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(id, 2, "two"));
   EXPECT_EQ(receiver.Wait(), 0);
 
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 1u);
-  Received m;
-  ASSERT_EQ(Recv(id, &m, 64, 0, IPC_NOWAIT), 3) << strerror(errno);
-  EXPECT_EQ(m.type, 1);
-  EXPECT_EQ(m.text, "one");
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(id, 1));
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(id, 0, IPC_NOWAIT, {1, "one"}));
 }
 
 TEST(MsgqueueTest, MsgRcvBlockedReceiverGetsEidrmOnRemoval) {
@@ -1082,10 +1086,7 @@ TEST(MsgqueueTest, MsgRcvBlockedReceiverGetsEidrmOnRemoval) {
     Received m;
     EXPECT_ERRNO(Recv(id, &m, 64, 0, 0), EIDRM);
   });
-  ASSERT_TRUE(receiver.started());
-  SleepMs(kBlockDelayMs);
-  MaybeSave();
-  EXPECT_TRUE(receiver.Running()) << "msgrcv did not block";
+  ASSERT_NO_FATAL_FAILURE(ExpectBlocked(receiver, "msgrcv did not block"));
   ASSERT_EQ(MsgCtl(q.release(), IPC_RMID, nullptr), 0) << strerror(errno);
   EXPECT_EQ(receiver.Wait(), 0);
 }
@@ -1094,43 +1095,21 @@ TEST(MsgqueueTest, MsgRcvInterruptedBySignalIsEintrEvenWithSaRestart) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
-  EXPECT_CHILD_OK([&] {
-    g_signals = 0;
-    ASSERT_NO_FATAL_FAILURE(ArmRestartingAlarm());
+  ExpectEintrEvenWithSaRestart([&] {
     Received m;
-    errno = 0;
-    ssize_t r = Recv(id, &m, 64, 0, 0);
-    int e = errno;
-    DisarmAlarm();
-    EXPECT_EQ(r, -1);
-    EXPECT_EQ(e, EINTR) << strerror(e);
-    EXPECT_GE(g_signals, 1);
+    return Recv(id, &m, 64, 0, 0);
   });
 }
 
 TEST(MsgqueueTest, MsgRcvCopyIndexesWithoutRemoving) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 1, "a"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 2, "bb"));
-  MaybeSave();
-  ASSERT_OK(Send(q.id(), 3, "ccc"));
-  MaybeSave();
-  Received m;
+  ASSERT_NO_FATAL_FAILURE(SendAll(q.id(), {{1, "a"}, {2, "bb"}, {3, "ccc"}}));
   // msgtyp is a 0-based index in queue order.
-  ASSERT_EQ(Recv(q.id(), &m, 64, 0, IPC_NOWAIT | MSG_COPY), 1)
-      << strerror(errno);
-  EXPECT_EQ(m.type, 1);
-  EXPECT_EQ(m.text, "a");
-  ASSERT_EQ(Recv(q.id(), &m, 64, 2, IPC_NOWAIT | MSG_COPY), 3)
-      << strerror(errno);
-  EXPECT_EQ(m.type, 3);
-  EXPECT_EQ(m.text, "ccc");
-  ASSERT_EQ(Recv(q.id(), &m, 64, 1, IPC_NOWAIT | MSG_COPY), 2)
-      << strerror(errno);
-  EXPECT_EQ(m.type, 2);
-  EXPECT_EQ(m.text, "bb");
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), 0, IPC_NOWAIT | MSG_COPY, {1, "a"}));
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), 2, IPC_NOWAIT | MSG_COPY, {3, "ccc"}));
+  ASSERT_NO_FATAL_FAILURE(ExpectRecv(q.id(), 1, IPC_NOWAIT | MSG_COPY, {2, "bb"}));
+  Received m;
   // Index >= qnum, and negative indexes, find nothing.
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 3, IPC_NOWAIT | MSG_COPY), ENOMSG);
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 100, IPC_NOWAIT | MSG_COPY), ENOMSG);
@@ -1156,8 +1135,7 @@ TEST(MsgqueueTest, MsgRcvCopyIndexesWithoutRemoving) {
 TEST(MsgqueueTest, MsgRcvCopyWithoutNoWaitIsEinval) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 1, "a"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 1, "a"));
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 0, MSG_COPY), EINVAL);
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 5, MSG_COPY), EINVAL);
@@ -1166,14 +1144,11 @@ TEST(MsgqueueTest, MsgRcvCopyWithoutNoWaitIsEinval) {
 TEST(MsgqueueTest, MsgRcvCopyWithExceptIsEinval) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 1, "a"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 1, "a"));
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 64, 0, IPC_NOWAIT | MSG_COPY | MSG_EXCEPT),
                EINVAL);
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 1u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(q.id(), 1));
 }
 
 // Too small a buffer: E2BIG; with MSG_NOERROR added Linux gives EINVAL
@@ -1181,8 +1156,7 @@ TEST(MsgqueueTest, MsgRcvCopyWithExceptIsEinval) {
 TEST(MsgqueueTest, MsgRcvCopySmallBuffer) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  ASSERT_OK(Send(q.id(), 1, "hello"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 1, "hello"));
   Received m;
   EXPECT_ERRNO(Recv(q.id(), &m, 2, 0, IPC_NOWAIT | MSG_COPY), E2BIG);
   EXPECT_ERRNO(Recv(q.id(), &m, 2, 0, IPC_NOWAIT | MSG_COPY | MSG_NOERROR),
@@ -1191,10 +1165,7 @@ TEST(MsgqueueTest, MsgRcvCopySmallBuffer) {
   ASSERT_EQ(Recv(q.id(), &m, 5, 0, IPC_NOWAIT | MSG_COPY | MSG_NOERROR), 5)
       << strerror(errno);
   EXPECT_EQ(m.text, "hello");
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 1u);
-  EXPECT_EQ(ds.__msg_cbytes, 5u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(q.id(), 1, 5));
 }
 
 // Linux dequeues the message before copying it out: on EFAULT it is lost.
@@ -1204,19 +1175,14 @@ TEST(MsgqueueTest, MsgRcvBadAddressIsEfault) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   BadPage bad;
   ASSERT_NE(bad.get(), nullptr);
-  ASSERT_OK(Send(q.id(), 1, "hello"));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 1, "hello"));
 
   EXPECT_ERRNO(msgrcv(q.id(), bad.get(), 64, 0, IPC_NOWAIT | MSG_COPY),
                EFAULT);
-  struct msqid_ds ds = {};
-  ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 1u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(q.id(), 1));
 
   EXPECT_ERRNO(msgrcv(q.id(), bad.get(), 64, 0, IPC_NOWAIT), EFAULT);
-  ASSERT_EQ(MsgCtl(q.id(), IPC_STAT, &ds), 0) << strerror(errno);
-  EXPECT_EQ(ds.msg_qnum, 0u);
-  EXPECT_EQ(ds.__msg_cbytes, 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectQueued(q.id(), 0, 0));
 }
 
 // ===========================================================================
@@ -1238,15 +1204,8 @@ TEST(MsgqueueTest, IpcStatWithoutReadPermissionIsEacces) {
 }
 
 TEST(MsgqueueTest, IpcStatBadAddressIsEfault) {
-  Queue q = Queue::Private(0600);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
-  BadPage bad;
-  ASSERT_NE(bad.get(), nullptr);
-  EXPECT_ERRNO(MsgCtl(q.id(), IPC_STAT, bad.get()), EFAULT);
-  // The id is checked first.
-  int id = q.release();
-  ASSERT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
-  EXPECT_ERRNO(MsgCtl(id, IPC_STAT, bad.get()), EINVAL);
+  // The id is checked first: EINVAL for a removed queue.
+  ExpectBadBufferErrnos(IPC_STAT, EINVAL);
 }
 
 TEST(MsgqueueTest, IpcSetUpdatesOwnerModeAndQbytes) {
@@ -1298,10 +1257,9 @@ TEST(MsgqueueTest, IpcSetByOwner) {
 }
 
 TEST(MsgqueueTest, IpcSetByCreator) {
-  int id = CreateQueueAs(1000, 1000, 0600);
-  ASSERT_GE(id, 0);
-  Queue q(id);
-  ASSERT_EQ(SetOwnerAndMode(id, 2001, 2001, 0600), 0) << strerror(errno);
+  Queue q;
+  ASSERT_NO_FATAL_FAILURE(CreateQueueGivenAway(0600, 0600, &q));
+  int id = q.id();
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(1000, 1000, 0));
     EXPECT_EQ(SetOwnerAndMode(id, 2001, 2001, 0660), 0)
@@ -1343,17 +1301,8 @@ TEST(MsgqueueTest, IpcSetByOtherIsEperm) {
   Queue q = Queue::Private(0666);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
-  EXPECT_CHILD_OK([&] {
-    ASSERT_NO_FATAL_FAILURE(DropPrivileges(kNobody, kNobody, 0));
-    struct msqid_ds ds = {};
-    ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
-    ds.msg_perm.mode = 0600;
-    EXPECT_ERRNO(MsgCtl(id, IPC_SET, &ds), EPERM);
-  });
   // CAP_IPC_OWNER does not help either.
-  EXPECT_CHILD_OK([&] {
-    ASSERT_NO_FATAL_FAILURE(
-        DropPrivileges(kNobody, kNobody, CapBit(CAP_IPC_OWNER)));
+  AsNobodyWithoutAndWithCapIpcOwner([&] {
     struct msqid_ds ds = {};
     ASSERT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
     ds.msg_perm.mode = 0600;
@@ -1410,15 +1359,9 @@ TEST(MsgqueueTest, IpcSetQbytesAboveMsgmnbWithCapSysResource) {
 }
 
 TEST(MsgqueueTest, IpcSetBadAddressIsEfault) {
-  Queue q = Queue::Private(0600);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
-  BadPage bad;
-  ASSERT_NE(bad.get(), nullptr);
-  EXPECT_ERRNO(MsgCtl(q.id(), IPC_SET, bad.get()), EFAULT);
-  // Linux copies the buffer in before looking the id up.
-  int id = q.release();
-  ASSERT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
-  EXPECT_ERRNO(MsgCtl(id, IPC_SET, bad.get()), EFAULT);
+  // Linux copies the buffer in before looking the id up: EFAULT for a
+  // removed queue too.
+  ExpectBadBufferErrnos(IPC_SET, EFAULT);
 }
 
 // ===========================================================================
@@ -1426,10 +1369,8 @@ TEST(MsgqueueTest, IpcSetBadAddressIsEfault) {
 
 TEST(MsgqueueTest, IpcRmidUnknownIdIsEinval) {
   EXPECT_ERRNO(MsgCtl(-1, IPC_RMID, nullptr), EINVAL);
-  Queue q = Queue::Private(0600);
-  ASSERT_TRUE(q.ok()) << strerror(errno);
-  int id = q.release();
-  ASSERT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
+  int id;
+  ASSERT_NO_FATAL_FAILURE(RemovedQueueId(&id));
   EXPECT_ERRNO(MsgCtl(id, IPC_RMID, nullptr), EINVAL);
 }
 
@@ -1437,15 +1378,8 @@ TEST(MsgqueueTest, IpcRmidByOtherIsEperm) {
   Queue q = Queue::Private(0666);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
-  EXPECT_CHILD_OK([&] {
-    ASSERT_NO_FATAL_FAILURE(DropPrivileges(kNobody, kNobody, 0));
-    EXPECT_ERRNO(MsgCtl(id, IPC_RMID, nullptr), EPERM);
-  });
-  EXPECT_CHILD_OK([&] {
-    ASSERT_NO_FATAL_FAILURE(
-        DropPrivileges(kNobody, kNobody, CapBit(CAP_IPC_OWNER)));
-    EXPECT_ERRNO(MsgCtl(id, IPC_RMID, nullptr), EPERM);
-  });
+  AsNobodyWithoutAndWithCapIpcOwner(
+      [&] { EXPECT_ERRNO(MsgCtl(id, IPC_RMID, nullptr), EPERM); });
   struct msqid_ds ds = {};
   EXPECT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
 }
@@ -1455,48 +1389,27 @@ TEST(MsgqueueTest, IpcRmidByOwner) {
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
   ASSERT_EQ(SetOwnerAndMode(id, 1001, 1001, 0000), 0) << strerror(errno);
-  EXPECT_CHILD_OK([&] {
-    ASSERT_NO_FATAL_FAILURE(DropPrivileges(1001, 1001, 0));
-    EXPECT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
-  });
-  struct msqid_ds ds = {};
-  EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EINVAL);
+  ExpectRmidAs(id, 1001, 1001, 0);
 }
 
 TEST(MsgqueueTest, IpcRmidByCreator) {
-  int id = CreateQueueAs(1000, 1000, 0600);
-  ASSERT_GE(id, 0);
-  Queue q(id);
-  ASSERT_EQ(SetOwnerAndMode(id, 2001, 2001, 0000), 0) << strerror(errno);
-  EXPECT_CHILD_OK([&] {
-    ASSERT_NO_FATAL_FAILURE(DropPrivileges(1000, 1000, 0));
-    EXPECT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
-  });
-  struct msqid_ds ds = {};
-  EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EINVAL);
+  Queue q;
+  ASSERT_NO_FATAL_FAILURE(CreateQueueGivenAway(0600, 0000, &q));
+  int id = q.id();
+  ExpectRmidAs(id, 1000, 1000, 0);
 }
 
 TEST(MsgqueueTest, IpcRmidByCapSysAdmin) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
-  int id = q.id();
-  EXPECT_CHILD_OK([&] {
-    ASSERT_NO_FATAL_FAILURE(
-        DropPrivileges(kNobody, kNobody, CapBit(CAP_SYS_ADMIN)));
-    EXPECT_EQ(MsgCtl(id, IPC_RMID, nullptr), 0) << strerror(errno);
-  });
-  struct msqid_ds ds = {};
-  EXPECT_ERRNO(MsgCtl(id, IPC_STAT, &ds), EINVAL);
+  ExpectRmidAs(q.id(), kNobody, kNobody, CapBit(CAP_SYS_ADMIN));
 }
 
 TEST(MsgqueueTest, IpcRmidWakesAllWaitersWithEidrm) {
   Queue q = Queue::Private(0600);
   ASSERT_TRUE(q.ok()) << strerror(errno);
   int id = q.id();
-  ASSERT_EQ(SetQbytes(id, 5), 0) << strerror(errno);
-  MaybeSave();
-  ASSERT_OK(Send(id, 1, "12345", IPC_NOWAIT));
-  MaybeSave();
+  ASSERT_NO_FATAL_FAILURE(FillQueue(id, "12345"));
   // A sender blocked on the full queue and a receiver waiting for type 2.
   AsyncChild sender([&] { EXPECT_ERRNO(Send(id, 1, "x"), EIDRM); });
   AsyncChild receiver([&] {
@@ -1561,11 +1474,7 @@ TEST(MsgqueueTest, IpcInfoAndMsgInfoReturnHighestUsedIndex) {
 TEST(MsgqueueTest, MsgInfoCountsQueuesMessagesAndBytes) {
   EXPECT_CHILD_OK([] {
     ASSERT_NO_FATAL_FAILURE(EnterNewIpcNamespace());
-    struct msginfo info = {};
-    ASSERT_OK(MsgCtl(0, MSG_INFO, &info));
-    EXPECT_EQ(info.msgpool, 0);
-    EXPECT_EQ(info.msgmap, 0);
-    EXPECT_EQ(info.msgtql, 0);
+    ASSERT_NO_FATAL_FAILURE(ExpectMsgInfoUsage(0, 0, 0));
 
     Queue a = Queue::Private(0600);
     Queue b = Queue::Private(0600);
@@ -1574,49 +1483,30 @@ TEST(MsgqueueTest, MsgInfoCountsQueuesMessagesAndBytes) {
     ASSERT_OK(Send(a.id(), 1, "yy"));
     ASSERT_OK(Send(b.id(), 1, "zzz"));
     ASSERT_OK(Send(b.id(), 1, ""));
-    ASSERT_OK(MsgCtl(0, MSG_INFO, &info));
-    EXPECT_EQ(info.msgpool, 2);  // queues
-    EXPECT_EQ(info.msgmap, 4);   // messages
-    EXPECT_EQ(info.msgtql, 6);   // bytes
+    // 2 queues, 4 messages, 6 bytes.
+    ASSERT_NO_FATAL_FAILURE(ExpectMsgInfoUsage(2, 4, 6));
 
     Received m;
     ASSERT_EQ(Recv(a.id(), &m, 64, 0, IPC_NOWAIT), 1);
-    ASSERT_OK(MsgCtl(0, MSG_INFO, &info));
-    EXPECT_EQ(info.msgpool, 2);
-    EXPECT_EQ(info.msgmap, 3);
-    EXPECT_EQ(info.msgtql, 5);
+    ASSERT_NO_FATAL_FAILURE(ExpectMsgInfoUsage(2, 3, 5));
 
     b.reset();
-    ASSERT_OK(MsgCtl(0, MSG_INFO, &info));
-    EXPECT_EQ(info.msgpool, 1);
-    EXPECT_EQ(info.msgmap, 1);
-    EXPECT_EQ(info.msgtql, 2);
+    ASSERT_NO_FATAL_FAILURE(ExpectMsgInfoUsage(1, 1, 2));
   });
 }
 
 TEST(MsgqueueTest, IpcInfoReportsNamespaceLimits) {
   EXPECT_CHILD_OK([] {
     ASSERT_NO_FATAL_FAILURE(EnterNewIpcNamespace());
-    struct msginfo info = {};
-    ASSERT_OK(MsgCtl(0, IPC_INFO, &info));
-    EXPECT_EQ(info.msgmax, kDefaultMsgmax);
-    EXPECT_EQ(info.msgmnb, kDefaultMsgmnb);
-    EXPECT_EQ(info.msgmni, kDefaultMsgmni);
+    ASSERT_NO_FATAL_FAILURE(ExpectMsgInfoLimits(
+        IPC_INFO, kDefaultMsgmax, kDefaultMsgmnb, kDefaultMsgmni));
 
     ASSERT_TRUE(WriteProc(kMsgmax, 4000)) << strerror(errno);
     ASSERT_TRUE(WriteProc(kMsgmnb, 5000)) << strerror(errno);
     ASSERT_TRUE(WriteProc(kMsgmni, 77)) << strerror(errno);
-    info = {};
-    ASSERT_OK(MsgCtl(0, IPC_INFO, &info));
-    EXPECT_EQ(info.msgmax, 4000);
-    EXPECT_EQ(info.msgmnb, 5000);
-    EXPECT_EQ(info.msgmni, 77);
+    ASSERT_NO_FATAL_FAILURE(ExpectMsgInfoLimits(IPC_INFO, 4000, 5000, 77));
     // MSG_INFO reports the same limits.
-    info = {};
-    ASSERT_OK(MsgCtl(0, MSG_INFO, &info));
-    EXPECT_EQ(info.msgmax, 4000);
-    EXPECT_EQ(info.msgmnb, 5000);
-    EXPECT_EQ(info.msgmni, 77);
+    ASSERT_NO_FATAL_FAILURE(ExpectMsgInfoLimits(MSG_INFO, 4000, 5000, 77));
   });
 }
 
@@ -1636,8 +1526,7 @@ TEST(MsgqueueTest, MsgStatTakesIndexAndReturnsId) {
     Queue q = Queue::Private(0640);
     ASSERT_TRUE(q.ok()) << strerror(errno);
     ASSERT_EQ(q.id(), want);
-    ASSERT_OK(Send(q.id(), 1, "abc"));
-    MaybeSave();
+    ASSERT_NO_FATAL_FAILURE(SendThenSave(q.id(), 1, "abc"));
 
     struct msqid_ds ds = {};
     EXPECT_EQ(MsgCtl(5, MSG_STAT, &ds), want) << strerror(errno);
@@ -1717,18 +1606,13 @@ TEST(MsgqueueTest, UnknownCmdIsEinval) {
 // The creator keeps owner bits after IPC_SET gave the queue to another uid;
 // owner bits take precedence over group bits.
 TEST(MsgqueueTest, CreatorUidGetsOwnerBits) {
-  int id = CreateQueueAs(1000, 1000, 0600);
-  ASSERT_GE(id, 0);
-  Queue q(id);
-  ASSERT_EQ(SetOwnerAndMode(id, 2001, 2001, 0600), 0) << strerror(errno);
+  Queue q;
+  ASSERT_NO_FATAL_FAILURE(CreateQueueGivenAway(0600, 0600, &q));
+  int id = q.id();
   // Creator.
   EXPECT_CHILD_OK([&] {
     ASSERT_NO_FATAL_FAILURE(DropPrivileges(1000, 3000, 0));
-    struct msqid_ds ds = {};
-    EXPECT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
-    EXPECT_EQ(Send(id, 1, "c", IPC_NOWAIT), 0) << strerror(errno);
-    Received m;
-    EXPECT_EQ(Recv(id, &m, 64, 0, IPC_NOWAIT), 1) << strerror(errno);
+    ExpectStatSendRecv(id, "c");
   });
   // Current owner.
   EXPECT_CHILD_OK([&] {
@@ -1755,10 +1639,9 @@ TEST(MsgqueueTest, CreatorUidGetsOwnerBits) {
 
 // Group bits apply if egid or a supplementary group matches gid or cgid.
 TEST(MsgqueueTest, CreatorGidGetsGroupBits) {
-  int id = CreateQueueAs(1000, 1000, 0640);
-  ASSERT_GE(id, 0);
-  Queue q(id);
-  ASSERT_EQ(SetOwnerAndMode(id, 2001, 2001, 0640), 0) << strerror(errno);
+  Queue q;
+  ASSERT_NO_FATAL_FAILURE(CreateQueueGivenAway(0640, 0640, &q));
+  int id = q.id();
   struct Case {
     gid_t gid;
     std::vector<gid_t> groups;
@@ -1797,11 +1680,7 @@ TEST(MsgqueueTest, CapIpcOwnerOverridesPermissions) {
     ASSERT_NO_FATAL_FAILURE(
         DropPrivileges(kNobody, kNobody, CapBit(CAP_IPC_OWNER)));
     EXPECT_EQ(msgget(key, 0666), id) << strerror(errno);
-    struct msqid_ds ds = {};
-    EXPECT_EQ(MsgCtl(id, IPC_STAT, &ds), 0) << strerror(errno);
-    EXPECT_EQ(Send(id, 1, "x", IPC_NOWAIT), 0) << strerror(errno);
-    Received m;
-    EXPECT_EQ(Recv(id, &m, 64, 0, IPC_NOWAIT), 1) << strerror(errno);
+    ExpectStatSendRecv(id, "x");
   });
   // Without it, nothing is allowed.
   EXPECT_CHILD_OK([&] {
@@ -1964,10 +1843,7 @@ TEST(MsgqueueTest, ProcSysvipcMsgListsQueues) {
     ASSERT_TRUE(q.ok()) << strerror(errno);
     Queue n(msgget(negative_key, IPC_CREAT | IPC_EXCL | 0600));
     ASSERT_TRUE(n.ok()) << strerror(errno);
-    ASSERT_OK(Send(q.id(), 1, "abcd"));
-    MaybeSave();
-    ASSERT_OK(Send(q.id(), 2, "efg"));
-    MaybeSave();
+    ASSERT_NO_FATAL_FAILURE(SendAll(q.id(), {{1, "abcd"}, {2, "efg"}}));
 
     std::string contents;
     ASSERT_TRUE(ReadFile("/proc/sysvipc/msg", &contents))

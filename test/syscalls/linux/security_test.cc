@@ -51,18 +51,12 @@
 namespace {
 
 using ::mqtest::BecomeUser;
+using ::mqtest::F_MQ_PEEK;
 using ::mqtest::kNobody;
 using ::mqtest::kNogroup;
+using ::mqtest::mq_peek_attr;
+using ::mqtest::QueueAttr;
 using ::mqtest::ScopedQueueName;
-
-// fcntl(F_MQ_PEEK) from the March 2026 RFC.
-constexpr int kFMqPeek = 1024 + 17;
-struct mq_peek_attr {
-  int32_t offset;
-  uint32_t msg_prio;
-  size_t buf_len;
-  char* buf;
-};
 
 // include/uapi/linux/kcmp.h
 enum { KCMP_FILE = 0, KCMP_VM = 1, KCMP_FILES = 2, KCMP_FS = 3, KCMP_SIGHAND = 4 };
@@ -81,13 +75,6 @@ bool HaveKcmp() { return !(Kcmp(getpid(), getpid(), KCMP_VM, 0, 0) < 0 && errno 
 
 // Drops to nobody in a forked child, or fails the child.
 #define CHILD_BECOME_NOBODY() CHILD_CHECK(BecomeUser(kNobody, kNogroup))
-
-struct mq_attr Attr(long maxmsg, long msgsize) {
-  struct mq_attr a = {};
-  a.mq_maxmsg = maxmsg;
-  a.mq_msgsize = msgsize;
-  return a;
-}
 
 // A SysV key of this process's own: no other test uses it.
 key_t OwnKey(int n) { return (key_t)(0x5ec00000 | ((getpid() & 0xffff) << 4) | n); }
@@ -121,6 +108,19 @@ struct Msg {
   char mtext[64];
 };
 
+// A SysV message of type 1 with 1000 bytes of c.
+struct BigMsg {
+  explicit BigMsg(char c) : mtype(1) { memset(mtext, c, sizeof(mtext)); }
+  long mtype;
+  char mtext[1000];
+};
+
+// Creates the POSIX queue name (4 messages of 32 bytes) with mode.
+mqd_t CreateNamedQueue(const std::string& name, mode_t mode) {
+  struct mq_attr a = QueueAttr(4, 32);
+  return mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, mode, &a);
+}
+
 // ---------------------------------------------------------------------------
 // POSIX queues of another user.
 
@@ -128,7 +128,7 @@ TEST(SecurityTest, PosixQueueOfOtherUserEACCES) {
   SKIP_UNLESS_ROOT();
   ScopedUmask no_umask;
   ScopedQueueName name;
-  struct mq_attr a = Attr(4, 32);
+  struct mq_attr a = QueueAttr(4, 32);
   mqd_t q = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
   ASSERT_GE(q, 0) << strerror(errno);
   ASSERT_EQ(mq_send(q, "secret", 6, 3), 0);
@@ -161,9 +161,8 @@ TEST(SecurityTest, PosixModeBitsPerAccessMode) {
   SKIP_UNLESS_ROOT();
   ScopedUmask no_umask;
   ScopedQueueName readable, writable;
-  struct mq_attr a = Attr(4, 32);
-  mqd_t r = mq_open(readable.c_str(), O_RDWR | O_CREAT | O_EXCL, 0604, &a);
-  mqd_t w = mq_open(writable.c_str(), O_RDWR | O_CREAT | O_EXCL, 0602, &a);
+  mqd_t r = CreateNamedQueue(readable, 0604);
+  mqd_t w = CreateNamedQueue(writable, 0602);
   ASSERT_GE(r, 0);
   ASSERT_GE(w, 0);
   ASSERT_EQ(mq_send(r, "for you", 7, 1), 0);
@@ -176,7 +175,7 @@ TEST(SecurityTest, PosixModeBitsPerAccessMode) {
     CHILD_CHECK(rd >= 0);
     CHILD_CHECK_ERRNO(mq_send(rd, "x", 1, 0), EBADF);
     CHILD_CHECK(mq_receive(rd, buf, sizeof(buf), nullptr) == 7);
-    struct mq_attr na = Attr(0, 0);
+    struct mq_attr na = QueueAttr(0, 0);
     CHILD_CHECK_OK(mq_setattr(rd, &na, nullptr));  // only O_NONBLOCK changes
 
     CHILD_CHECK_ERRNO(mq_open(writable.c_str(), O_RDONLY), EACCES);
@@ -207,13 +206,13 @@ TEST(SecurityTest, PosixGeometryAboveSysctlLimitsEINVAL) {
   ASSERT_GT(msgsize_max, 0);
   EXPECT_CHILD_OK([&] {
     CHILD_BECOME_NOBODY();
-    struct mq_attr a = Attr(msg_max + 1, 1);
+    struct mq_attr a = QueueAttr(msg_max + 1, 1);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a), EINVAL);
-    a = Attr(1, msgsize_max + 1);
+    a = QueueAttr(1, msgsize_max + 1);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a), EINVAL);
-    a = Attr(65536, 16 << 20);
+    a = QueueAttr(65536, 16 << 20);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a), EINVAL);
-    a = Attr(LONG_MAX, LONG_MAX);
+    a = QueueAttr(LONG_MAX, LONG_MAX);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a), EINVAL);
     // Nor may nobody raise the limits.
     CHILD_CHECK(::mqtest::WriteLongFile(::mqtest::MqSysctl("msg_max"), 65536) != 0);
@@ -241,7 +240,7 @@ TEST(SecurityTest, RlimitMsgqueueStopsQueueExhaustion) {
     // Raising it again is refused without CAP_SYS_RESOURCE.
     struct rlimit more = {kLimit * 10, kLimit * 10};
     CHILD_CHECK_ERRNO(setrlimit(RLIMIT_MSGQUEUE, &more), EPERM);
-    struct mq_attr a = Attr(kMaxMsg, kMsgSize);
+    struct mq_attr a = QueueAttr(kMaxMsg, kMsgSize);
     std::vector<std::string> made;
     int err = 0;
     for (int i = 0; i < kAttempts; i++) {
@@ -288,7 +287,7 @@ TEST(SecurityTest, QueuesMaxStopsQueueExhaustion) {
     // (root) process can check what it left.
     int st = ::mqtest::RunInChild([&] {
       CHILD_BECOME_NOBODY();
-      struct mq_attr a = Attr(1, 16);
+      struct mq_attr a = QueueAttr(1, 16);
       int made = 0, err = 0;
       for (int i = 0; i < kAttempts; i++) {
         std::string n = "/secqmax_" + std::to_string(i);
@@ -316,7 +315,7 @@ TEST(SecurityTest, QueuesMaxStopsQueueExhaustion) {
     CHILD_CHECK(::mqtest::ChildOK(st));
     // CAP_SYS_RESOURCE lifts queues_max (root may lack it, e.g. in a
     // container).
-    struct mq_attr a = Attr(1, 16);
+    struct mq_attr a = QueueAttr(1, 16);
     if (::mqtest::HaveCapability(CAP_SYS_RESOURCE)) {
       mqd_t fd = mq_open("/secqmax_root", O_RDWR | O_CREAT | O_EXCL, 0600, &a);
       CHILD_CHECK(fd >= 0);
@@ -440,12 +439,7 @@ TEST(SecurityTest, MsgmniAndQbytesStopSysvExhaustion) {
       }
       if (err != ENOSPC || (int)ids.size() != kMsgmni)
         CHILD_FAIL("made %zu queues, then errno %d; want %d then ENOSPC", ids.size(), err, kMsgmni);
-      struct {
-        long mtype;
-        char mtext[1000];
-      } big;
-      big.mtype = 1;
-      memset(big.mtext, 'x', sizeof(big.mtext));
+      BigMsg big('x');
       long total = 0;
       int calls = 0;
       for (int id : ids) {
@@ -514,12 +508,7 @@ TEST(SecurityTest, SysvQbytesTruncationCannotBypassMsgmnb) {
     // And the queue holds no more than its qbytes.
     ds.msg_qbytes = msgmnb;
     CHILD_CHECK_OK(msgctl(id, IPC_SET, &ds));
-    struct {
-      long mtype;
-      char mtext[1000];
-    } m;
-    m.mtype = 1;
-    memset(m.mtext, 'q', sizeof(m.mtext));
+    BigMsg m('q');
     int n = 0;
     while (n < 1000 && msgsnd(id, &m, sizeof(m.mtext), IPC_NOWAIT) == 0) n++;
     CHILD_CHECK(errno == EAGAIN);
@@ -534,7 +523,7 @@ TEST(SecurityTest, IpcNamespaceIsolatesPosixQueues) {
   SKIP_UNLESS_ROOT();
   ScopedUmask no_umask;
   ScopedQueueName name;
-  struct mq_attr a = Attr(4, 32);
+  struct mq_attr a = QueueAttr(4, 32);
   mqd_t q = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK, 0666, &a);
   ASSERT_GE(q, 0);
   ASSERT_EQ(mq_send(q, "outer", 5, 0), 0);
@@ -558,9 +547,7 @@ TEST(SecurityTest, IpcNamespaceIsolatesPosixQueues) {
   char buf[32];
   ASSERT_EQ(mq_receive(q, buf, sizeof(buf), nullptr), 4);
   EXPECT_EQ(memcmp(buf, "back", 4), 0);
-  errno = 0;
-  EXPECT_EQ(mq_receive(q, buf, sizeof(buf), nullptr), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_ERRNO(mq_receive(q, buf, sizeof(buf), nullptr), EAGAIN);
   mq_close(q);
 }
 
@@ -603,8 +590,7 @@ TEST(SecurityTest, UnprivilegedIpcNamespace) {
   ScopedMsq q(msgget(key, IPC_CREAT | IPC_EXCL | 0666));
   ASSERT_GE(q.id(), 0);
   ScopedQueueName name;
-  struct mq_attr a = Attr(4, 32);
-  mqd_t pq = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0666, &a);
+  mqd_t pq = CreateNamedQueue(name, 0666);
   ASSERT_GE(pq, 0);
   int id = q.id();
   int st = ::mqtest::RunInChild([&] {
@@ -641,34 +627,31 @@ TEST(SecurityTest, MqsentryOnlyPeekNeedsReadableDescriptor) {
   SKIP_UNLESS_ROOT();
   ScopedUmask no_umask;
   ScopedQueueName name;
-  struct mq_attr a = Attr(4, 32);
-  mqd_t q = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0622, &a);
+  mqd_t q = CreateNamedQueue(name, 0622);
   ASSERT_GE(q, 0);
   ASSERT_EQ(mq_send(q, "peek me", 7, 5), 0);
   char buf[32];
   mq_peek_attr pa = {0, 0, sizeof(buf), buf};
   // Root, read-write: works.
-  ASSERT_EQ(fcntl(q, kFMqPeek, &pa), 7) << strerror(errno);
+  ASSERT_EQ(fcntl(q, F_MQ_PEEK, &pa), 7) << strerror(errno);
   // Root, write-only descriptor: EBADF.
   mqd_t wo = mq_open(name.c_str(), O_WRONLY);
   ASSERT_GE(wo, 0);
-  errno = 0;
-  EXPECT_EQ(fcntl(wo, kFMqPeek, &pa), -1);
-  EXPECT_EQ(errno, EBADF);
+  EXPECT_ERRNO(fcntl(wo, F_MQ_PEEK, &pa), EBADF);
   EXPECT_CHILD_OK([&] {
     CHILD_BECOME_NOBODY();
     char b[32];
     mq_peek_attr p = {0, 0, sizeof(b), b};
     // The write-only descriptor it inherited, and one of its own.
-    CHILD_CHECK_ERRNO(fcntl(wo, kFMqPeek, &p), EBADF);
+    CHILD_CHECK_ERRNO(fcntl(wo, F_MQ_PEEK, &p), EBADF);
     CHILD_CHECK_ERRNO(mq_open(name.c_str(), O_RDONLY), EACCES);
     mqd_t mine = mq_open(name.c_str(), O_WRONLY);
     CHILD_CHECK(mine >= 0);
-    CHILD_CHECK_ERRNO(fcntl(mine, kFMqPeek, &p), EBADF);
+    CHILD_CHECK_ERRNO(fcntl(mine, F_MQ_PEEK, &p), EBADF);
     // Even with a hostile attr, the descriptor check comes first.
-    CHILD_CHECK_ERRNO(fcntl(mine, kFMqPeek, (void*)1), EBADF);
+    CHILD_CHECK_ERRNO(fcntl(mine, F_MQ_PEEK, (void*)1), EBADF);
     p.offset = -1;
-    CHILD_CHECK_ERRNO(fcntl(mine, kFMqPeek, &p), EBADF);
+    CHILD_CHECK_ERRNO(fcntl(mine, F_MQ_PEEK, &p), EBADF);
   });
   // The message is still there, unread.
   struct mq_attr got;

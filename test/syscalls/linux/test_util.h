@@ -12,9 +12,12 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <mqueue.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -24,7 +27,9 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <thread>
 
+#include "check_util.h"
 #include "gtest/gtest.h"
 
 namespace mqtest {
@@ -109,6 +114,24 @@ inline bool ChildOK(int status) {
     EXPECT_TRUE(::mqtest::ChildOK(st_)) << ::mqtest::DescribeStatus(st_); \
   } while (0)
 
+// Waits for the forked child pid (a fatal failure if waitpid fails) and
+// expects it to have exited with 0.
+#define ASSERT_WAIT_CHILD_OK(pid)                                         \
+  do {                                                                    \
+    int st_ = 0;                                                          \
+    ASSERT_EQ(waitpid((pid), &st_, 0), (pid));                            \
+    EXPECT_TRUE(::mqtest::ChildOK(st_)) << ::mqtest::DescribeStatus(st_); \
+  } while (0)
+
+// Creates the two pipes of a parent/child handshake (the child reports on
+// ready, the parent lets it go on through go) and forks. Returns the child's
+// pid (0 in the child), or -1 if a pipe or the fork failed.
+inline pid_t ForkWithHandshake(int ready[2], int go[2]) {
+  if (pipe(ready) != 0 || pipe(go) != 0) return -1;
+  fflush(nullptr);
+  return fork();
+}
+
 // Runs fn in a child; skips the test if the child used CHILD_SKIP.
 #define ASSERT_CHILD_OK_OR_SKIP(...)                                      \
   do {                                                                    \
@@ -119,23 +142,6 @@ inline bool ChildOK(int status) {
     }                                                                     \
     ASSERT_TRUE(::mqtest::ChildOK(st_)) << ::mqtest::DescribeStatus(st_); \
   } while (0)
-
-// ---------------------------------------------------------------------------
-// Save/restore points.
-
-// MaybeSave marks a point where the whole sandbox may be checkpointed and
-// restored. Under a runsc started with --TESTONLY-autosave-image-path (the
-// runner's NAME-save modes) the init_module(2) call makes the sentry save
-// the kernel right after the syscall and stop; the runner then restores the
-// sandbox from that image and the test goes on from here, in a new sandbox
-// process. Everywhere else (natively, plain runsc) init_module with a null
-// image fails harmlessly (ENOSYS, EPERM or EFAULT) and nothing happens.
-// errno is preserved so that MaybeSave can sit between a call and its check.
-inline void MaybeSave() {
-  int saved_errno = errno;
-  (void)syscall(SYS_init_module, nullptr, 0, nullptr);
-  errno = saved_errno;
-}
 
 // ---------------------------------------------------------------------------
 // Queue names and scoped cleanup.
@@ -199,6 +205,14 @@ class ScopedMq {
   mqd_t fd_ = -1;
 };
 
+// Attributes asking for maxmsg messages of up to msgsize bytes.
+inline struct mq_attr QueueAttr(long maxmsg, long msgsize) {
+  struct mq_attr a = {};
+  a.mq_maxmsg = maxmsg;
+  a.mq_msgsize = msgsize;
+  return a;
+}
+
 // Creates a new queue (O_CREAT|O_EXCL) with a unique name. On failure the
 // result has fd() == -1 and errno is set.
 inline ScopedMq CreateQueue(long maxmsg = 4, long msgsize = 64,
@@ -208,9 +222,7 @@ inline ScopedMq CreateQueue(long maxmsg = 4, long msgsize = 64,
   if (maxmsg <= 0) {
     fd = mq_open(name.c_str(), oflag | O_CREAT | O_EXCL, mode, nullptr);
   } else {
-    struct mq_attr attr = {};
-    attr.mq_maxmsg = maxmsg;
-    attr.mq_msgsize = msgsize;
+    struct mq_attr attr = QueueAttr(maxmsg, msgsize);
     fd = mq_open(name.c_str(), oflag | O_CREAT | O_EXCL, mode, &attr);
   }
   if (fd < 0) {
@@ -221,6 +233,37 @@ inline ScopedMq CreateQueue(long maxmsg = 4, long msgsize = 64,
   }
   return ScopedMq(name, fd);
 }
+
+// The number of messages in the queue, or -1 if mq_getattr fails.
+inline long CurMsgs(mqd_t fd) {
+  struct mq_attr a = {};
+  if (mq_getattr(fd, &a) != 0) return -1;
+  return a.mq_curmsgs;
+}
+
+// Receives from fd into buf (len bytes), asserting that the call returns
+// want.size(), and expects the message to be want with priority want_prio.
+// Use in ASSERT_NO_FATAL_FAILURE.
+inline void ExpectReceive(mqd_t fd, char* buf, size_t len, const std::string& want,
+                          unsigned want_prio) {
+  unsigned prio = ~0u;  // not a valid priority
+  ASSERT_EQ(mq_receive(fd, buf, len, &prio), static_cast<ssize_t>(want.size()))
+      << strerror(errno);
+  EXPECT_EQ(std::string(buf, want.size()), want);
+  EXPECT_EQ(prio, want_prio);
+}
+
+// fcntl(F_MQ_PEEK) of the March 2026 Linux RFC for CRIU (mqsentry only):
+// copies the queued message at index offset (in receive order) to buf,
+// without removing it, and returns its length.
+constexpr int F_MQ_PEEK = 1024 + 17;
+struct mq_peek_attr {
+  int32_t offset;
+  uint32_t msg_prio;
+  size_t buf_len;
+  char* buf;
+};
+static_assert(sizeof(mq_peek_attr) == 24, "RFC layout");
 
 // A closing fd.
 class ScopedFd {
@@ -259,6 +302,11 @@ inline struct timespec RealtimeIn(long ms) {
     ts.tv_nsec += 1000000000L;
   }
   return ts;
+}
+
+// Whether a is at or after b.
+inline bool TimespecAtOrAfter(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec >= b.tv_nsec);
 }
 
 inline long long MonotonicNowNs() {
@@ -311,6 +359,62 @@ inline bool WaitThreadBlocked(pid_t tid, long timeout_ms = 5000) {
   return ok && ThreadState(tid) == 'S';
 }
 
+// Waits until a new thread has stored its GetTid() in tid (non-zero) and is
+// then asleep (see WaitThreadBlocked).
+inline bool WaitTidBlocked(const std::atomic<pid_t>& tid) {
+  return WaitFor([&] { return tid.load() != 0; }) && WaitThreadBlocked(tid.load());
+}
+
+// A blocking call made in a thread of its own. The thread stores its GetTid()
+// in tid, makes the call, records its result in ret, errno in err and the
+// CLOCK_REALTIME time it returned in returned_at, then sets done. Join()
+// before the object goes; read returned_at only after Join().
+class ThreadCall {
+ public:
+  explicit ThreadCall(std::function<long()> call)
+      : thread_([this, call] {
+          tid = GetTid();
+          ret = call();
+          err = errno;
+          clock_gettime(CLOCK_REALTIME, &returned_at);
+          done = true;
+        }) {}
+  ThreadCall(const ThreadCall&) = delete;
+  ThreadCall& operator=(const ThreadCall&) = delete;
+
+  void Join() { thread_.join(); }
+  pthread_t native_handle() { return thread_.native_handle(); }
+
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> done{false};
+  std::atomic<long> ret{0};
+  std::atomic<int> err{0};
+  struct timespec returned_at = {};
+
+ private:
+  std::thread thread_;  // last: started once the fields above are set up
+};
+
+// Calls for ThreadCall, each with a deadline timeout_ms after it starts.
+// mq_timedreceive of up to len bytes into buf; returns its result.
+inline std::function<long()> TimedReceiveCall(mqd_t fd, char* buf, size_t len,
+                                              long timeout_ms,
+                                              unsigned* prio = nullptr) {
+  return [=] {
+    struct timespec deadline = RealtimeIn(timeout_ms);
+    return static_cast<long>(mq_timedreceive(fd, buf, len, prio, &deadline));
+  };
+}
+
+// mq_timedsend of the string msg with priority prio; returns 0 or the errno.
+inline std::function<long()> TimedSendCall(mqd_t fd, const char* msg, unsigned prio,
+                                           long timeout_ms) {
+  return [=] {
+    struct timespec deadline = RealtimeIn(timeout_ms);
+    return mq_timedsend(fd, msg, strlen(msg), prio, &deadline) == 0 ? 0L : errno;
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Credentials and capabilities.
 
@@ -324,6 +428,12 @@ inline bool HaveCapability(int cap) {
   if (!GetCaps(data)) return false;
   return (data[cap / 32].effective >> (cap % 32)) & 1;
 }
+
+// Skips the test, saying why, unless this thread has capability cap.
+#define SKIP_WITHOUT_CAPABILITY(cap, why)                      \
+  do {                                                         \
+    if (!::mqtest::HaveCapability(cap)) GTEST_SKIP() << (why); \
+  } while (0)
 
 // Removes cap from this thread's effective, permitted and inheritable sets.
 inline bool DropCapability(int cap) {
@@ -347,8 +457,31 @@ inline bool BecomeUser(uid_t uid, gid_t gid) {
   return getuid() == uid && geteuid() == uid;
 }
 
+// In a forked child: sets RLIMIT_MSGQUEUE (soft and hard) to bytes.
+inline void ChildSetMsgqueueRlimit(rlim_t bytes) {
+  struct rlimit rl = {bytes, bytes};
+  CHILD_CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
+}
+
+// A uid of this test's own, so that no other queue is charged to it.
+inline uid_t OwnRlimitUid() { return 40000 + getpid() % 20000; }
+
+
 constexpr uid_t kNobody = 65534;
 constexpr gid_t kNogroup = 65534;
+
+// In a forked child: becomes uid (see OwnRlimitUid) with RLIMIT_MSGQUEUE at
+// 10000 bytes and creates queue name with *attr = 1 message of 6000 bytes, a
+// charge that leaves no room for a second such queue. Returns its descriptor.
+inline mqd_t ChildCreateRlimitFillingQueue(uid_t uid, const std::string& name,
+                                           struct mq_attr* attr) {
+  ChildSetMsgqueueRlimit(10000);
+  CHILD_CHECK(BecomeUser(uid, uid));
+  *attr = QueueAttr(1, 6000);
+  mqd_t fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, attr);
+  CHILD_CHECK(fd >= 0);
+  return fd;
+}
 
 // ---------------------------------------------------------------------------
 // Small file helpers.
