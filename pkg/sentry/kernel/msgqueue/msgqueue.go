@@ -194,13 +194,14 @@ func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key ipc.Key
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	obj, err := r.ids.Get(creds, key, flag, int(r.limits.MsgMni), func(perm ipc.Perm) ipc.Object {
-		return &Queue{
+		q := &Queue{
 			registry: r,
 			perm:     perm,
-			messages: newMessageStore(),
 			qbytes:   uint64(r.limits.MsgMnb),
 			ctime:    r.now(ctx),
 		}
+		q.messages.init()
+		return q
 	})
 	if err != nil {
 		return nil, err

@@ -75,7 +75,7 @@ func (q *Queue) saveMessages() []Message {
 }
 
 func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
-	q.messages = newMessageStore()
+	q.messages.init()
 	for i := range msgs {
 		m := msgs[i]
 		q.messages.push(&m)
@@ -348,7 +348,7 @@ func (q *Queue) destroyLocked() {
 	}
 	q.registry.messages.Add(-int64(q.messages.count))
 	q.registry.bytes.Add(-int64(q.messages.bytes))
-	q.messages = newMessageStore()
+	q.messages.init()
 }
 
 // Stat is a queue's msqid_ds, with pids in the root PID namespace.

@@ -53,7 +53,23 @@ type messageStore struct {
 	// types under its last type (so that type comes back without a map
 	// update) but is in neither heap.
 	spare *typeQueue
+
+	// inline holds the first arrays and type FIFO, so that a queue that
+	// holds a few messages of one type at a time (most do) allocates
+	// nothing but its messages.
+	inline struct {
+		slots          [inlineMessages]*Message
+		fen            [inlineMessages + 1]int32
+		byHead, byType [1]*typeQueue
+		first          typeQueue
+		firstMsgs      [inlineMessages]*Message
+		firstInUse     bool
+	}
 }
+
+// inlineMessages is how many messages a store holds before it allocates
+// arrays.
+const inlineMessages = 4
 
 // typeQueue is the FIFO of the messages of one type.
 type typeQueue struct {
@@ -154,12 +170,31 @@ func (h *typeHeap) remove(tq *typeQueue) {
 	}
 }
 
-func newMessageStore() messageStore {
-	return messageStore{
-		fen:    []int32{0},
-		types:  make(map[int64]*typeQueue),
-		byHead: typeHeap{which: heapByHead},
-		byType: typeHeap{which: heapByType},
+// init makes s an empty store whose first arrays are its own inline ones.
+// s must not be copied afterwards.
+func (s *messageStore) init() {
+	*s = messageStore{}
+	s.slots = s.inline.slots[:0]
+	s.fen = s.inline.fen[:1]
+	s.byHead = typeHeap{which: heapByHead, items: s.inline.byHead[:0]}
+	s.byType = typeHeap{which: heapByType, items: s.inline.byType[:0]}
+}
+
+// newTypeQueue returns an empty FIFO for type t: the inline one if free.
+func (s *messageStore) newTypeQueue(t int64) *typeQueue {
+	if !s.inline.firstInUse {
+		s.inline.firstInUse = true
+		s.inline.first = typeQueue{mtype: t, msgs: s.inline.firstMsgs[:0]}
+		return &s.inline.first
+	}
+	return &typeQueue{mtype: t}
+}
+
+// dropTypeQueue forgets tq, an empty FIFO.
+func (s *messageStore) dropTypeQueue(tq *typeQueue) {
+	delete(s.types, tq.mtype)
+	if tq == &s.inline.first {
+		s.inline.firstInUse = false
 	}
 }
 
@@ -182,7 +217,10 @@ func (s *messageStore) push(m *Message) {
 				delete(s.types, tq.mtype)
 				tq.mtype = m.Type
 			} else {
-				tq = &typeQueue{mtype: m.Type}
+				tq = s.newTypeQueue(m.Type)
+			}
+			if s.types == nil {
+				s.types = make(map[int64]*typeQueue)
 			}
 			s.types[m.Type] = tq
 		}
@@ -221,14 +259,14 @@ func (s *messageStore) remove(m *Message) {
 		s.byHead.remove(tq)
 		s.byType.remove(tq)
 		if s.spare != nil {
-			delete(s.types, s.spare.mtype)
+			s.dropTypeQueue(s.spare)
 			s.spare = nil
 		}
 		if cap(tq.msgs) <= spareCap {
 			// Keep it, parked in types under its type.
 			s.spare = tq
 		} else {
-			delete(s.types, m.Type)
+			s.dropTypeQueue(tq)
 		}
 	} else {
 		// Its first message moved later in arrival order.

@@ -44,7 +44,8 @@ func (m *model) remove(msg *Message) {
 func TestStoreMatchesModel(t *testing.T) {
 	for seed := int64(1); seed <= 20; seed++ {
 		rng := rand.New(rand.NewSource(seed))
-		s := newMessageStore()
+		var s messageStore
+		s.init()
 		var m model
 		ntypes := 1 + rng.Intn(8)
 		for step := 0; step < 4000; step++ {
@@ -98,7 +99,8 @@ func TestStoreMatchesModel(t *testing.T) {
 }
 
 func TestStoreBytesAndExtremeTypes(t *testing.T) {
-	s := newMessageStore()
+	var s messageStore
+	s.init()
 	s.push(&Message{Type: math.MaxInt64, Text: []byte("abc")})
 	s.push(&Message{Type: 1, Text: []byte("de")})
 	if s.bytes != 5 || s.count != 2 {
@@ -119,7 +121,8 @@ func TestStoreBytesAndExtremeTypes(t *testing.T) {
 // BenchmarkCopyDump reads every message of a deep queue with MSG_COPY, as a
 // checkpointer does: O(n log n) in all, not O(n^2).
 func BenchmarkCopyDump(b *testing.B) {
-	s := newMessageStore()
+	var s messageStore
+	s.init()
 	for i := 0; i < 100000; i++ {
 		s.push(&Message{Type: int64(1 + i%7)})
 	}
@@ -136,7 +139,8 @@ func BenchmarkCopyDump(b *testing.B) {
 // BenchmarkExceptOnDeepRun receives with MSG_EXCEPT behind a long run of the
 // excluded type, which a list walk would scan every time.
 func BenchmarkExceptOnDeepRun(b *testing.B) {
-	s := newMessageStore()
+	var s messageStore
+	s.init()
 	for i := 0; i < 100000; i++ {
 		s.push(&Message{Type: 1})
 	}

@@ -1,0 +1,43 @@
+package msgqueue
+
+import (
+	"testing"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+)
+
+// BenchmarkManyQueues is mqbench's sysv_manyq in the core: create 10000
+// private queues, send one message to each, receive it, remove the queue;
+// per queue and phase.
+func BenchmarkManyQueues(b *testing.B) {
+	const n = 10000
+	c := rootCaller(1)
+	qs := make([]*Queue, n)
+	m := &Message{Type: 1, Text: make([]byte, 16)}
+	for b.Loop() {
+		r := NewRegistry(userNS)
+		r.limits.MsgMni = n
+		for i := range qs {
+			q, err := r.Get(ctx, c.Creds, ipc.IPCPrivate, 0600)
+			if err != nil {
+				b.Fatal(err)
+			}
+			qs[i] = q
+		}
+		for _, q := range qs {
+			if err := q.Send(ctx, c, m, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, q := range qs {
+			if _, err := q.Receive(ctx, c, ReceiveRequest{MaxSize: 16}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, q := range qs {
+			if err := r.Remove(c.Creds, q.ID()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
