@@ -527,6 +527,33 @@ TEST(MqOpenTest, AttrReadWithoutCreate) {
   mq_close(fd);
 }
 
+// mq_open hands its flags to the open file as open(2) would: status flags
+// show in F_GETFL, and O_DIRECT, which a queue file cannot do, fails only
+// after the queue was created.
+TEST(MqOpenTest, OpenFlagsReachTheDescription) {
+  ScopedQueueName name;
+  struct mq_attr attr = QueueAttr(2, 16);
+  int fd = mq_open(name.c_str(), O_RDWR | O_CREAT | O_APPEND | O_NOATIME,
+                   0600, &attr);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  MaybeSave();
+  int fl = fcntl(fd, F_GETFL);
+  EXPECT_EQ(fl & (O_ACCMODE | O_APPEND | O_NOATIME),
+            O_RDWR | O_APPEND | O_NOATIME);
+  EXPECT_EQ(fl & O_NONBLOCK, 0);
+  mq_close(fd);
+
+  ScopedQueueName direct;
+  EXPECT_ERRNO(mq_open(direct.c_str(), O_RDWR | O_CREAT | O_DIRECT, 0600,
+                       &attr),
+               EINVAL);
+  MaybeSave();
+  fd = mq_open(direct.c_str(), O_RDWR);
+  EXPECT_GE(fd, 0) << "O_DIRECT did not leave the queue created: "
+                   << strerror(errno);
+  if (fd >= 0) mq_close(fd);
+}
+
 // The descriptor is allocated before the name is looked up: with no free
 // descriptor, mq_open fails with EMFILE even for a missing queue.
 TEST(MqOpenTest, NoFreeDescriptorEMFILE) {

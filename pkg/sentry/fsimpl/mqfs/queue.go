@@ -61,6 +61,11 @@ func (i *queueInode) Stat(ctx context.Context, fs *vfs.Filesystem, opts vfs.Stat
 
 // Open implements kernfs.Inode.Open.
 func (i *queueInode) Open(ctx context.Context, rp *vfs.ResolvingPath, d *kernfs.Dentry, opts vfs.OpenOptions) (*vfs.FileDescription, error) {
+	// A queue file has no direct I/O (Linux: no FMODE_CAN_ODIRECT); the
+	// queue stays created if this open made it.
+	if opts.Flags&linux.O_DIRECT != 0 {
+		return nil, linuxerr.EINVAL
+	}
 	fd := &QueueFD{queue: i.queue}
 	fd.LockFD.Init(&i.locks)
 	if err := fd.vfsfd.Init(fd, opts.Flags, rp.Credentials(), rp.Mount(), d.VFSDentry(), &vfs.FileDescriptionOptions{}); err != nil {

@@ -18,8 +18,14 @@ import (
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
 )
 
-// openFlags are the mq_open flags that reach the queue description.
-const openFlags = linux.O_ACCMODE | linux.O_CREAT | linux.O_EXCL | linux.O_NONBLOCK
+// openFlags are the mq_open flags that reach the queue description. Linux
+// hands all of them to dentry_open: the status flags show in F_GETFL and
+// O_DIRECT fails (mqfs refuses it) once the queue exists. O_PATH,
+// O_DIRECTORY, O_NOFOLLOW and O_TMPFILE, which gVisor's VFS would act on as
+// path flags, are ignored.
+const openFlags = linux.O_ACCMODE | linux.O_CREAT | linux.O_EXCL | linux.O_NONBLOCK |
+	linux.O_APPEND | linux.O_ASYNC | linux.O_DSYNC | linux.O_SYNC | linux.O_NOATIME |
+	linux.O_LARGEFILE | linux.O_DIRECT
 
 // copyInQueueName reads a queue name (glibc has stripped the leading '/')
 // and rejects what Linux's lookup_one_len rejects.
