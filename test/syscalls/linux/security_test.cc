@@ -272,6 +272,53 @@ TEST(SecurityTest, RlimitMsgqueueStopsQueueExhaustion) {
   mq_unlink((prefix + "_extra").c_str());
 }
 
+// WriteProcFile writes text to a /proc file in one write.
+static bool WriteProcFile(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) return false;
+  bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+  close(fd);
+  return ok;
+}
+
+// RLIMIT_MSGQUEUE counts a user's queues in every IPC namespace: entering a
+// new one (with a new user namespace, as an unprivileged program can) gives
+// no fresh allowance, and the new user namespace's capabilities exempt it
+// from neither the limit nor msg_max.
+TEST(SecurityTest, RlimitMsgqueueSpansIpcNamespaces) {
+  SKIP_UNLESS_ROOT();
+  constexpr long kLimit = 100000;
+  struct mq_attr a = QueueAttr(10, 8000);  // ~81 KB of the 100 KB allowance
+  ScopedQueueName outer;
+  int st = ::mqtest::RunInChild([&] {
+    CHILD_BECOME_NOBODY();
+    struct rlimit rl = {kLimit, kLimit};
+    CHILD_CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
+    mqd_t q = mq_open(outer.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+    CHILD_CHECK(q >= 0);
+    if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
+    // Map nobody to itself, or the new namespace's mqueue filesystem
+    // cannot own what it creates (EOVERFLOW). Dropping root made the
+    // process non-dumpable, which keeps /proc/self's files root's.
+    CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
+    CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
+    CHILD_CHECK(WriteProcFile("/proc/self/uid_map", "65534 65534 1"));
+    CHILD_CHECK(WriteProcFile("/proc/self/gid_map", "65534 65534 1"));
+    CHILD_CHECK_ERRNO(mq_open("/inner", O_RDWR | O_CREAT | O_EXCL, 0600, &a), EMFILE);
+    struct mq_attr big = QueueAttr(11, 16);  // above msg_max (10)
+    CHILD_CHECK_ERRNO(mq_open("/inner", O_RDWR | O_CREAT | O_EXCL, 0600, &big), EINVAL);
+    // What is left of the allowance still serves.
+    struct mq_attr small = QueueAttr(2, 1000);
+    mqd_t inner = mq_open("/inner", O_RDWR | O_CREAT | O_EXCL, 0600, &small);
+    CHILD_CHECK(inner >= 0);
+    CHILD_CHECK_OK(mq_unlink("/inner"));
+  });
+  if (WIFEXITED(st) && WEXITSTATUS(st) == ::mqtest::kChildSkipExit) {
+    GTEST_SKIP() << "unprivileged user namespaces are disabled";
+  }
+  EXPECT_TRUE(::mqtest::ChildOK(st)) << ::mqtest::DescribeStatus(st);
+}
+
 // queues_max stops an unprivileged program creating queues (ENOSPC), in a
 // fresh IPC namespace whose count starts at 0; root (CAP_SYS_RESOURCE) is
 // not bound by it.

@@ -212,8 +212,6 @@ func (r *Registry) StateSave(stateSinkObject state.Sink) {
 	stateSinkObject.Save(4, &r.charged)
 }
 
-func (r *Registry) afterLoad(context.Context) {}
-
 // +checklocksignore
 func (r *Registry) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(0, &r.userNS)
@@ -221,6 +219,7 @@ func (r *Registry) StateLoad(ctx context.Context, stateSourceObject state.Source
 	stateSourceObject.Load(2, &r.limits)
 	stateSourceObject.Load(3, &r.queueCount)
 	stateSourceObject.Load(4, &r.charged)
+	stateSourceObject.AfterLoad(func() { r.afterLoad(ctx) })
 }
 
 func init() {

@@ -1,6 +1,8 @@
 package mq
 
 import (
+	stdctx "context"
+
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
@@ -33,10 +35,18 @@ type Registry struct {
 	mu         sync.Mutex `state:"nosave"`
 	limits     Limits
 	queueCount int64
-	// charged is the RLIMIT_MSGQUEUE usage of each user with queues here.
-	// Linux charges a user across namespaces; a sandbox rarely spans more
-	// than one, so usage is kept per namespace.
+	// charged is this namespace's share of each user's RLIMIT_MSGQUEUE
+	// usage, which users counts across namespaces.
 	charged map[auth.KUID]uint64
+	users   *userCharges `state:"nosave"`
+}
+
+// afterLoad adds the namespace's charges back to its users' usage.
+func (r *Registry) afterLoad(_ stdctx.Context) {
+	r.users = chargesOf(r.userNS)
+	for user, cost := range r.charged {
+		r.users.add(user, int64(cost))
+	}
 }
 
 // NewRegistry returns the registry of a new IPC namespace owned by userNS.
@@ -46,6 +56,7 @@ func NewRegistry(userNS *auth.UserNamespace, impl RegistryImpl) *Registry {
 		impl:    impl,
 		limits:  DefaultLimits(),
 		charged: make(map[auth.KUID]uint64),
+		users:   chargesOf(userNS),
 	}
 	impl.Bind(r)
 	return r
@@ -118,7 +129,7 @@ func (r *Registry) checkAttr(creds *auth.Credentials, attr *Attr) (Attr, error) 
 	if attr.MaxMessages <= 0 || attr.MaxMessageSize <= 0 {
 		return Attr{}, linuxerr.EINVAL
 	}
-	if creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS) {
+	if creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS.Root()) {
 		if attr.MaxMessages > MsgMaxHard || attr.MaxMessageSize > MsgSizeMaxHard {
 			return Attr{}, linuxerr.EINVAL
 		}
@@ -138,7 +149,10 @@ func (r *Registry) NewQueue(ctx context.Context, attr *Attr) (*Queue, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// Linux's mqueue_create_attr checks queues_max before the geometry.
-	if r.queueCount >= r.limits.QueuesMax && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS) {
+	// Both exemptions are capable(CAP_SYS_RESOURCE): in the initial user
+	// namespace, not the one owning this IPC namespace, so a task in a new
+	// user namespace does not escape them.
+	if r.queueCount >= r.limits.QueuesMax && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS.Root()) {
 		return nil, linuxerr.ENOSPC
 	}
 	a, err := r.checkAttr(creds, attr)
@@ -147,7 +161,11 @@ func (r *Registry) NewQueue(ctx context.Context, attr *Attr) (*Queue, error) {
 	}
 	cost := a.chargedBytes()
 	user := creds.RealKUID
-	if ls := limits.FromContext(ctx); ls != nil && r.charged[user]+cost > ls.Get(limits.MessageQueueBytes).Cur {
+	limit := uint64(limits.Infinity)
+	if ls := limits.FromContext(ctx); ls != nil {
+		limit = ls.Get(limits.MessageQueueBytes).Cur
+	}
+	if !r.users.charge(user, cost, limit) {
 		return nil, linuxerr.EMFILE
 	}
 	r.charged[user] += cost
@@ -160,7 +178,9 @@ func (r *Registry) release(q *Queue) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.queueCount--
-	if r.charged[q.chargedTo] -= q.attr.chargedBytes(); r.charged[q.chargedTo] == 0 {
+	cost := q.attr.chargedBytes()
+	if r.charged[q.chargedTo] -= cost; r.charged[q.chargedTo] == 0 {
 		delete(r.charged, q.chargedTo)
 	}
+	r.users.add(q.chargedTo, -int64(cost))
 }

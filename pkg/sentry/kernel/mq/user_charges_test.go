@@ -1,0 +1,68 @@
+package mq
+
+import (
+	"testing"
+
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	"gvisor.dev/gvisor/pkg/sentry/limits"
+)
+
+// A user's RLIMIT_MSGQUEUE usage counts across IPC namespaces, those of
+// child user namespaces included: a new namespace is no fresh allowance.
+// Another kernel (another root user namespace) has its own accounting.
+func TestRlimitChargesSpanIPCNamespaces(t *testing.T) {
+	rootNS := auth.NewRootUserNamespace()
+	user := auth.NewUserCredentials(1000, 1000, nil, nil, rootNS)
+	ls := limits.NewLimitSet()
+	ls.SetUnchecked(limits.MessageQueueBytes, limits.Limit{Cur: 100000, Max: 100000})
+	ctx := context.WithValue(auth.ContextWithCredentials(context.Background(), user), limits.CtxLimits, ls)
+
+	first := NewRegistry(rootNS, nopImpl{})
+	q, err := first.NewQueue(ctx, nil) // 10 x 8192 bytes and overheads
+	if err != nil {
+		t.Fatalf("first queue: %v", err)
+	}
+	second := NewRegistry(rootNS, nopImpl{})
+	if _, err := second.NewQueue(ctx, nil); !linuxerr.Equals(linuxerr.EMFILE, err) {
+		t.Fatalf("queue in a second IPC namespace: %v, want EMFILE", err)
+	}
+	childNS, err := user.NewChildUserNamespace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inChild := NewRegistry(childNS, nopImpl{})
+	if _, err := inChild.NewQueue(ctx, nil); !linuxerr.Equals(linuxerr.EMFILE, err) {
+		t.Fatalf("queue in a child user namespace's IPC namespace: %v, want EMFILE", err)
+	}
+
+	otherKernel := NewRegistry(auth.NewRootUserNamespace(), nopImpl{})
+	if _, err := otherKernel.NewQueue(ctx, nil); err != nil {
+		t.Fatalf("another kernel's namespace: %v", err)
+	}
+
+	// Released anywhere, the charge is available everywhere.
+	q.Unlinked()
+	if _, err := second.NewQueue(ctx, nil); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}
+
+// A restored registry adds its saved share back to its users' usage.
+func TestRlimitChargesRestored(t *testing.T) {
+	rootNS := auth.NewRootUserNamespace()
+	r := &Registry{userNS: rootNS, charged: map[auth.KUID]uint64{1000: 90000}}
+	r.afterLoad(context.Background())
+	user := auth.NewUserCredentials(1000, 1000, nil, nil, rootNS)
+	ls := limits.NewLimitSet()
+	ls.SetUnchecked(limits.MessageQueueBytes, limits.Limit{Cur: 100000, Max: 100000})
+	ctx := context.WithValue(auth.ContextWithCredentials(context.Background(), user), limits.CtxLimits, ls)
+	other := NewRegistry(rootNS, nopImpl{})
+	if _, err := other.NewQueue(ctx, &Attr{MaxMessages: 10, MaxMessageSize: 1024}); !linuxerr.Equals(linuxerr.EMFILE, err) {
+		t.Fatalf("restored usage not counted: %v, want EMFILE", err)
+	}
+	if _, err := other.NewQueue(ctx, &Attr{MaxMessages: 1, MaxMessageSize: 1024}); err != nil {
+		t.Fatalf("a queue within what is left: %v", err)
+	}
+}
