@@ -14,6 +14,8 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sentry/limits"
 	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/mqsentry/mqsentry/pkg/fuzzinput"
 )
 
 // The fuzz targets of this file extend FuzzQueueAgainstModel (fuzz_test.go)
@@ -28,25 +30,6 @@ import (
 //   - FuzzNewQueueAgainstModel: mq_open's mq_attr decoding (mq_attr_ok),
 //     queues_max, RLIMIT_MSGQUEUE charging and release, and
 //     /proc/sys/fs/mqueue bounds (UpdateLimits), with hostile values.
-
-// fuzzInput hands out the fuzz input a byte at a time, zeros once it runs
-// out.
-type fuzzInput struct {
-	b []byte
-	i int
-}
-
-func (in *fuzzInput) more() bool { return in.i < len(in.b) }
-
-func (in *fuzzInput) next() byte {
-	if in.i >= len(in.b) {
-		return 0
-	}
-	in.i++
-	return in.b[in.i-1]
-}
-
-func choose[T any](in *fuzzInput, xs []T) T { return xs[int(in.next())%len(xs)] }
 
 // countingTarget is a process that may register for notification.
 type countingTarget struct {
@@ -87,7 +70,7 @@ func FuzzBlockingAgainstModel(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, 0, 1, 0, 0, 2, 1, 0, 3, 1, 0, 4, 5, 3, 5, 6, 2, 0, 0, 4, 1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const maxMsgs, msgSize = 3, 8
-		in := &fuzzInput{b: data}
+		in := fuzzinput.New(data)
 		_, q := newTestQueue(t, maxMsgs, msgSize)
 		targets := []*countingTarget{{}, {}}
 		ctxs := []context.Context{
@@ -146,15 +129,15 @@ func FuzzBlockingAgainstModel(f *testing.F) {
 				}
 			}
 		}
-		for step := 0; in.more(); step++ {
-			op := in.next() % 9
-			who := int(in.next()) % 2
+		for step := 0; in.More(); step++ {
+			op := in.Byte() % 9
+			who := int(in.Byte()) % 2
 			ctx := ctxs[who]
 			what := fmt.Sprintf("step %d op %d", step, op)
 			switch op {
 			case 0, 1: // send: O_NONBLOCK (0) or blocking (1)
-				prio := choose(in, []uint32{0, 1, 5, 31, 32767, 1})
-				n := int(in.next()) % 11
+				prio := fuzzinput.Pick(in, []uint32{0, 1, 5, 31, 32767, 1})
+				n := int(in.Byte()) % 11
 				m := Message{Priority: prio, Data: []byte(fmt.Sprintf("%0*d", n, seq))[:n]}
 				var w *Waiter
 				if op == 1 {
@@ -185,7 +168,7 @@ func FuzzBlockingAgainstModel(f *testing.F) {
 				}
 
 			case 2, 3: // receive: O_NONBLOCK (2) or blocking (3)
-				bufSize := choose(in, []int64{msgSize, 1 << 62, msgSize - 1, 0, -1, math.MaxInt64})
+				bufSize := fuzzinput.Pick(in, []int64{msgSize, 1 << 62, msgSize - 1, 0, -1, math.MaxInt64})
 				var w *Waiter
 				if op == 3 {
 					w = NewWaiter()
@@ -227,7 +210,7 @@ func FuzzBlockingAgainstModel(f *testing.F) {
 				if len(pending) == 0 {
 					continue
 				}
-				k := int(in.next()) % len(pending)
+				k := int(in.Byte()) % len(pending)
 				fw := pending[k]
 				pending = append(pending[:k:k], pending[k+1:]...)
 				woken := false
@@ -257,7 +240,7 @@ func FuzzBlockingAgainstModel(f *testing.F) {
 				}
 
 			case 5: // F_MQ_PEEK at a hostile index
-				idx := choose(in, []int64{0, 1, 2, 3, -1, math.MaxInt64, math.MinInt64, 1 << 32})
+				idx := fuzzinput.Pick(in, []int64{0, 1, 2, 3, -1, math.MaxInt64, math.MinInt64, 1 << 32})
 				var peeked []byte
 				prio, n, err := q.Peek(idx, func(d []byte) (int, error) {
 					peeked = append([]byte(nil), d...)
@@ -276,7 +259,7 @@ func FuzzBlockingAgainstModel(f *testing.F) {
 
 			case 6: // mq_notify: register (SIGEV_SIGNAL or SIGEV_NONE) or unregister
 				var nreg *Registration
-				method := choose(in, []int32{linux.SIGEV_SIGNAL, linux.SIGEV_NONE, -1})
+				method := fuzzinput.Pick(in, []int32{linux.SIGEV_SIGNAL, linux.SIGEV_NONE, -1})
 				if method >= 0 {
 					nreg = &Registration{Target: targets[who], Method: method, Signo: 10}
 				}
@@ -299,7 +282,7 @@ func FuzzBlockingAgainstModel(f *testing.F) {
 				}
 
 			case 7: // the process closes a descriptor of the queue, or exits
-				if in.next()%4 == 0 {
+				if in.Byte()%4 == 0 {
 					// Exit for good: a new process takes the slot.
 					targets[who].exited = true
 					old := targets[who]
@@ -387,7 +370,7 @@ func FuzzNewQueueAgainstModel(f *testing.F) {
 	f.Add([]byte{0, 1, 1, 2, 3, 0, 1, 1, 2, 3, 0, 1, 1, 2, 3, 0, 1, 1, 2, 3, 2, 0, 2, 1})
 	f.Add([]byte{1, 0, 5, 1, 3, 0, 0, 1, 4, 5, 0, 1, 0, 1, 6, 0, 1, 2, 2, 3})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		in := &fuzzInput{b: data}
+		in := fuzzinput.New(data)
 		r := NewRegistry(testUserNS, nopImpl{})
 		rootCreds := auth.NewRootCredentials(testUserNS)
 		userCreds := auth.NewUserCredentials(1000, 1000, nil, nil, testUserNS)
@@ -400,23 +383,23 @@ func FuzzNewQueueAgainstModel(f *testing.F) {
 		var queues []live
 		charged := map[auth.KUID]uint64{}
 		count := int64(0)
-		for step := 0; in.more(); step++ {
+		for step := 0; in.More(); step++ {
 			what := fmt.Sprintf("step %d", step)
-			switch in.next() % 3 {
+			switch in.Byte() % 3 {
 			case 0: // mq_open(O_CREAT)
-				asRoot := in.next()%2 == 0
+				asRoot := in.Byte()%2 == 0
 				creds := userCreds
 				if asRoot {
 					creds = rootCreds
 				}
 				ctx := auth.ContextWithCredentials(context.Background(), creds)
-				rlimit := choose(in, []uint64{limits.Infinity, 819200, 100000, 0, 20000})
+				rlimit := fuzzinput.Pick(in, []uint64{limits.Infinity, 819200, 100000, 0, 20000})
 				ls := limits.NewLimitSet()
 				ls.SetUnchecked(limits.MessageQueueBytes, limits.Limit{Cur: rlimit, Max: rlimit})
 				ctx = context.WithValue(ctx, limits.CtxLimits, ls)
 				var attr *Attr
-				if sel := in.next(); sel%5 != 0 {
-					attr = &Attr{MaxMessages: fuzzAttrValues[int(sel)%len(fuzzAttrValues)], MaxMessageSize: choose(in, fuzzAttrValues)}
+				if sel := in.Byte(); sel%5 != 0 {
+					attr = &Attr{MaxMessages: fuzzAttrValues[int(sel)%len(fuzzAttrValues)], MaxMessageSize: fuzzinput.Pick(in, fuzzAttrValues)}
 				}
 				q, err := r.NewQueue(ctx, attr)
 				var want *errors.Error
@@ -459,10 +442,10 @@ func FuzzNewQueueAgainstModel(f *testing.F) {
 				if len(queues) == 0 {
 					continue
 				}
-				k := int(in.next()) % len(queues)
+				k := int(in.Byte()) % len(queues)
 				l := queues[k]
 				queues = append(queues[:k:k], queues[k+1:]...)
-				if in.next()%2 == 0 {
+				if in.Byte()%2 == 0 {
 					l.q.Unlinked()
 				} else {
 					l.q.Opened()
@@ -475,8 +458,8 @@ func FuzzNewQueueAgainstModel(f *testing.F) {
 				count--
 
 			case 2: // write /proc/sys/fs/mqueue/*
-				field := in.next() % 5
-				v := choose(in, []int64{0, 1, 10, 128, 256, 8192, 65536, 65537, 16 << 20, 16<<20 + 1, -1, math.MaxInt64, 2})
+				field := in.Byte() % 5
+				v := fuzzinput.Pick(in, []int64{0, 1, 10, 128, 256, 8192, 65536, 65537, 16 << 20, 16<<20 + 1, -1, math.MaxInt64, 2})
 				nl := lim
 				switch field {
 				case 0:

@@ -11,6 +11,7 @@ import (
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 
+	"github.com/mqsentry/mqsentry/pkg/fuzzinput"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
 )
 
@@ -209,24 +210,6 @@ func sameErr(got error, want *errors.Error) bool {
 	return linuxerr.Equals(want, got)
 }
 
-// fuzzReader hands out the fuzz input a byte at a time, zeros once it runs out.
-type fuzzReader struct {
-	b []byte
-	i int
-}
-
-func (r *fuzzReader) more() bool { return r.i < len(r.b) }
-
-func (r *fuzzReader) next() byte {
-	if r.i >= len(r.b) {
-		return 0
-	}
-	r.i++
-	return r.b[r.i-1]
-}
-
-func pick[T any](r *fuzzReader, xs []T) T { return xs[int(r.next())%len(xs)] }
-
 func FuzzQueueAgainstModel(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, 1, 1, 2, 0, 0, 2, 0, 0})
 	f.Add([]byte{6, 0, 2, 2, 1, 0, 0, 3, 4, 0, 0, 0, 5, 0, 4, 0, 0, 4, 1, 1, 3, 0, 3, 0, 0})
@@ -235,7 +218,7 @@ func FuzzQueueAgainstModel(f *testing.F) {
 	f.Add([]byte{4, 0, 1, 0, 0, 0, 2, 1, 0, 4, 0, 0, 1, 1, 4, 1, 2, 3, 2, 6, 4, 0, 2, 10, 3})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewRegistry(userNS)
-		in := &fuzzReader{b: data}
+		in := fuzzinput.New(data)
 		var q *Queue
 		var fq *fzQueue
 		create := func() {
@@ -254,14 +237,14 @@ func FuzzQueueAgainstModel(f *testing.F) {
 		create()
 		var pending []*fzWaiter
 		seq := 0
-		for step := 0; in.more(); step++ {
-			op := in.next() % 11
-			c := fuzzCallers[int(in.next())%len(fuzzCallers)]
+		for step := 0; in.More(); step++ {
+			op := in.Byte() % 11
+			c := fuzzCallers[int(in.Byte())%len(fuzzCallers)]
 			what := fmt.Sprintf("step %d op %d caller %d", step, op, c.Creds.EffectiveKUID)
 			switch op {
 			case 0, 1: // msgsnd, IPC_NOWAIT (0) or blocking (1)
 				seq++
-				m := &Message{Type: pick(in, fuzzTypes), Text: []byte(fmt.Sprintf("%0*d", int(in.next())%24, seq))}
+				m := &Message{Type: fuzzinput.Pick(in, fuzzTypes), Text: []byte(fmt.Sprintf("%0*d", int(in.Byte())%24, seq))}
 				var w *Waiter
 				if op == 1 {
 					w = NewWaiter()
@@ -293,8 +276,8 @@ func FuzzQueueAgainstModel(f *testing.F) {
 				}
 
 			case 2, 3, 4: // msgrcv: IPC_NOWAIT (2), blocking (3), MSG_COPY (4)
-				msgtyp := pick(in, fuzzMsgtyps)
-				fl := in.next()
+				msgtyp := fuzzinput.Pick(in, fuzzMsgtyps)
+				fl := in.Byte()
 				var flags int32
 				if fl&1 != 0 {
 					flags |= linux.MSG_NOERROR
@@ -302,7 +285,7 @@ func FuzzQueueAgainstModel(f *testing.F) {
 				if fl&2 != 0 {
 					flags |= linux.MSG_EXCEPT
 				}
-				maxSize := pick(in, fuzzMaxSizes)
+				maxSize := fuzzinput.Pick(in, fuzzMaxSizes)
 				req := ReceiveRequest{Type: msgtyp, Flags: flags, MaxSize: maxSize}
 				if op == 4 {
 					// The syscall layer refuses MSG_COPY|MSG_EXCEPT and
@@ -362,7 +345,7 @@ func FuzzQueueAgainstModel(f *testing.F) {
 				if len(pending) == 0 {
 					continue
 				}
-				k := int(in.next()) % len(pending)
+				k := int(in.Byte()) % len(pending)
 				fw := pending[k]
 				pending = append(pending[:k:k], pending[k+1:]...)
 				woken := false
@@ -393,7 +376,7 @@ func FuzzQueueAgainstModel(f *testing.F) {
 				}
 
 			case 7, 8: // IPC_SET
-				req := SetRequest{UID: pick(in, fuzzOwners), Mode: pick(in, fuzzModes), QBytes: pick(in, fuzzQbytes)}
+				req := SetRequest{UID: fuzzinput.Pick(in, fuzzOwners), Mode: fuzzinput.Pick(in, fuzzModes), QBytes: fuzzinput.Pick(in, fuzzQbytes)}
 				req.GID = req.UID
 				err := r.Set(ctx, c.Creds, q.ID(), req)
 				var want *errors.Error
@@ -440,13 +423,13 @@ func FuzzQueueAgainstModel(f *testing.F) {
 
 			case 9: // IPC_RMID, or a new queue once removed
 				if fq.dead {
-					if in.next()%2 == 0 {
+					if in.Byte()%2 == 0 {
 						// The old queue's waiters all completed with EIDRM.
 						create()
 					}
 					continue
 				}
-				if in.next()%4 != 0 {
+				if in.Byte()%4 != 0 {
 					continue
 				}
 				err := r.Remove(c.Creds, q.ID())
@@ -541,15 +524,15 @@ func FuzzRegistryGetAgainstModel(f *testing.F) {
 		live := map[ipc.ID]*entry{}
 		var removed []ipc.ID
 		keys := []ipc.Key{ipc.IPCPrivate, 1, 2, -1, 0x7fffffff, 3}
-		in := &fuzzReader{b: data}
-		for step := 0; in.more(); step++ {
-			op := in.next() % 3
-			c := fuzzCallers[int(in.next())%len(fuzzCallers)]
+		in := fuzzinput.New(data)
+		for step := 0; in.More(); step++ {
+			op := in.Byte() % 3
+			c := fuzzCallers[int(in.Byte())%len(fuzzCallers)]
 			uid := uint32(c.Creds.EffectiveKUID)
 			switch op {
 			case 0: // msgget
-				key := pick(in, keys)
-				flag := int32(in.next())<<8 | int32(in.next())
+				key := fuzzinput.Pick(in, keys)
+				flag := int32(in.Byte())<<8 | int32(in.Byte())
 				flag = flag&0777 | (flag>>9&3)<<9 // IPC_CREAT 01000, IPC_EXCL 02000
 				q, err := r.Get(ctx, c.Creds, key, flag)
 				var want *errors.Error
@@ -599,7 +582,7 @@ func FuzzRegistryGetAgainstModel(f *testing.F) {
 			case 1: // IPC_RMID of a live, removed or made-up id
 				var id ipc.ID
 				var e *entry
-				n := int(in.next())
+				n := int(in.Byte())
 				switch {
 				case n%4 == 0 && len(removed) > 0:
 					id = removed[n/4%len(removed)]
