@@ -103,11 +103,11 @@ IPCFUZZ_SEEDS ?= 1 2 3 4 5
 STRESS_RUN := $(GO) run ./test/stress/run -runsc ours=bin/runsc -timeout 30m
 .PHONY: fuzz fuzz-go stress ipcfuzz-diff
 
-build/out/ipcfuzz: test/fuzz/ipcfuzz.c
+build/out/ipcfuzz: test/fuzz/ipcfuzz.c test/common/ledger.h
 	@mkdir -p build/out
 	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
 
-build/out/mqstress: test/stress/c/mqstress.c
+build/out/mqstress: test/stress/c/mqstress.c test/common/ledger.h
 	@mkdir -p build/out
 	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
 

@@ -88,6 +88,8 @@
 #include <linux/capability.h>
 #include <unistd.h>
 
+#include "../common/ledger.h"
+
 #ifndef MSG_COPY
 #define MSG_COPY 040000
 #endif
@@ -316,28 +318,15 @@ static long hostile_long(void) {
 // ---------------------------------------------------------------------------
 // Ledger messages.
 
-struct hdr {
-  uint32_t magic, proc, seq, gen, cls, len, csum, pad;
-};
-#define HDR ((int)sizeof(struct hdr))
 
-static uint32_t fnv(const void* p, size_t n, uint32_t h) {
-  const unsigned char* b = p;
-  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 16777619u;
-  return h;
-}
 
-static uint32_t msg_csum(const struct hdr* h, const char* body) {
-  uint32_t c = fnv(h, offsetof(struct hdr, csum), 2166136261u);
-  return fnv(body, h->len, c);
-}
 
 // Fills buf with a ledger message; returns its total length.
 static int build_msg(char* buf, int maxbody, uint32_t seq, uint32_t gen, uint32_t cls) {
-  struct hdr h = {MAGIC, (uint32_t)me, seq, gen, cls, rn(maxbody + 1), 0, 0};
+  struct ledger_hdr h = {MAGIC, (uint32_t)me, seq, gen, cls, rn(maxbody + 1), 0, 0};
   char* body = buf + HDR;
   for (uint32_t i = 0; i < h.len; i++) body[i] = (char)(seq * 31 + i * 7 + me);
-  h.csum = msg_csum(&h, body);
+  h.csum = ledger_csum(&h, body);
   memcpy(buf, &h, HDR);
   return HDR + h.len;
 }
@@ -352,34 +341,34 @@ enum { V_RECEIVE, V_PEEK };
 // class cls_seen: priority for POSIX, type for SysV). For V_RECEIVE it is
 // recorded as received. Returns 1 if it is a valid ledger message.
 static int check_msg(const char* buf, long n, uint32_t gen, long cls_seen, int how, const char* what) {
-  struct hdr h;
+  struct ledger_hdr h;
   if (n < HDR) {
     fail("%s: %ld-byte message in ledger queue gen %u", what, n, gen);
     return 0;
   }
   memcpy(&h, buf, HDR);
-  if (h.magic != MAGIC || h.proc >= (uint32_t)S->nproc || h.seq >= MAXSEQ || h.len != (uint32_t)(n - HDR) ||
-      h.cls >= NCLS || msg_csum(&h, buf + HDR) != h.csum) {
+  if (h.magic != MAGIC || h.sender >= (uint32_t)S->nproc || h.seq >= MAXSEQ || h.len != (uint32_t)(n - HDR) ||
+      h.cls >= NCLS || ledger_csum(&h, buf + HDR) != h.csum) {
     fail("%s: corrupt message in gen %u (%ld bytes, magic %#x proc %u seq %u len %u)", what, gen, n, h.magic,
-         h.proc, h.seq, h.len);
+         h.sender, h.seq, h.len);
     return 0;
   }
   if (h.gen != gen) {
-    fail("%s: message of gen %u (proc %u seq %u) came out of gen %u", what, h.gen, h.proc, h.seq, gen);
+    fail("%s: message of gen %u (proc %u seq %u) came out of gen %u", what, h.gen, h.sender, h.seq, gen);
     return 0;
   }
   if (cls_seen >= 0 && cls_seen != (long)h.cls) {
-    fail("%s: message proc %u seq %u of class %u delivered as %ld", what, h.proc, h.seq, h.cls, cls_seen);
+    fail("%s: message proc %u seq %u of class %u delivered as %ld", what, h.sender, h.seq, h.cls, cls_seen);
   }
-  uint8_t st = __atomic_load_n(&S->state[h.proc][h.seq], __ATOMIC_SEQ_CST);
-  if (st == ST_NONE) fail("%s: message proc %u seq %u was never sent", what, h.proc, h.seq);
+  uint8_t st = __atomic_load_n(&S->state[h.sender][h.seq], __ATOMIC_SEQ_CST);
+  if (st == ST_NONE) fail("%s: message proc %u seq %u was never sent", what, h.sender, h.seq);
   if (how == V_PEEK) return 1;
-  if (__atomic_add_fetch(&S->recvd[h.proc][h.seq], 1, __ATOMIC_SEQ_CST) > 1)
-    fail("%s: message proc %u seq %u gen %u received twice", what, h.proc, h.seq, gen);
+  if (__atomic_add_fetch(&S->recvd[h.sender][h.seq], 1, __ATOMIC_SEQ_CST) > 1)
+    fail("%s: message proc %u seq %u gen %u received twice", what, h.sender, h.seq, gen);
   if (last_seen && gen < MAXGEN) {
-    uint32_t* l = &last_seen[((size_t)h.proc * MAXGEN + gen) * NCLS + h.cls];
+    uint32_t* l = &last_seen[((size_t)h.sender * MAXGEN + gen) * NCLS + h.cls];
     if (*l > h.seq + 1)
-      fail("%s: FIFO violated: proc %u class %u seq %u after seq %u (gen %u)", what, h.proc, h.cls, h.seq,
+      fail("%s: FIFO violated: proc %u class %u seq %u after seq %u (gen %u)", what, h.sender, h.cls, h.seq,
            *l - 1, gen);
     else
       *l = h.seq + 1;
@@ -1073,12 +1062,12 @@ static void h_mq_receive(void) {
   if (r >= 0 || (e == EFAULT && consumable && tok)) {
     // If a whole ledger message landed in our scratch buffer, it counts
     // as received; otherwise the queue may have lost one.
-    struct hdr h;
+    struct ledger_hdr h;
     uintptr_t b = (uintptr_t)buf, lo = (uintptr_t)scratch;
     if (b >= lo && b <= lo + SCRATCH - PQ_MSGSIZE) {
       memcpy(&h, buf, HDR);
       if (h.magic == MAGIC && h.len <= PQ_MSGSIZE - HDR &&
-          h.proc < (uint32_t)S->nproc && h.seq < MAXSEQ && msg_csum(&h, buf + HDR) == h.csum) {
+          h.sender < (uint32_t)S->nproc && h.seq < MAXSEQ && ledger_csum(&h, buf + HDR) == h.csum) {
         check_msg(buf, HDR + h.len, g1 - 1, -1, V_RECEIVE, "hostile mq_timedreceive");
         return;
       }
@@ -1290,10 +1279,10 @@ static void h_msgrcv(void) {
     // A ledger message taken: received if it came out whole, else the
     // queue may be one short.
     if (r >= HDR && valid && (char*)p + 8 + r <= scratch + SCRATCH) {
-      struct hdr h;
+      struct ledger_hdr h;
       memcpy(&h, (char*)p + 8, HDR);
-      if (h.magic == MAGIC && (long)h.len == r - HDR && h.proc < (uint32_t)S->nproc && h.seq < MAXSEQ &&
-          msg_csum(&h, (char*)p + 8 + HDR) == h.csum) {
+      if (h.magic == MAGIC && (long)h.len == r - HDR && h.sender < (uint32_t)S->nproc && h.seq < MAXSEQ &&
+          ledger_csum(&h, (char*)p + 8 + HDR) == h.csum) {
         long t;
         memcpy(&t, p, sizeof(t));
         check_msg((char*)p + 8, r, gen, t - 1, V_RECEIVE, "hostile msgrcv");

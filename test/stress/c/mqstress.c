@@ -62,6 +62,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/ledger.h"
+
 #define NPQ 2
 #define NSQ 2
 #define MAXPROD 64
@@ -124,24 +126,12 @@ static uint32_t rn(uint32_t n) {
   return n ? (uint32_t)(rng % n) : 0;
 }
 
-struct hdr {
-  uint32_t magic, prod, seq, gen, cls, len, csum, pad;
-};
-#define HDR ((int)sizeof(struct hdr))
 
-static uint32_t fnv(const void* p, size_t n, uint32_t h) {
-  const unsigned char* b = p;
-  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 16777619u;
-  return h;
-}
-static uint32_t csum(const struct hdr* h, const char* body) {
-  return fnv(body, h->len, fnv(h, offsetof(struct hdr, csum), 2166136261u));
-}
 
 static int build(char* buf, int maxbody, int prod, uint32_t seq, uint32_t gen, uint32_t cls) {
-  struct hdr h = {MAGIC, (uint32_t)prod, seq, gen, cls, rn(maxbody + 1), 0, 0};
+  struct ledger_hdr h = {MAGIC, (uint32_t)prod, seq, gen, cls, rn(maxbody + 1), 0, 0};
   for (uint32_t i = 0; i < h.len; i++) buf[HDR + i] = (char)(seq * 13 + i * 3 + prod);
-  h.csum = csum(&h, buf + HDR);
+  h.csum = ledger_csum(&h, buf + HDR);
   memcpy(buf, &h, HDR);
   return HDR + h.len;
 }
@@ -160,29 +150,29 @@ static __thread uint32_t* last_seen;  // [MAXPROD][GENSLOTS][NCLS], seq+1
 
 // Records a received message; returns 0 for a stop sentinel.
 static int got(const char* buf, long n, uint32_t gen, long cls_seen, const char* what) {
-  struct hdr h;
+  struct ledger_hdr h;
   if (n >= 4 && *(const uint32_t*)buf == STOP_MAGIC) return 0;
   if (n < HDR) {
     fail("%s: %ld-byte message from gen %u", what, n, gen);
     return 1;
   }
   memcpy(&h, buf, HDR);
-  if (h.magic != MAGIC || h.prod >= (uint32_t)S->nprod || h.seq >= MAXSEQ || h.cls >= NCLS ||
-      h.len != (uint32_t)(n - HDR) || csum(&h, buf + HDR) != h.csum) {
+  if (h.magic != MAGIC || h.sender >= (uint32_t)S->nprod || h.seq >= MAXSEQ || h.cls >= NCLS ||
+      h.len != (uint32_t)(n - HDR) || ledger_csum(&h, buf + HDR) != h.csum) {
     fail("%s: corrupt message from gen %u (%ld bytes)", what, gen, n);
     return 1;
   }
-  if (h.gen != gen) fail("%s: message of gen %u (prod %u seq %u) came out of gen %u", what, h.gen, h.prod, h.seq, gen);
-  if (cls_seen != (long)h.cls) fail("%s: prod %u seq %u of class %u delivered as %ld", what, h.prod, h.seq, h.cls, cls_seen);
-  if (S->state[h.prod][h.seq] == ST_NONE) fail("%s: prod %u seq %u never sent", what, h.prod, h.seq);
-  if (__atomic_add_fetch(&S->recvd[h.prod][h.seq], 1, __ATOMIC_SEQ_CST) > 1)
-    fail("%s: prod %u seq %u received twice", what, h.prod, h.seq);
+  if (h.gen != gen) fail("%s: message of gen %u (prod %u seq %u) came out of gen %u", what, h.gen, h.sender, h.seq, gen);
+  if (cls_seen != (long)h.cls) fail("%s: prod %u seq %u of class %u delivered as %ld", what, h.sender, h.seq, h.cls, cls_seen);
+  if (S->state[h.sender][h.seq] == ST_NONE) fail("%s: prod %u seq %u never sent", what, h.sender, h.seq);
+  if (__atomic_add_fetch(&S->recvd[h.sender][h.seq], 1, __ATOMIC_SEQ_CST) > 1)
+    fail("%s: prod %u seq %u received twice", what, h.sender, h.seq);
   __atomic_fetch_add(&S->receives, 1, __ATOMIC_RELAXED);
   if (last_seen) {
     // Sequence numbers only grow: a generation GENSLOTS later, long after
     // this one was removed, only has larger ones.
-    uint32_t* l = &last_seen[((size_t)h.prod * GENSLOTS + h.gen % GENSLOTS) * NCLS + h.cls];
-    if (*l > h.seq + 1) fail("%s: FIFO violated: prod %u class %u seq %u after %u", what, h.prod, h.cls, h.seq, *l - 1);
+    uint32_t* l = &last_seen[((size_t)h.sender * GENSLOTS + h.gen % GENSLOTS) * NCLS + h.cls];
+    if (*l > h.seq + 1) fail("%s: FIFO violated: prod %u class %u seq %u after %u", what, h.sender, h.cls, h.seq, *l - 1);
     *l = h.seq + 1;
   }
   return 1;
