@@ -544,11 +544,12 @@ struct sysv_msg {
   char mtext[8192];
 };
 
-static void v_msgsnd_locked(void);
-static void v_msgsnd(void) {
-  // Blocking calls hold the lock until SIGALRM at worst.
+// ids_read_locked runs a valid SysV call holding id_lock for reading, so
+// that no ledger queue is drained and removed under it. Blocking calls hold
+// the lock until SIGALRM at worst.
+static void ids_read_locked(void (*call)(void)) {
   pthread_rwlock_rdlock(&S->id_lock);
-  v_msgsnd_locked();
+  call();
   pthread_rwlock_unlock(&S->id_lock);
 }
 
@@ -576,14 +577,6 @@ static void v_msgsnd_locked(void) {
   if (e == EAGAIN && flags) return;
   if (e == EINTR && !flags) return;
   if (!sysv_gone_ok(e, slot, gen)) fail("msgsnd(flags %#o) on ledger queue gen %u: %s", flags, gen, strerror(e));
-}
-
-static void v_msgrcv_locked(void);
-static void v_msgrcv(void) {
-  // Blocking calls hold the lock until SIGALRM at worst.
-  pthread_rwlock_rdlock(&S->id_lock);
-  v_msgrcv_locked();
-  pthread_rwlock_unlock(&S->id_lock);
 }
 
 static void v_msgrcv_locked(void) {
@@ -620,14 +613,6 @@ static void v_msgrcv_locked(void) {
   if (!sysv_gone_ok(e, slot, gen)) fail("msgrcv(msgtyp %ld, flags %#o) on ledger gen %u: %s", msgtyp, flags, gen, strerror(e));
 }
 
-static void v_msgcopy_locked(void);
-static void v_msgcopy(void) {
-  // Blocking calls hold the lock until SIGALRM at worst.
-  pthread_rwlock_rdlock(&S->id_lock);
-  v_msgcopy_locked();
-  pthread_rwlock_unlock(&S->id_lock);
-}
-
 static void v_msgcopy_locked(void) {
   int slot = rn(NSQ);
   uint64_t v = sslot_load(slot);
@@ -642,14 +627,6 @@ static void v_msgcopy_locked(void) {
   }
   if (errno == ENOMSG) return;
   if (!sysv_gone_ok(errno, slot, gen)) fail("msgrcv(MSG_COPY %ld) on ledger gen %u: %s", idx, gen, strerror(errno));
-}
-
-static void v_msgctl_locked(void);
-static void v_msgctl(void) {
-  // Blocking calls hold the lock until SIGALRM at worst.
-  pthread_rwlock_rdlock(&S->id_lock);
-  v_msgctl_locked();
-  pthread_rwlock_unlock(&S->id_lock);
 }
 
 static void v_msgctl_locked(void) {
@@ -1591,10 +1568,10 @@ static void one_op(void) {
     else if (k < 250) v_mq_receive();
     else if (k < 270) v_peek();
     else if (k < 280) v_getattr();
-    else if (k < 400) v_msgsnd();
-    else if (k < 510) v_msgrcv();
-    else if (k < 530) v_msgcopy();
-    else if (k < 545) v_msgctl();
+    else if (k < 400) ids_read_locked(v_msgsnd_locked);
+    else if (k < 510) ids_read_locked(v_msgrcv_locked);
+    else if (k < 530) ids_read_locked(v_msgcopy_locked);
+    else if (k < 545) ids_read_locked(v_msgctl_locked);
     else if (k < 546) {
       if (chance(25)) v_rotate();
     } else if (k < 547) drain_pending(0);
