@@ -170,6 +170,75 @@ func wait(rng *rand.Rand, c <-chan struct{}, max time.Duration, quit <-chan stru
 	t.Stop()
 }
 
+// crew runs a stress test's goroutines and stops them in order: first the
+// producers and side workers (a producer blocked without a timeout gives up
+// through stopped: with several queues, blocked producers and consumers may
+// wait on different ones), then, once every producer is done, the
+// consumers, which keep receiving until then.
+type crew struct {
+	stop, stopConsumers       atomic.Bool
+	stopped, consumersStopped chan struct{}
+	wg, cwg                   sync.WaitGroup
+}
+
+func newCrew() *crew {
+	return &crew{stopped: make(chan struct{}), consumersStopped: make(chan struct{})}
+}
+
+// goWorker runs fn, a producer or side worker, with a random source seeded
+// with seed.
+func (c *crew) goWorker(seed int64, fn func(rng *rand.Rand)) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn(rand.New(rand.NewSource(seed)))
+	}()
+}
+
+// goConsumer runs receive over and over until the consumers stop.
+func (c *crew) goConsumer(seed int64, receive func(rng *rand.Rand)) {
+	c.cwg.Add(1)
+	go func() {
+		defer c.cwg.Done()
+		rng := rand.New(rand.NewSource(seed))
+		for !c.stopConsumers.Load() {
+			receive(rng)
+		}
+	}()
+}
+
+// running reports whether producers and side workers should go on.
+func (c *crew) running() bool { return !c.stop.Load() }
+
+// runFor lets the crew work for d, then stops it.
+func (c *crew) runFor(d time.Duration) {
+	time.Sleep(d)
+	c.stop.Store(true)
+	close(c.stopped)
+	c.wg.Wait()
+	c.stopConsumers.Store(true)
+	close(c.consumersStopped)
+	c.cwg.Wait()
+}
+
+// produce sends producer p's messages in sequence while c runs, recording
+// each in l: send sends message seq, after calling sending with the queue
+// generation it goes to, and reports whether it was queued.
+func (l *ledger) produce(c *crew, p int, seqs []uint32, send func(seq uint32, sending func(gen uint32)) bool) {
+	for seq := uint32(0); c.running() && seq < maxSeq; seq++ {
+		ok := send(seq, func(gen uint32) {
+			l.gen[p][seq].Store(gen)
+			l.state[p][seq].Store(3)
+		})
+		if ok {
+			l.state[p][seq].Store(1)
+		} else {
+			l.state[p][seq].Store(2)
+		}
+		seqs[p] = seq + 1
+	}
+}
+
 type nopImpl struct{}
 
 func (nopImpl) Bind(*mq.Registry)           {}
@@ -204,23 +273,13 @@ func TestPOSIXCoreStress(t *testing.T) {
 	q.Opened()
 	l := newLedger(t, producers)
 	seqs := make([]uint32, producers)
-	var stop, stopConsumers atomic.Bool
-	quit := make(chan struct{})
-	// Producers blocked without a timeout give up when the test stops (with
-	// several queues, blocked producers and consumers may wait on different
-	// ones); consumers keep going until the producers are done.
-	stopCh := make(chan struct{})
-	var wg, cwg sync.WaitGroup
+	c := newCrew()
 	var sends, blocked, timeouts atomic.Int64
 	for p := 0; p < producers; p++ {
-		wg.Add(1)
-		go func(p int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewSource(int64(p) + 1))
-			for seq := uint32(0); !stop.Load() && seq < maxSeq; seq++ {
+		c.goWorker(int64(p)+1, func(rng *rand.Rand) {
+			l.produce(c, p, seqs, func(seq uint32, sending func(uint32)) bool {
 				m := mq.Message{Priority: uint32(rng.Intn(4)), Data: payload(rng, uint32(p), seq, 0, msgSize)}
-				l.gen[p][seq].Store(0)
-				l.state[p][seq].Store(3)
+				sending(0)
 				ok := false
 				if err := q.Send(ctx, m, nil); err == nil {
 					ok = true
@@ -234,7 +293,7 @@ func TestPOSIXCoreStress(t *testing.T) {
 						l.failf("blocking Send: %v", err)
 					} else {
 						blocked.Add(1)
-						wait(rng, w.C(), 2*time.Millisecond, stopCh)
+						wait(rng, w.C(), 2*time.Millisecond, c.stopped)
 						ok = q.FinishSend(w)
 						if !ok {
 							timeouts.Add(1)
@@ -242,21 +301,18 @@ func TestPOSIXCoreStress(t *testing.T) {
 					}
 				}
 				if ok {
-					l.state[p][seq].Store(1)
 					sends.Add(1)
-				} else {
-					l.state[p][seq].Store(2)
 				}
-				seqs[p] = seq + 1
-			}
-		}(p)
+				return ok
+			})
+		})
 	}
 	receive := func(rng *rand.Rand, last map[[2]uint32]uint32) bool {
 		m, err := q.Receive(ctx, msgSize, nil)
 		if linuxerr.Equals(linuxerr.EAGAIN, err) {
 			w := mq.NewWaiter()
 			if m, err = q.Receive(ctx, msgSize, w); err == mq.ErrWaiting {
-				wait(rng, w.C(), 2*time.Millisecond, quit)
+				wait(rng, w.C(), 2*time.Millisecond, c.consumersStopped)
 				var ok bool
 				if m, ok = q.FinishReceive(w); !ok {
 					return false
@@ -281,24 +337,14 @@ func TestPOSIXCoreStress(t *testing.T) {
 		}
 		return true
 	}
-	for c := 0; c < consumers; c++ {
-		cwg.Add(1)
-		go func(c int) {
-			defer cwg.Done()
-			rng := rand.New(rand.NewSource(int64(c) + 100))
-			last := map[[2]uint32]uint32{}
-			for !stopConsumers.Load() {
-				receive(rng, last)
-			}
-		}(c)
+	for i := 0; i < consumers; i++ {
+		last := map[[2]uint32]uint32{}
+		c.goConsumer(int64(i)+100, func(rng *rand.Rand) { receive(rng, last) })
 	}
 	// Peekers, pollers, status readers.
 	for i := 0; i < 2; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewSource(int64(i) + 200))
-			for !stop.Load() {
+		c.goWorker(int64(i)+200, func(rng *rand.Rand) {
+			for c.running() {
 				idx := int64(rng.Intn(6)) - 1
 				_, _, err := q.Peek(idx, func(d []byte) (int, error) {
 					if _, _, _, ok := parse(d); !ok {
@@ -314,19 +360,16 @@ func TestPOSIXCoreStress(t *testing.T) {
 				}
 				q.Readiness(waiter.ReadableEvents | waiter.WritableEvents)
 			}
-		}(i)
+		})
 	}
 	// A notification registrant and an event waiter.
 	tg := &target{}
 	regCtx := context.WithValue(ctx, targetKey{}, tg)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		rng := rand.New(rand.NewSource(300))
+	c.goWorker(300, func(rng *rand.Rand) {
 		e, ch := waiter.NewChannelEntry(waiter.ReadableEvents)
 		q.EventRegister(&e)
 		defer q.EventUnregister(&e)
-		for !stop.Load() {
+		for c.running() {
 			switch rng.Intn(3) {
 			case 0:
 				err := q.Notify(regCtx, &mq.Registration{Target: tg, Method: linux.SIGEV_SIGNAL, Signo: 10})
@@ -343,15 +386,9 @@ func TestPOSIXCoreStress(t *testing.T) {
 			case <-time.After(100 * time.Microsecond):
 			}
 		}
-	}()
+	})
 
-	time.Sleep(duration(t))
-	stop.Store(true)
-	close(stopCh)
-	wg.Wait()
-	stopConsumers.Store(true)
-	close(quit)
-	cwg.Wait()
+	c.runFor(duration(t))
 	// Drain.
 	rng := rand.New(rand.NewSource(9))
 	for {
@@ -421,32 +458,22 @@ func TestSysVCoreStress(t *testing.T) {
 
 	l := newLedger(t, producers)
 	seqs := make([]uint32, producers)
-	var stop, stopConsumers atomic.Bool
-	quit := make(chan struct{})
-	// Producers blocked without a timeout give up when the test stops (with
-	// several queues, blocked producers and consumers may wait on different
-	// ones); consumers keep going until the producers are done.
-	stopCh := make(chan struct{})
-	var wg, cwg sync.WaitGroup
+	c := newCrew()
 	var eintr atomic.Int64
 	for p := 0; p < producers; p++ {
-		wg.Add(1)
-		go func(p int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewSource(int64(p) + 1))
-			caller := msgqueue.Caller{Creds: user, PID: int32(10 + p), TID: int32(10 + p)}
-			for seq := uint32(0); !stop.Load() && seq < maxSeq; seq++ {
+		caller := msgqueue.Caller{Creds: user, PID: int32(10 + p), TID: int32(10 + p)}
+		c.goWorker(int64(p)+1, func(rng *rand.Rand) {
+			l.produce(c, p, seqs, func(seq uint32, sending func(uint32)) bool {
 				s := cur[rng.Intn(slots)].Load()
 				m := &msgqueue.Message{Type: int64(1 + rng.Intn(4)), Text: payload(rng, uint32(p), seq, s.gen, 48)}
-				l.gen[p][seq].Store(s.gen)
-				l.state[p][seq].Store(3)
+				sending(s.gen)
 				var w *msgqueue.Waiter
 				if rng.Intn(4) != 0 {
 					w = msgqueue.NewWaiter()
 				}
 				err := s.q.Send(ctx, caller, m, w)
 				if err == msgqueue.ErrWaiting {
-					wait(rng, w.C(), 2*time.Millisecond, stopCh)
+					wait(rng, w.C(), 2*time.Millisecond, c.stopped)
 					var done bool
 					if done, err = s.q.FinishSend(w); !done {
 						err = linuxerr.EINTR
@@ -455,16 +482,14 @@ func TestSysVCoreStress(t *testing.T) {
 				}
 				switch {
 				case err == nil:
-					l.state[p][seq].Store(1)
+					return true
 				case linuxerr.Equals(linuxerr.EINTR, err) || (w == nil && linuxerr.Equals(linuxerr.EAGAIN, err)) || gone(err, s.gen):
-					l.state[p][seq].Store(2)
 				default:
-					l.state[p][seq].Store(2)
 					l.failf("Send to generation %d: %v", s.gen, err)
 				}
-				seqs[p] = seq + 1
-			}
-		}(p)
+				return false
+			})
+		})
 	}
 	receive := func(rng *rand.Rand, caller msgqueue.Caller, s *slot, last map[[3]int64]uint32) {
 		typ := int64(1 + rng.Intn(4))
@@ -484,7 +509,7 @@ func TestSysVCoreStress(t *testing.T) {
 		}
 		m, err := s.q.Receive(ctx, caller, req, w)
 		if err == msgqueue.ErrWaiting {
-			wait(rng, w.C(), 2*time.Millisecond, quit)
+			wait(rng, w.C(), 2*time.Millisecond, c.consumersStopped)
 			var done bool
 			if m, done, err = s.q.FinishReceive(w); !done {
 				return
@@ -511,25 +536,15 @@ func TestSysVCoreStress(t *testing.T) {
 			last[k] = seq
 		}
 	}
-	for c := 0; c < consumers; c++ {
-		cwg.Add(1)
-		go func(c int) {
-			defer cwg.Done()
-			rng := rand.New(rand.NewSource(int64(c) + 100))
-			caller := msgqueue.Caller{Creds: user, PID: int32(100 + c), TID: int32(100 + c)}
-			last := map[[3]int64]uint32{}
-			for !stopConsumers.Load() {
-				receive(rng, caller, cur[rng.Intn(slots)].Load(), last)
-			}
-		}(c)
+	for i := 0; i < consumers; i++ {
+		caller := msgqueue.Caller{Creds: user, PID: int32(100 + i), TID: int32(100 + i)}
+		last := map[[3]int64]uint32{}
+		c.goConsumer(int64(i)+100, func(rng *rand.Rand) { receive(rng, caller, cur[rng.Intn(slots)].Load(), last) })
 	}
 	// MSG_COPY, IPC_STAT and MSG_INFO readers.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		rng := rand.New(rand.NewSource(500))
+	c.goWorker(500, func(rng *rand.Rand) {
 		caller := msgqueue.Caller{Creds: user, PID: 500, TID: 500}
-		for !stop.Load() {
+		for c.running() {
 			s := cur[rng.Intn(slots)].Load()
 			m, err := s.q.Receive(ctx, caller, msgqueue.ReceiveRequest{Type: int64(rng.Intn(8)), Flags: linux.MSG_COPY, MaxSize: 4096, CopyMax: 4096}, nil)
 			if err == nil {
@@ -545,13 +560,10 @@ func TestSysVCoreStress(t *testing.T) {
 			r.Info(true)
 			r.Queues()
 		}
-	}()
+	})
 	// Root: qbytes changes and removals.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		rng := rand.New(rand.NewSource(600))
-		for !stop.Load() {
+	c.goWorker(600, func(rng *rand.Rand) {
+		for c.running() {
 			time.Sleep(time.Duration(rng.Intn(3000)) * time.Microsecond)
 			i := rng.Intn(slots)
 			s := cur[i].Load()
@@ -584,15 +596,9 @@ func TestSysVCoreStress(t *testing.T) {
 			}
 			cur[i].Store(newSlot())
 		}
-	}()
+	})
 
-	time.Sleep(duration(t))
-	stop.Store(true)
-	close(stopCh)
-	wg.Wait()
-	stopConsumers.Store(true)
-	close(quit)
-	cwg.Wait()
+	c.runFor(duration(t))
 	drainer := msgqueue.Caller{Creds: root}
 	for i := range cur {
 		s := cur[i].Load()
