@@ -26,9 +26,11 @@ vendor/modules.txt: go.mod go.sum $(GO_SRCS)
 
 # The overlay list is re-read on every build: it is cheap and keeps the
 # overlay in step with the shims; go's build cache keeps rebuilds incremental.
+# -trimpath keeps the checkout's path out of the cache keys, so clones and
+# worktrees in other directories reuse one another's compiled gVisor.
 runsc: vendor/modules.txt
 	$(GO) run -mod=mod ./tools/overlay -list build/overlay.list -gvisor vendor/gvisor.dev/gvisor -out bin/overlay.json
-	CGO_ENABLED=0 $(GO) build -mod=vendor -overlay=bin/overlay.json -o bin/runsc ./cmd/runsc
+	CGO_ENABLED=0 $(GO) build -mod=vendor -trimpath -overlay=bin/overlay.json -o bin/runsc ./cmd/runsc
 
 # An unmodified runsc from the same gVisor pin, for side-by-side tables.
 bin/runsc-upstream: go.mod go.sum

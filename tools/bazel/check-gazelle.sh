@@ -8,6 +8,14 @@ here=$(dirname "${BASH_SOURCE[0]}")
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
+# Building Gazelle is a step of its own: a first build prints `go: downloading`
+# lines on stderr, which must not be taken for Gazelle's findings below.
+if ! "$here/gazelle.sh" --install >"$err" 2>&1; then
+  echo "gazelle: could not build Gazelle (needs the Go module proxy once):" >&2
+  cat "$err" >&2
+  exit 1
+fi
+
 "$here/gazelle.sh" -mode=diff >"$out" 2>"$err"
 rc=$?
 if [[ $rc -eq 0 && ! -s $err ]]; then

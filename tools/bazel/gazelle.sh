@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs Gazelle, pinned, on the repository: with no arguments it rewrites the
 # BUILD.bazel files of the Go packages to match their imports; extra
-# arguments go to Gazelle (check-gazelle.sh passes -mode=diff).
+# arguments go to Gazelle (check-gazelle.sh passes -mode=diff). With the
+# single argument --install it only builds Gazelle, if not built yet, so that a
+# caller can tell a failed build (or the `go: downloading` lines of a first
+# build) apart from what Gazelle itself reports.
 #
 # Gazelle comes from the Go module proxy, built once into a cache directory
 # (GAZELLE_CACHE, default ~/.cache/mqsentry-gazelle). It then runs with
@@ -23,7 +26,13 @@ if [[ ! -x $gazelle ]]; then
   mkdir -p "$cache"
   # GOFLAGS is cleared so that a -mod=vendor from the environment does not
   # apply to Gazelle's own module.
-  GOFLAGS= GOBIN=$cache "$go" install "$GAZELLE_PKG@$GAZELLE_VERSION"
+  if ! GOFLAGS= GOBIN=$cache "$go" install "$GAZELLE_PKG@$GAZELLE_VERSION"; then
+    echo "gazelle.sh: building Gazelle $GAZELLE_VERSION with '$go install' failed" >&2
+    exit 1
+  fi
+fi
+if [[ $# -eq 1 && $1 == --install ]]; then
+  exit 0
 fi
 
 cd "$root"
