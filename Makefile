@@ -176,8 +176,9 @@ bazel-test: bazel-deps runsc
 check-bazel:
 	GO=$(GO) ./tools/bazel/check-gazelle.sh
 
-# Installs bin/runsc, the podman checkpoint wrapper and the containerd shim
-# built from the same gVisor pin (go.mod) into PREFIX.
+# Installs bin/runsc, the podman checkpoint wrapper, the wrapper containerd's
+# runc shim runs for Kubernetes (deploy/containerd/runsc-cri) and the gVisor
+# containerd shim built from the same gVisor pin (go.mod) into PREFIX.
 PREFIX ?= /usr/local/bin
 GVISOR_VERSION = $(shell awk '$$1 == "gvisor.dev/gvisor" { print $$2 }' go.mod)
 .PHONY: install e2e e2e-test
@@ -189,9 +190,11 @@ bin/containerd-shim-runsc-v1: go.mod
 
 install: runsc bin/containerd-shim-runsc-v1
 	install -d $(DESTDIR)$(PREFIX)
-	install -m 0755 bin/runsc bin/containerd-shim-runsc-v1 deploy/podman/runsc-podman $(DESTDIR)$(PREFIX)/
+	install -m 0755 bin/runsc bin/containerd-shim-runsc-v1 deploy/podman/runsc-podman deploy/containerd/runsc-cri $(DESTDIR)$(PREFIX)/
 
-# podman (and containerd) end to end; installs podman, criu and containerd
-# with apt when missing.
+# End to end (test/e2e/all.sh): podman and ctr (run.sh), Docker (docker.sh),
+# a Kubernetes node through containerd's CRI (cri.sh); each installs what it
+# needs (podman, criu, docker.io, containerd with apt; crictl with go install)
+# when missing. E2E_PARTS="docker" runs some.
 e2e e2e-test: runsc bin/mqdump
-	test/e2e/run.sh
+	test/e2e/all.sh

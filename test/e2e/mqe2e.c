@@ -10,10 +10,21 @@
 //                     creating the queues if needed
 //   mqe2e consume N   receives N messages from each queue (blocking) and
 //                     prints every message with its priority/type
-//   mqe2e ls DIR      if DIR is not an mqueue filesystem, mounts one there
-//                     (and says so); lists its files with their status lines
+//   mqe2e ls DIR      checks that DIR (default /dev/mqueue) is an mqueue
+//                     filesystem (the runtime's mount) and lists its files
+//                     with their status lines
 //   mqe2e hold        sleeps until SIGTERM/SIGINT (keeps a container running)
 //   mqe2e unlink      removes both queues
+//   mqe2e sysctl      prints the IPC namespace's limits: kernel.msgmax,
+//                     msgmnb, msgmni and fs.mqueue.* from /proc/sys
+//   mqe2e qbytes      creates a private SysV queue, prints its msg_qbytes
+//                     (kernel.msgmnb when it was made), removes it
+//   mqe2e mqopen M    prints uid and whether CAP_SYS_RESOURCE is effective,
+//                     then creates a POSIX queue with mq_maxmsg M (which
+//                     needs M <= fs.mqueue.msg_max without that capability),
+//                     prints its attributes and unlinks it
+//   mqe2e absent      succeeds when neither /mqe2e nor SysV key 0x0e2e0001
+//                     exists in this IPC namespace
 //
 // Every line printed starts with the role and pid, so the output shows which
 // process sent and which received each message. Exit status 0 on success,
@@ -30,7 +41,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -161,18 +171,13 @@ static int pair(const char *self, const char *n) {
 static int ls(const char *dir) {
   role = "ls";
   struct statfs sf;
-  if (statfs(dir, &sf) < 0) {
-    if (errno != ENOENT) die("statfs");
-    if (mkdir(dir, 0755) < 0) die("mkdir");
-    sf.f_type = 0;
+  if (statfs(dir, &sf) < 0) die("statfs");
+  if ((unsigned long)sf.f_type != MQUEUE_MAGIC) {
+    printf("ls[%d] error: %s is not an mqueue filesystem (type 0x%lx): the runtime did not mount it\n",
+           getpid(), dir, (unsigned long)sf.f_type);
+    return 1;
   }
-  if ((unsigned long)sf.f_type == MQUEUE_MAGIC) {
-    printf("ls[%d] %s is an mqueue filesystem (provided by the runtime)\n", getpid(), dir);
-  } else {
-    if (mount("mqueue", dir, "mqueue", 0, NULL) < 0) die("mount mqueue");
-    printf("ls[%d] %s was not an mqueue filesystem (type 0x%lx): mounted mqueue there\n", getpid(),
-           dir, (unsigned long)sf.f_type);
-  }
+  printf("ls[%d] %s is an mqueue filesystem (provided by the runtime)\n", getpid(), dir);
   DIR *d = opendir(dir);
   if (!d) die("opendir");
   struct dirent *e;
@@ -196,6 +201,86 @@ static int ls(const char *dir) {
   return 0;
 }
 
+static const char *const sysctls[] = {
+    "kernel.msgmax",      "kernel.msgmnb",          "kernel.msgmni",
+    "fs.mqueue.msg_max",  "fs.mqueue.msgsize_max",  "fs.mqueue.msg_default",
+    "fs.mqueue.msgsize_default", "fs.mqueue.queues_max",
+};
+
+static int print_sysctls(void) {
+  role = "sysctl";
+  for (size_t i = 0; i < sizeof sysctls / sizeof *sysctls; i++) {
+    char path[128] = "/proc/sys/", val[64] = "";
+    size_t n = strlen(path);
+    for (const char *c = sysctls[i]; *c && n < sizeof path - 1; c++) path[n++] = *c == '.' ? '/' : *c;
+    path[n] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) die(path);
+    if (!fgets(val, sizeof val, f)) die(path);
+    fclose(f);
+    val[strcspn(val, "\n")] = 0;
+    printf("sysctl[%d] %s = %s\n", getpid(), sysctls[i], val);
+  }
+  return 0;
+}
+
+static int qbytes(void) {
+  role = "qbytes";
+  int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  if (id < 0) die("msgget IPC_PRIVATE");
+  struct msqid_ds ds;
+  if (msgctl(id, IPC_STAT, &ds) < 0) die("msgctl IPC_STAT");
+  printf("qbytes[%d] new SysV queue id %d: msg_qbytes %lu\n", getpid(), id,
+         (unsigned long)ds.msg_qbytes);
+  if (msgctl(id, IPC_RMID, NULL) < 0) die("msgctl IPC_RMID");
+  return 0;
+}
+
+// has_cap: whether capability bit `cap` is in this process's effective set.
+static int has_cap(int cap) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) die("/proc/self/status");
+  char line[256];
+  unsigned long long eff = 0;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "CapEff: %llx", &eff) == 1) break;
+  fclose(f);
+  return (eff >> cap) & 1;
+}
+
+static int mqopen(long maxmsg) {
+  role = "mqopen";
+  const char *name = "/mqe2e-maxmsg";
+  char what[64];
+  printf("mqopen[%d] uid %d, CAP_SYS_RESOURCE %s; mq_open %s with mq_maxmsg %ld\n", getpid(),
+         getuid(), has_cap(24) ? "effective" : "not effective", name, maxmsg);
+  mq_unlink(name);
+  struct mq_attr attr = {.mq_maxmsg = maxmsg, .mq_msgsize = MSGSIZE};
+  snprintf(what, sizeof what, "mq_open mq_maxmsg %ld", maxmsg);
+  mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+  if (q == (mqd_t)-1) die(what);
+  if (mq_getattr(q, &attr) < 0) die("mq_getattr");
+  printf("mqopen[%d] created %s: mq_maxmsg %ld, mq_msgsize %ld\n", getpid(), name, attr.mq_maxmsg,
+         attr.mq_msgsize);
+  mq_close(q);
+  if (mq_unlink(name) < 0) die("mq_unlink");
+  return 0;
+}
+
+static int absent(void) {
+  role = "absent";
+  if (mq_open(POSIX_NAME, O_RDONLY) != (mqd_t)-1 || errno != ENOENT) {
+    printf("absent[%d] error: %s exists in this IPC namespace\n", getpid(), POSIX_NAME);
+    return 1;
+  }
+  if (msgget(SYSV_KEY, 0) >= 0 || errno != ENOENT) {
+    printf("absent[%d] error: SysV key 0x%08x exists in this IPC namespace\n", getpid(), SYSV_KEY);
+    return 1;
+  }
+  printf("absent[%d] no %s and no SysV key 0x%08x here (ENOENT)\n", getpid(), POSIX_NAME, SYSV_KEY);
+  return 0;
+}
+
 static void on_term(int sig) { _exit(0); }
 
 int main(int argc, char **argv) {
@@ -208,6 +293,10 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "pair")) return pair(argv[0], arg);
   if (!strcmp(cmd, "ls")) return ls(argc > 2 ? argv[2] : "/dev/mqueue");
   if (!strcmp(cmd, "unlink")) return unlink_queues();
+  if (!strcmp(cmd, "sysctl")) return print_sysctls();
+  if (!strcmp(cmd, "qbytes")) return qbytes();
+  if (!strcmp(cmd, "mqopen")) return mqopen(atol(arg));
+  if (!strcmp(cmd, "absent")) return absent();
   if (!strcmp(cmd, "hold")) {
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
@@ -215,6 +304,7 @@ int main(int argc, char **argv) {
     for (;;) pause();
   }
 usage:
-  fprintf(stderr, "usage: mqe2e pair|produce|consume N | ls [DIR] | hold | unlink\n");
+  fprintf(stderr, "usage: mqe2e pair|produce|consume N | ls [DIR] | hold | unlink | sysctl | qbytes |"
+                  " mqopen MAXMSG | absent\n");
   return 2;
 }

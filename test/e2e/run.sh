@@ -6,8 +6,7 @@
 # (named on the command line, and as the runtime of deploy/podman/containers.conf)
 # and checks, inside the container:
 #   - a producer and a consumer process exchange POSIX and SysV messages;
-#   - /dev/mqueue lists the queue (runsc ignores the OCI "mqueue" mount, see
-#     below: the test then mounts it from a privileged exec);
+#   - /dev/mqueue, the OCI spec's mqueue mount made by runsc, lists the queue;
 #   - `podman exec ... mqdump list/dump` inspects the queues without consuming
 #     anything (counts before = after = what the consumer then receives);
 #   - `podman container checkpoint/restore` keeps queued messages (through
@@ -15,7 +14,9 @@
 #     as KNOWN);
 #   - containerd (Debian's ctr) runs the image through containerd-shim-runsc-v1
 #     with deploy/containerd/config.toml and runsc.toml.
-# Prints every command it runs and ends with "N passed, M failed".
+# Prints every command it runs and ends with "N passed, M failed". Shares its
+# helpers with test/e2e/docker.sh and cri.sh (test/e2e/lib.sh); test/e2e/all.sh
+# (make e2e) runs the three.
 #
 # Uses bin/runsc, bin/mqdump and bin/containerd-shim-runsc-v1, building them
 # (make runsc, make bin/mqdump, go install of the pinned gVisor shim) only if
@@ -23,41 +24,12 @@
 # skips containerd. Installs podman, criu and containerd with apt-get when
 # missing. Must run as root. Removes its containers, images and state at exit.
 set -u
-cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
-RUNSC=${RUNSC:-$ROOT/bin/runsc}
-MQDUMP=${MQDUMP:-$ROOT/bin/mqdump}
+. "$(dirname "$0")/lib.sh"
 SHIM=${SHIM:-$ROOT/bin/containerd-shim-runsc-v1}
 WORK=$ROOT/build/out/e2e
 IMAGE=localhost/mqsentry-e2e:latest
 C1=mqsentry-e2e-$$
 C2=mqsentry-e2e-cr-$$
-pass=0
-fail=0
-known=0
-
-say() { printf '%s\n' "$*"; }
-step() { say; say "== $*"; }
-ok() { say "PASS: $*"; pass=$((pass + 1)); }
-bad() { say "FAIL: $*"; fail=$((fail + 1)); }
-known() { say "KNOWN: $*"; known=$((known + 1)); }
-# run CMD...: prints the command, runs it, keeps its output in $out (also printed).
-run() {
-	say "+ $*"
-	out=$("$@" 2>&1)
-	rc=$?
-	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    /'
-	return $rc
-}
-count() { printf '%s\n' "$out" | grep -c -- "$1"; }
-finish() {
-	trap - EXIT
-	[ -n "${cleanup_armed:-}" ] && cleanup
-	say
-	say "$known known limitation(s), reported as KNOWN above"
-	say "$pass passed, $fail failed"
-	exit $((fail > 0))
-}
 
 cleanup() {
 	step "cleanup"
@@ -75,30 +47,17 @@ cleanup() {
 	say "removed containers $C1 $C2 and image $IMAGE"
 }
 
-if [ "$(id -u)" != 0 ]; then
-	say "test/e2e/run.sh must run as root"
-	bad "not root"
-	finish
-fi
-
+need_root
 step "prerequisites"
-for pkg in podman criu; do
-	if ! command -v "$pkg" >/dev/null; then
-		run env DEBIAN_FRONTEND=noninteractive apt-get install -y "$pkg" >/dev/null || { bad "apt-get install $pkg"; finish; }
-	fi
-done
+need_cmd podman podman
+need_cmd criu criu
 say "podman: $(podman --version)"
-[ -x "$RUNSC" ] || run make runsc || { bad "make runsc"; finish; }
-[ -x "$MQDUMP" ] || run make bin/mqdump || { bad "make bin/mqdump"; finish; }
+need_bins
 mkdir -p "$WORK"
-cleanup_armed=1
-trap cleanup EXIT
+arm_cleanup
 
 step "build the image: static test/e2e/mqe2e.c and bin/mqdump, podman import"
-rm -rf "$WORK/rootfs" && mkdir -p "$WORK/rootfs"/{bin,dev,proc,sys,tmp,etc}
-run gcc -O2 -Wall -static -o "$WORK/rootfs/bin/mqe2e" test/e2e/mqe2e.c -lrt || { bad "gcc mqe2e"; finish; }
-cp "$MQDUMP" "$WORK/rootfs/bin/mqdump"
-tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
+build_rootfs "$WORK"
 if run podman import -q "$WORK/rootfs.tar" "$IMAGE"; then ok "podman import $IMAGE"; else bad "podman import"; finish; fi
 
 # deploy/podman/containers.conf with the runsc paths of this tree; runsc-podman
@@ -112,15 +71,6 @@ say "CONTAINERS_CONF=$CONTAINERS_CONF:"
 sed 's/^/    /' "$CONTAINERS_CONF"
 
 step "producer and consumer processes in one container (podman --runtime $RUNSC)"
-check_pair() {
-	local what=$1
-	if [ "$rc" = 0 ] && [ "$(count 'received posix')" = 3 ] && [ "$(count 'received sysv')" = 3 ] &&
-		[ "$(count 'received posix prio 3: posix #3 from producer')" = 1 ]; then
-		ok "$what: 3 POSIX and 3 SysV messages crossed from producer to consumer"
-	else
-		bad "$what (exit $rc)"
-	fi
-}
 run podman --runtime "$RUNSC" run --rm --network=none "$IMAGE" /bin/mqe2e pair 3
 check_pair "podman --runtime $RUNSC run"
 run podman --runtime runsc-mq run --rm --network=none "$IMAGE" /bin/mqe2e pair 3
@@ -129,43 +79,13 @@ check_pair "podman --runtime runsc-mq (containers.conf) run"
 step "a running container: producer exec, /dev/mqueue, mqdump, consumer exec"
 run podman --runtime runsc-mq run -d --name "$C1" --network=none "$IMAGE" /bin/mqe2e hold || { bad "podman run -d"; finish; }
 run podman exec "$C1" /bin/mqe2e produce 4
-if [ "$rc" = 0 ] && [ "$(count 'producer.* mq_send')" = 4 ] && [ "$(count 'producer.* msgsnd')" = 4 ]; then
-	ok "podman exec producer queued 4 POSIX and 4 SysV messages"
-else
-	bad "podman exec producer (exit $rc)"
-fi
+check_produced "podman exec producer" 4
+ppid=$(producer_pid)
 
 run podman exec "$C1" /bin/mqe2e ls /dev/mqueue
-if [ "$rc" = 0 ] && [ "$(count '/dev/mqueue/mqe2e: QSIZE:')" = 1 ]; then
-	ok "/dev/mqueue (mounted by the runtime) lists /mqe2e"
-else
-	known "runsc does not mount the OCI spec's /dev/mqueue (type mqueue): runsc/boot/vfs.go getMountNameAndOptions has no case for mqueue and logs 'ignoring unknown filesystem type'; the container (no CAP_SYS_ADMIN) cannot mount it itself"
-	run podman exec --privileged "$C1" /bin/mqe2e ls /dev/mqueue
-	if [ "$rc" = 0 ] && [ "$(count '/dev/mqueue/mqe2e: QSIZE:')" = 1 ]; then
-		ok "/dev/mqueue mounted from a privileged exec lists /mqe2e"
-	else
-		bad "/dev/mqueue listing (exit $rc)"
-	fi
-fi
+check_ls "podman exec"
 
-# mqdump_counts: sets posix_n and sysv_n from `mqdump list` output in $out.
-mqdump_counts() {
-	posix_n=$(printf '%s\n' "$out" | awk '$7 == "\"/mqe2e\"" { print $3 }')
-	sysv_n=$(printf '%s\n' "$out" | awk '$2 == "0x0e2e0001" { print $7 }')
-}
-run podman exec "$C1" /bin/mqdump list
-mqdump_counts
-before="$posix_n/$sysv_n"
-if [ "$rc" = 0 ] && [ "$before" = 4/4 ]; then ok "mqdump list: /mqe2e holds 4, SysV 0x0e2e0001 holds 4"; else bad "mqdump list before (exit $rc, counts $before)"; fi
-run podman exec "$C1" /bin/mqdump dump -
-if [ "$rc" = 0 ] && [ "$(count '"priority":')" = 4 ] && [ "$(count '"type":')" = 4 ]; then
-	ok "mqdump dump: 4 POSIX and 4 SysV messages in the JSON"
-else
-	bad "mqdump dump (exit $rc)"
-fi
-run podman exec "$C1" /bin/mqdump list
-mqdump_counts
-if [ "$rc" = 0 ] && [ "$posix_n/$sysv_n" = "$before" ]; then ok "mqdump consumed nothing: counts still $before"; else bad "counts changed: $before -> $posix_n/$sysv_n"; fi
+check_mqdump podman exec "$C1" 4
 
 step "podman container checkpoint / restore"
 run podman container checkpoint "$C1"
@@ -176,18 +96,14 @@ else
 	known "podman refuses plain runsc: it requires 'runsc checkpoint --help' to exit 0 (runsc exits 128) and CRIU's inventory.img in the image directory; deploy/podman/runsc-podman supplies both"
 fi
 run podman exec "$C1" /bin/mqe2e consume 4
-if [ "$rc" = 0 ] && [ "$(printf '%s\n' "$out" | grep -o 'received [a-z]* [a-z]* [0-9]*: [a-z]* #[0-9]*' | tr '\n' ,)" = "received posix prio 3: posix #3,received posix prio 2: posix #2,received posix prio 1: posix #1,received posix prio 1: posix #4,received sysv type 1: sysv #1,received sysv type 2: sysv #2,received sysv type 3: sysv #3,received sysv type 4: sysv #4," ]; then
-	ok "podman exec consumer received the 4+4 messages of the producer exec, in priority / FIFO order"
-else
-	bad "podman exec consumer (exit $rc)"
-fi
+check_consumed "podman exec consumer" 4 "$ppid"
 run podman exec "$C1" /bin/mqdump list
 mqdump_counts
 if [ "$posix_n/$sysv_n" = 0/0 ]; then ok "queues empty after the consumer"; else bad "queues after consumer: $posix_n/$sysv_n"; fi
 
 run podman --runtime runsc-mq-cr run -d --name "$C2" --network=none "$IMAGE" /bin/mqe2e hold || { bad "podman run -d (runsc-mq-cr)"; finish; }
 run podman exec "$C2" /bin/mqe2e produce 3
-run podman exec "$C2" /bin/mqe2e ls /dev/mqueue || run podman exec --privileged "$C2" /bin/mqe2e ls /dev/mqueue
+ppid=$(producer_pid)
 run podman exec "$C2" /bin/mqdump list
 mqdump_counts
 if [ "$posix_n/$sysv_n" = 3/3 ]; then ok "before checkpoint mqdump sees 3 POSIX and 3 SysV messages"; else bad "before checkpoint: $posix_n/$sysv_n"; fi
@@ -201,19 +117,13 @@ run podman exec "$C2" /bin/mqdump list
 mqdump_counts
 if [ "$posix_n/$sysv_n" = 3/3 ]; then ok "after restore mqdump sees 3 POSIX and 3 SysV messages"; else bad "after restore: $posix_n/$sysv_n"; fi
 run podman exec "$C2" /bin/mqe2e consume 3
-if [ "$rc" = 0 ] && [ "$(count 'received posix')" = 3 ] && [ "$(count 'received sysv')" = 3 ]; then
-	ok "messages queued before the checkpoint received after the restore"
-else
-	bad "consume after restore (exit $rc)"
-fi
+check_consumed "after the restore, podman exec consumer" 3 "$ppid"
 
 if [ "${E2E_CONTAINERD:-1}" = 0 ]; then
 	finish
 fi
 step "containerd (ctr) through containerd-shim-runsc-v1"
-if ! command -v containerd >/dev/null; then
-	run env DEBIAN_FRONTEND=noninteractive apt-get install -y containerd >/dev/null || { bad "apt-get install containerd"; finish; }
-fi
+need_cmd containerd containerd
 if [ ! -x "$SHIM" ]; then
 	gv=$(awk '$1 == "gvisor.dev/gvisor" { print $2 }' go.mod)
 	run env GOFLAGS=-buildvcs=false GOBIN="$WORK/gobin" CGO_ENABLED=0 go install "gvisor.dev/gvisor/shim@$gv" || { bad "go install shim"; finish; }
@@ -228,7 +138,7 @@ sed 's/^/    /' "$CTRD/runsc.toml"
 PATH=$CTRD/bin:$PATH containerd --config deploy/containerd/config.toml --root "$CTRD/root" \
 	--state "$CTRD/state" --address "$CTRD/containerd.sock" >"$CTRD/containerd.log" 2>&1 &
 CTRD_PID=$!
-for _ in $(seq 50); do [ -S "$CTRD/containerd.sock" ] && break; sleep 0.1; done
+wait_for 10 test -S "$CTRD/containerd.sock"
 CTR=(ctr -a "$CTRD/containerd.sock" -n mqe2e)
 podman save -q --format docker-archive -o "$WORK/image.tar" "$IMAGE"
 run "${CTR[@]}" images import "$WORK/image.tar" || bad "ctr images import"

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# End-to-end test: mqsentry's runsc as a Docker runtime.
+#
+# Starts a private dockerd (Debian's docker.io, 20.10: its own --data-root,
+# --exec-root, --pidfile and unix socket; --iptables=false --bridge=none
+# --storage-driver=vfs) whose config is deploy/docker/daemon.json with this
+# tree's bin/runsc as runtime "runsc-mq" (`experimental` on, for checkpoints).
+# Imports a tiny image (`docker import` of the rootfs of test/e2e/lib.sh:
+# static test/e2e/mqe2e.c and bin/mqdump) and checks:
+#   - a producer and a consumer process exchange POSIX and SysV messages;
+#   - `--sysctl fs.mqueue.msg_max=100 --sysctl kernel.msgmnb=65536` show in
+#     /proc/sys and are enforced: a new SysV queue's msg_qbytes is 65536; as
+#     uid 65534 (no CAP_SYS_RESOURCE) mq_open with mq_maxmsg 50 succeeds and
+#     with 101 fails with EINVAL;
+#   - producer and consumer `docker exec`s exchange messages through the
+#     container's queues; /dev/mqueue (Docker's mqueue mount, made by runsc)
+#     lists the queue; `docker exec ... mqdump list/dump` consumes nothing;
+#   - `--sysctl fs.mqueue.msg_max=0` makes `docker run` fail, naming the key;
+#   - `docker checkpoint create` then `docker start --checkpoint` keeps every
+#     queued message (mqdump counts before = after, then consumed) and the
+#     sysctl values.
+# Prints every command and ends with "N passed, M failed". Installs docker.io
+# with apt-get when missing; must run as root. Stops its dockerd and removes
+# its containers, image, data and exec roots at exit. Environment: RUNSC,
+# MQDUMP override the binaries; DOCKER the client (default Debian's
+# /usr/bin/docker, else the docker in PATH).
+set -u
+. "$(dirname "$0")/lib.sh"
+WORK=$ROOT/build/out/e2e-docker
+IMAGE=mqsentry-e2e:latest
+C=mqsentry-e2e-docker-$$
+DK=
+
+# docker: the client talking to our private daemon, every call bounded.
+docker() { timeout 120 "$DOCKER" -H "unix://$DK/docker.sock" "$@"; }
+
+cleanup() {
+	step "cleanup"
+	if [ -n "${DOCKERD_PID:-}" ]; then
+		docker rm -f "$C" >/dev/null 2>&1
+		docker rmi -f "$IMAGE" >/dev/null 2>&1
+		kill "$DOCKERD_PID" 2>/dev/null
+		wait_for 30 eval '! kill -0 "$DOCKERD_PID"' || kill -KILL "$DOCKERD_PID" 2>/dev/null
+		wait "$DOCKERD_PID" 2>/dev/null
+		say "stopped dockerd (pid $DOCKERD_PID), removed container $C and image $IMAGE"
+	fi
+	[ -n "$key_made" ] && rm -f /etc/docker/key.json
+	if [ -n "$DK" ]; then
+		grep -o " $DK[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+		rm -rf "$DK"
+		say "removed $DK (data root, exec root, socket, logs)"
+	fi
+}
+
+need_root
+step "prerequisites"
+need_cmd dockerd docker.io
+DOCKER=${DOCKER:-$(command -v /usr/bin/docker || command -v docker)}
+need_bins
+mkdir -p "$WORK"
+DK=$(mktemp -d /tmp/mqe2e-docker.XXXXXX)
+key_made=
+[ -e /etc/docker/key.json ] || key_made=1 # dockerd 20.10 writes its trust key there
+arm_cleanup
+
+step "a private dockerd with deploy/docker/daemon.json"
+sed "s#/usr/local/bin/runsc#$RUNSC#" deploy/docker/daemon.json >"$DK/daemon.json"
+say "$DK/daemon.json:"
+sed 's/^/    /' "$DK/daemon.json"
+dockerd_cmd=(dockerd --config-file "$DK/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec"
+	--pidfile "$DK/docker.pid" -H "unix://$DK/docker.sock" --iptables=false --bridge=none --storage-driver=vfs)
+say "+ ${dockerd_cmd[*]} >$DK/dockerd.log 2>&1 &"
+t0=$SECONDS
+"${dockerd_cmd[@]}" >"$DK/dockerd.log" 2>&1 &
+DOCKERD_PID=$!
+say "docker below is: timeout 120 $DOCKER -H unix://$DK/docker.sock"
+if wait_for 60 docker version; then
+	run docker version --format 'client {{.Client.Version}}, server {{.Server.Version}}'
+	run docker info --format '{{json .Runtimes}}'
+	if has '"runsc-mq"' && has "$RUNSC"; then ok "dockerd up in $((SECONDS - t0)) s with runtime runsc-mq = $RUNSC"; else bad "runsc-mq not among dockerd's runtimes"; fi
+else
+	tail -n 20 "$DK/dockerd.log" | sed 's/^/    /'
+	bad "dockerd did not answer within 60 s"
+	finish
+fi
+
+step "the image: docker import of the rootfs"
+build_rootfs "$WORK"
+if run docker import "$WORK/rootfs.tar" "$IMAGE"; then ok "docker import $IMAGE"; else bad "docker import"; finish; fi
+
+step "producer and consumer processes in one container"
+run docker run --rm --runtime runsc-mq --network none "$IMAGE" /bin/mqe2e pair 3
+check_pair "docker run --runtime runsc-mq"
+
+step "--sysctl fs.mqueue.msg_max=100 --sysctl kernel.msgmnb=65536: seen in /proc and enforced"
+run docker run -d --name "$C" --runtime runsc-mq --network none \
+	--sysctl fs.mqueue.msg_max=100 --sysctl kernel.msgmnb=65536 "$IMAGE" /bin/mqe2e hold || { bad "docker run -d"; finish; }
+run docker exec "$C" /bin/mqe2e sysctl
+check_sysctls "docker exec" 100 65536
+run docker exec "$C" /bin/mqe2e qbytes
+check_qbytes 65536
+run docker exec --user 65534 "$C" /bin/mqe2e mqopen 50
+check_mqopen 50 ok
+run docker exec --user 65534 "$C" /bin/mqe2e mqopen 101
+check_mqopen 101 einval
+
+step "a running container: producer exec, /dev/mqueue, mqdump, consumer exec"
+run docker exec "$C" /bin/mqe2e produce 4
+check_produced "docker exec producer" 4
+ppid=$(producer_pid)
+run docker exec "$C" /bin/mqe2e ls /dev/mqueue
+check_ls "docker exec"
+check_mqdump docker exec "$C" 4
+run docker exec "$C" /bin/mqe2e consume 4
+check_consumed "docker exec consumer" 4 "$ppid"
+
+step "a bad value: --sysctl fs.mqueue.msg_max=0 (Linux accepts 1..65536)"
+run docker run --rm --runtime runsc-mq --network none --sysctl fs.mqueue.msg_max=0 "$IMAGE" /bin/mqe2e sysctl
+if [ "$rc" != 0 ] && has "fs.mqueue.msg_max" && ! has "sysctl["; then
+	ok "docker run refused the container (exit $rc), naming fs.mqueue.msg_max"
+else
+	bad "docker run with fs.mqueue.msg_max=0 was not refused naming the key (exit $rc)"
+fi
+
+step "docker checkpoint create / docker start --checkpoint"
+run docker exec "$C" /bin/mqe2e produce 3
+check_produced "docker exec producer" 3
+ppid=$(producer_pid)
+run docker exec "$C" /bin/mqdump list
+mqdump_counts
+before="$posix_n/$sysv_n"
+if [ "$before" = 3/3 ]; then ok "before the checkpoint mqdump sees 3 POSIX and 3 SysV messages"; else bad "before the checkpoint: $before (exit $rc)"; fi
+t0=$SECONDS
+run docker checkpoint create "$C" cp1
+ck=$rc
+run docker inspect -f '{{.State.Status}}' "$C"
+if [ "$ck" = 0 ] && has exited; then ok "docker checkpoint create $C cp1 ($((SECONDS - t0)) s): container stopped"; else bad "docker checkpoint create (exit $ck)"; fi
+t0=$SECONDS
+run docker start --checkpoint cp1 "$C"
+ck=$rc
+run docker inspect -f '{{.State.Status}}' "$C"
+if [ "$ck" = 0 ] && has running; then ok "docker start --checkpoint cp1 $C ($((SECONDS - t0)) s): running again"; else bad "docker start --checkpoint (exit $ck)"; fi
+run docker exec "$C" /bin/mqdump list
+mqdump_counts
+if [ "$rc" = 0 ] && [ "$posix_n/$sysv_n" = "$before" ]; then ok "after the restore mqdump sees the same $before messages"; else bad "after the restore: $posix_n/$sysv_n, before $before (exit $rc)"; fi
+run docker exec "$C" /bin/mqe2e sysctl
+check_sysctls "after the restore" 100 65536
+run docker exec "$C" /bin/mqe2e consume 3
+check_consumed "after the restore, docker exec consumer" 3 "$ppid"
+finish

@@ -1,0 +1,238 @@
+# test/e2e/lib.sh: what the end-to-end scripts share (run.sh: podman and ctr;
+# docker.sh: a private dockerd; cri.sh: containerd's CRI as a Kubernetes node
+# sees it). Sourced, not run: after `set -u`, `. "$(dirname "$0")/lib.sh"`.
+#
+# Sets ROOT (the checkout, also the working directory), RUNSC and MQDUMP
+# (overridable from the environment) and the pass/fail/known counters. A script
+# defines cleanup(), calls arm_cleanup once it has something to remove, and
+# ends with finish, which runs cleanup, prints "N passed, M failed" and exits 1
+# when anything failed. With E2E_TALLY set (test/e2e/all.sh) finish also
+# appends "NAME PASSED FAILED KNOWN" to that file.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 1
+RUNSC=${RUNSC:-$ROOT/bin/runsc}
+MQDUMP=${MQDUMP:-$ROOT/bin/mqdump}
+E2E_NAME=${E2E_NAME:-$(basename "$0" .sh)}
+pass=0
+fail=0
+known=0
+cleanup_armed=
+apt_updated=
+
+say() { printf '%s\n' "$*"; }
+step() { say; say "== $*"; }
+ok() { say "PASS: $*"; pass=$((pass + 1)); }
+bad() { say "FAIL: $*"; fail=$((fail + 1)); }
+known() { say "KNOWN: $*"; known=$((known + 1)); }
+# run CMD...: prints the command, runs it, keeps its output in $out (also
+# printed, indented) and its exit status in $rc.
+run() {
+	say "+ $*"
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    /'
+	return $rc
+}
+# run_quiet CMD...: like run, but prints the output (its last 30 lines) only
+# when CMD fails; for installs and builds.
+run_quiet() {
+	say "+ $*"
+	out=$("$@" 2>&1)
+	rc=$?
+	[ "$rc" != 0 ] && printf '%s\n' "$out" | tail -n 30 | sed 's/^/    /'
+	return $rc
+}
+# count PATTERN: how many lines of $out match PATTERN (grep regex).
+count() { printf '%s\n' "$out" | grep -c -- "$1"; }
+# has TEXT: whether $out contains TEXT (fixed string).
+has() { printf '%s\n' "$out" | grep -qF -- "$1"; }
+
+finish() {
+	trap - EXIT INT TERM
+	[ -n "$cleanup_armed" ] && cleanup
+	say
+	say "$E2E_NAME: $known known limitation(s), reported as KNOWN above"
+	say "$pass passed, $fail failed"
+	[ -n "${E2E_TALLY:-}" ] && say "$E2E_NAME $pass $fail $known" >>"$E2E_TALLY"
+	exit $((fail > 0))
+}
+
+# arm_cleanup: from now on any exit (an interrupt counts as a failure) runs
+# cleanup, once.
+arm_cleanup() {
+	cleanup_armed=1
+	trap 'finish' EXIT
+	trap 'bad "interrupted"; finish' INT TERM
+}
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		bad "$0 must run as root"
+		finish
+	fi
+}
+
+# need_cmd CMD PKG: installs Debian's PKG with apt-get when CMD is missing
+# (apt-get update first, once per script). Fails the test when it cannot.
+need_cmd() {
+	command -v "$1" >/dev/null && return 0
+	local t0=$SECONDS
+	if [ -z "$apt_updated" ]; then
+		run_quiet timeout 600 apt-get update -q || { bad "apt-get update"; finish; }
+		apt_updated=1
+	fi
+	run_quiet timeout 900 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" || { bad "apt-get install $2"; finish; }
+	say "    installed $2 in $((SECONDS - t0)) s"
+	command -v "$1" >/dev/null || { bad "$2 installed but no $1"; finish; }
+}
+
+# need_bins: bin/runsc and bin/mqdump, built with make only if missing.
+need_bins() {
+	[ -x "$RUNSC" ] || run_quiet make runsc || { bad "make runsc"; finish; }
+	[ -x "$MQDUMP" ] || run_quiet make bin/mqdump || { bad "make bin/mqdump"; finish; }
+}
+
+# build_static SRC OUT: a static C program for the images.
+build_static() {
+	run gcc -O2 -Wall -static -o "$2" "$1" -lrt || { bad "gcc $1"; finish; }
+}
+
+# build_rootfs DIR: DIR/rootfs.tar, the test image's root file system: the
+# static test/e2e/mqe2e.c and bin/mqdump in /bin, empty /dev /proc /sys /tmp /etc.
+build_rootfs() {
+	rm -rf "$1/rootfs" && mkdir -p "$1/rootfs"/{bin,dev,proc,sys,tmp,etc}
+	build_static test/e2e/mqe2e.c "$1/rootfs/bin/mqe2e"
+	cp "$MQDUMP" "$1/rootfs/bin/mqdump"
+	tar -C "$1/rootfs" -cf "$1/rootfs.tar" .
+}
+
+# wait_for SECONDS CMD...: polls CMD (quietly, every 0.2 s) until it succeeds;
+# returns 1 when it has not within SECONDS.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.2
+	done
+}
+
+# check_pair WHAT: $out/$rc of `mqe2e pair 3` show 3 POSIX and 3 SysV messages
+# crossing from the producer process to the consumer process.
+check_pair() {
+	if [ "$rc" = 0 ] && [ "$(count 'received posix')" = 3 ] && [ "$(count 'received sysv')" = 3 ] &&
+		[ "$(count 'received posix prio 3: posix #3 from producer')" = 1 ]; then
+		ok "$1: 3 POSIX and 3 SysV messages crossed from producer to consumer"
+	else
+		bad "$1 (exit $rc)"
+	fi
+}
+
+# check_produced WHAT N: $out/$rc of `mqe2e produce N`.
+check_produced() {
+	if [ "$rc" = 0 ] && [ "$(count 'producer.* mq_send')" = "$2" ] && [ "$(count 'producer.* msgsnd')" = "$2" ]; then
+		ok "$1 queued $2 POSIX and $2 SysV messages"
+	else
+		bad "$1 (exit $rc)"
+	fi
+}
+
+# check_consumed WHAT N [PID]: $out/$rc of `mqe2e consume N` hold exactly the
+# messages of one `mqe2e produce N` (by PID when given), POSIX ones in
+# priority then FIFO order (message i has priority 1 + (i-1) % 3), SysV ones
+# by type 1..N.
+check_consumed() {
+	local want= got p i
+	for p in 3 2 1; do
+		for ((i = 1; i <= $2; i++)); do
+			[ $((1 + (i - 1) % 3)) = "$p" ] && want+="received posix prio $p: posix #$i from producer pid ${3:-[0-9]*},"
+		done
+	done
+	for ((i = 1; i <= $2; i++)); do
+		want+="received sysv type $i: sysv #$i from producer pid ${3:-[0-9]*},"
+	done
+	got=$(printf '%s\n' "$out" | grep -o 'received .*' | tr '\n' ,)
+	# shellcheck disable=SC2053 # $want is a pattern (the pid)
+	if [ "$rc" = 0 ] && [[ $got == $want ]]; then
+		ok "$1 received the $2+$2 messages${3:+ of producer pid $3}, in priority / FIFO order"
+	else
+		bad "$1 (exit $rc)"
+	fi
+}
+
+# producer_pid: the pid of the producer in $out (`mqe2e produce` output).
+producer_pid() { printf '%s\n' "$out" | sed -n 's/^producer\[\([0-9]*\)\].*/\1/p' | head -n 1; }
+
+# check_ls WHAT: $out/$rc of `mqe2e ls /dev/mqueue` show the runtime's mqueue
+# mount listing /mqe2e.
+check_ls() {
+	if [ "$rc" = 0 ] && has "is an mqueue filesystem (provided by the runtime)" &&
+		[ "$(count '/dev/mqueue/mqe2e: QSIZE:')" = 1 ]; then
+		ok "$1: /dev/mqueue, mounted by the runtime, lists /mqe2e"
+	else
+		bad "$1: /dev/mqueue is not the runtime's mqueue mount listing /mqe2e (exit $rc)"
+	fi
+}
+
+# mqdump_counts: sets posix_n and sysv_n from `mqdump list` output in $out.
+mqdump_counts() {
+	posix_n=$(printf '%s\n' "$out" | awk '$7 == "\"/mqe2e\"" { print $3 }')
+	sysv_n=$(printf '%s\n' "$out" | awk '$2 == "0x0e2e0001" { print $7 }')
+}
+
+# check_mqdump EXEC... N: `EXEC mqdump list`, `dump -`, `list` again (EXEC is
+# the engine's exec command up to the program) find N POSIX and N SysV
+# messages and leave them queued.
+check_mqdump() {
+	local n=${*: -1} before
+	local -a exec=("${@:1:$#-1}")
+	run "${exec[@]}" /bin/mqdump list
+	mqdump_counts
+	before="$posix_n/$sysv_n"
+	if [ "$rc" = 0 ] && [ "$before" = "$n/$n" ]; then ok "mqdump list: /mqe2e holds $n, SysV 0x0e2e0001 holds $n"; else bad "mqdump list (exit $rc, counts $before)"; fi
+	run "${exec[@]}" /bin/mqdump dump -
+	if [ "$rc" = 0 ] && [ "$(count '"priority":')" = "$n" ] && [ "$(count '"type":')" = "$n" ]; then
+		ok "mqdump dump: $n POSIX and $n SysV messages in the JSON"
+	else
+		bad "mqdump dump (exit $rc)"
+	fi
+	run "${exec[@]}" /bin/mqdump list
+	mqdump_counts
+	if [ "$rc" = 0 ] && [ "$posix_n/$sysv_n" = "$before" ]; then ok "mqdump consumed nothing: counts still $before"; else bad "counts changed: $before -> $posix_n/$sysv_n"; fi
+}
+
+# check_sysctls WHAT MSG_MAX MSGMNB: $out of `mqe2e sysctl` shows them.
+check_sysctls() {
+	if [ "$rc" = 0 ] && has "fs.mqueue.msg_max = $2" && has "kernel.msgmnb = $3"; then
+		ok "$1: /proc/sys shows fs.mqueue.msg_max = $2, kernel.msgmnb = $3"
+	else
+		bad "$1: /proc/sys does not show fs.mqueue.msg_max = $2, kernel.msgmnb = $3 (exit $rc): $(printf '%s\n' "$out" | grep -E 'msg_max =|msgmnb =' | sed 's/^[^]]*] //' | tr '\n' ' ')"
+	fi
+}
+
+# check_qbytes MSGMNB: $out of `mqe2e qbytes` shows a new SysV queue with
+# msg_qbytes MSGMNB.
+check_qbytes() {
+	if [ "$rc" = 0 ] && has "msg_qbytes $1"; then
+		ok "a new SysV queue has msg_qbytes $1 (kernel.msgmnb)"
+	else
+		bad "a new SysV queue's msg_qbytes is not $1 (exit $rc)"
+	fi
+}
+
+# check_mqopen MAXMSG ok|einval: $out of `mqe2e mqopen MAXMSG` run as uid
+# 65534 (no CAP_SYS_RESOURCE, so fs.mqueue.msg_max applies) shows the queue
+# created, or mq_open failing with EINVAL.
+check_mqopen() {
+	local who="uid 65534 without CAP_SYS_RESOURCE: mq_open with mq_maxmsg $1"
+	if ! has "uid 65534, CAP_SYS_RESOURCE not effective"; then
+		bad "$who: not run as uid 65534 without CAP_SYS_RESOURCE (exit $rc)"
+	elif [ "$2" = ok ] && [ "$rc" = 0 ] && has "mq_maxmsg $1, mq_msgsize"; then
+		ok "$who succeeds (within fs.mqueue.msg_max)"
+	elif [ "$2" = einval ] && [ "$rc" = 1 ] && has "mq_maxmsg $1: Invalid argument"; then
+		ok "$who fails with EINVAL (over fs.mqueue.msg_max)"
+	else
+		bad "$who: expected $2 (exit $rc)"
+	fi
+}
