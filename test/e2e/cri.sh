@@ -25,7 +25,8 @@
 # its pods, images, state and mounts at exit. Environment: RUNSC, MQDUMP
 # override the binaries; CRICTL_DIR the crictl cache directory;
 # E2E_RUNSC_DEBUG=1 adds runsc's --debug --debug-log (logs kept in
-# build/out/e2e-cri/runsc-logs).
+# build/out/e2e-cri/runsc-logs) and containerd's debug log level.
+# containerd's log is kept in build/out/e2e-cri/containerd.log.
 set -u
 . "$(dirname "$0")/lib.sh"
 CRICTL_VERSION=v1.37.0
@@ -35,17 +36,16 @@ IMAGE=localhost/mqsentry-e2e:latest
 PAUSE=localhost/mqsentry-pause:latest
 HANDLER=$(awk '$1 == "handler:" { print $2 }' deploy/kubernetes/runtimeclass.yaml)
 CRI=
+ids= # of the pods and containers made, for cleanup
+RUNSC_CRI_STATE=
 
-crictl() {
-	timeout 120 "$CRICTL_DIR/crictl" --runtime-endpoint "unix://$CRI/containerd.sock" \
-		--image-endpoint "unix://$CRI/containerd.sock" --timeout 60s "$@"
-}
+crictl() { timeout "${CRICTL_TIMEOUT:-120}" "$CRICTL_DIR/crictl" --config "$CRI/crictl.yaml" "$@"; }
 ctr() { timeout 120 "$CTR" -a "$CRI/containerd.sock" -n k8s.io "$@"; }
 
 cleanup() {
 	step "cleanup"
 	if [ -n "${CTRD_PID:-}" ]; then
-		local p
+		local p CRICTL_TIMEOUT=30
 		for p in $(crictl pods -q 2>/dev/null); do
 			crictl stopp "$p" >/dev/null 2>&1
 			crictl rmp -f "$p" >/dev/null 2>&1
@@ -55,14 +55,26 @@ cleanup() {
 		wait_for 30 eval '! kill -0 "$CTRD_PID"' || kill -KILL "$CTRD_PID" 2>/dev/null
 		wait "$CTRD_PID" 2>/dev/null
 		say "removed pods and images, stopped containerd (pid $CTRD_PID)"
-		# Shims (and their runsc) of pods that would not stop: ours are the
-		# processes naming our containerd's socket.
-		for p in $(grep -lF "$CRI/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
-			say "killing leftover $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | cut -c1-80) (pid $p)"
+		# Pods that would not stop: their sandboxes (by id, in the runc shim's
+		# runsc root) and shims (the containerd-shim processes naming our socket).
+		for p in $ids; do
+			compgen -G "$CRI/runsc-root/k8s.io/${p}_sandbox:*" >/dev/null || continue
+			say "runsc delete --force leftover $p"
+			timeout 30 "$RUNSC" --root "$CRI/runsc-root/k8s.io" delete --force "$p" >/dev/null 2>&1
+		done
+		for p in "$RUNSC_CRI_STATE"/*; do
+			[ -f "$p" ] || continue
+			say "killing leftover runsc-cri waiter $(<"$p") of ${p##*/}"
+			kill "$(<"$p")" 2>/dev/null
+		done
+		for p in $(grep -lF -- "$CRI/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = containerd-shim ] || continue
+			say "killing leftover shim (pid $p)"
 			kill -KILL "$p" 2>/dev/null
 		done
 	fi
 	if [ -n "$CRI" ]; then
+		cp "$CRI/containerd.log" "$WORK/" 2>/dev/null
 		grep -o " $CRI[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
 		rm -rf "$CRI"
 		say "removed $CRI (containerd root, state, socket, pod logs)"
@@ -121,7 +133,8 @@ start_container() {
 	local t0=$SECONDS
 	container_json "$3"
 	run crictl create "$1" "$WORK/$3.json" "$WORK/$2.json" || { bad "crictl create $3 (exit $rc)"; return 1; }
-	cid=$out
+	cid=$(printf '%s\n' "$out" | tail -n 1)
+	ids+=" $cid"
 	run crictl start "$cid"
 	if [ "$rc" = 0 ]; then
 		ok "container $3 ($cid) created and started in $((SECONDS - t0)) s"
@@ -145,6 +158,7 @@ if [ ! -x "$CRICTL_DIR/crictl" ]; then
 fi
 rm -rf "$WORK" && mkdir -p "$WORK"
 CRI=$(mktemp -d /tmp/mqe2e-cri.XXXXXX)
+export RUNSC_CRI_STATE=$CRI/runsc-cri # deploy/containerd/runsc-cri's waiters
 arm_cleanup
 
 step "a private containerd with deploy/containerd/config.toml (handler $HANDLER)"
@@ -159,23 +173,33 @@ cp deploy/containerd/runsc-cri "$CRI/bin/runsc-cri" && ln -s "$RUNSC" "$CRI/bin/
 		  restrict_oom_score_adj = true
 		  [plugins."io.containerd.grpc.v1.cri".containerd]
 		    snapshotter = "native"
+		    default_runtime_name = "$HANDLER"
 		# deploy/containerd/config.toml
 	EOF
-	grep -v '^version' deploy/containerd/config.toml | sed "s#/usr/local/bin/runsc-cri#$CRI/bin/runsc-cri#"
+	# runsc's state (the shim's --root) in our directory too.
+	grep -v '^version' deploy/containerd/config.toml |
+		sed -e "s#/usr/local/bin/runsc-cri#$CRI/bin/runsc-cri#" -e "/BinaryName/a\\  Root = \"$CRI/runsc-root\""
 } >"$CRI/config.toml"
 say "$CRI/config.toml:"
 grep -v '^#' "$CRI/config.toml" | sed '/^$/d; s/^/    /'
 debug=
+ctrd_cmd=(containerd)
 if [ "${E2E_RUNSC_DEBUG:-0}" = 1 ]; then
 	mkdir -p "$WORK/runsc-logs"
 	debug="--debug --debug-log=$WORK/runsc-logs/"
+	ctrd_cmd+=(--log-level debug)
 fi
-ctrd_cmd=(containerd --config "$CRI/config.toml" --root "$CRI/root" --state "$CRI/state" --address "$CRI/containerd.sock")
-say "+ RUNSC_EXTRA_FLAGS=\"$debug\" ${ctrd_cmd[*]} >$CRI/containerd.log 2>&1 &"
+ctrd_cmd+=(--config "$CRI/config.toml" --root "$CRI/root" --state "$CRI/state" --address "$CRI/containerd.sock")
+export RUNSC_EXTRA_FLAGS=$debug # for deploy/containerd/runsc-cri
+say "+ RUNSC_EXTRA_FLAGS=\"$debug\" RUNSC_CRI_STATE=$RUNSC_CRI_STATE ${ctrd_cmd[*]} >$CRI/containerd.log 2>&1 &"
 t0=$SECONDS
-RUNSC_EXTRA_FLAGS=$debug "${ctrd_cmd[@]}" >"$CRI/containerd.log" 2>&1 &
+"${ctrd_cmd[@]}" >"$CRI/containerd.log" 2>&1 &
 CTRD_PID=$!
-say "crictl below is: timeout 120 $CRICTL_DIR/crictl --runtime-endpoint unix://$CRI/containerd.sock --image-endpoint (the same) --timeout 60s"
+# crictl's default timeout (2 s) is shorter than a sandbox start takes here.
+printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 60\n' \
+	"$CRI/containerd.sock" "$CRI/containerd.sock" >"$CRI/crictl.yaml"
+say "crictl below is: timeout 120 $CRICTL_DIR/crictl --config $CRI/crictl.yaml:"
+sed 's/^/    /' "$CRI/crictl.yaml"
 if wait_for 60 crictl version; then
 	run crictl version
 	ok "containerd's CRI up in $((SECONDS - t0)) s"
@@ -202,7 +226,8 @@ step "pod A (sysctls fs.mqueue.msg_max=100, kernel.msgmnb=65536): a producer and
 pod_json pod-a '{"fs.mqueue.msg_max": "100", "kernel.msgmnb": "65536"}'
 t0=$SECONDS
 run crictl runp --runtime "$HANDLER" "$WORK/pod-a.json" || { bad "crictl runp pod-a (exit $rc)"; finish; }
-POD_A=$out
+POD_A=$(printf '%s\n' "$out" | tail -n 1)
+ids+=" $POD_A"
 ok "pod A ($POD_A) running with handler $HANDLER after $((SECONDS - t0)) s"
 start_container "$POD_A" pod-a producer || finish
 PROD=$cid
@@ -229,7 +254,7 @@ rc=$?
 out=$(cat "$WORK/consumer.out")
 say "+ (consumer exec, done) exit $rc:"
 printf '%s\n' "$out" | sed 's/^/    /'
-check_consumed "consumer container" 3 "$ppid"
+check_consumed "consumer container" 3 "$ppid" any-order
 
 step "pod A: the pod's sysctls in both containers"
 for c in "producer $PROD" "consumer $CONS"; do
@@ -242,7 +267,8 @@ check_qbytes 65536
 step "pod B (no sysctls): sees none of pod A's queues"
 pod_json pod-b '{}'
 run crictl runp --runtime "$HANDLER" "$WORK/pod-b.json" || { bad "crictl runp pod-b (exit $rc)"; finish; }
-POD_B=$out
+POD_B=$(printf '%s\n' "$out" | tail -n 1)
+ids+=" $POD_B"
 if start_container "$POD_B" pod-b other; then
 	OTHER=$cid
 	run crictl exec -s "$OTHER" /bin/mqe2e absent

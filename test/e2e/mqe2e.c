@@ -28,7 +28,7 @@
 //
 // Every line printed starts with the role and pid, so the output shows which
 // process sent and which received each message. Exit status 0 on success,
-// 1 with "error: CALL: ..." on any failure.
+// 1 with "error: CALL: ..." on standard error on any failure.
 //
 // Build: gcc -O2 -Wall -static -o mqe2e mqe2e.c -lrt
 
@@ -62,8 +62,8 @@ static const char *role = "main";
 
 static void die(const char *what) {
   int e = errno;
-  printf("%s[%d] error: %s: %s (errno %d)\n", role, getpid(), what, strerror(e), e);
   fflush(stdout);
+  fprintf(stderr, "%s[%d] error: %s: %s (errno %d)\n", role, getpid(), what, strerror(e), e);
   exit(1);
 }
 
@@ -147,7 +147,7 @@ static int wait_ok(pid_t pid, const char *what) {
   int st;
   if (waitpid(pid, &st, 0) < 0) die("waitpid");
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    printf("main[%d] %s (pid %d) failed: status 0x%x\n", getpid(), what, pid, st);
+    fprintf(stderr, "main[%d] %s (pid %d) failed: status 0x%x\n", getpid(), what, pid, st);
     return 1;
   }
   return 0;
@@ -173,8 +173,8 @@ static int ls(const char *dir) {
   struct statfs sf;
   if (statfs(dir, &sf) < 0) die("statfs");
   if ((unsigned long)sf.f_type != MQUEUE_MAGIC) {
-    printf("ls[%d] error: %s is not an mqueue filesystem (type 0x%lx): the runtime did not mount it\n",
-           getpid(), dir, (unsigned long)sf.f_type);
+    fprintf(stderr, "ls[%d] error: %s is not an mqueue filesystem (type 0x%lx): the runtime did not mount it\n",
+            getpid(), dir, (unsigned long)sf.f_type);
     return 1;
   }
   printf("ls[%d] %s is an mqueue filesystem (provided by the runtime)\n", getpid(), dir);
@@ -270,11 +270,11 @@ static int mqopen(long maxmsg) {
 static int absent(void) {
   role = "absent";
   if (mq_open(POSIX_NAME, O_RDONLY) != (mqd_t)-1 || errno != ENOENT) {
-    printf("absent[%d] error: %s exists in this IPC namespace\n", getpid(), POSIX_NAME);
+    fprintf(stderr, "absent[%d] error: %s exists in this IPC namespace\n", getpid(), POSIX_NAME);
     return 1;
   }
   if (msgget(SYSV_KEY, 0) >= 0 || errno != ENOENT) {
-    printf("absent[%d] error: SysV key 0x%08x exists in this IPC namespace\n", getpid(), SYSV_KEY);
+    fprintf(stderr, "absent[%d] error: SysV key 0x%08x exists in this IPC namespace\n", getpid(), SYSV_KEY);
     return 1;
   }
   printf("absent[%d] no %s and no SysV key 0x%08x here (ENOENT)\n", getpid(), POSIX_NAME, SYSV_KEY);
