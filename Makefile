@@ -10,7 +10,7 @@ CXXFLAGS := -std=c++17 -O1 -Wall -static -pthread
 RUNNER := $(GO) run ./test/syscalls/runner -known-failures test/syscalls/known_failures.txt
 RUNSC_FLAGS ?=
 
-.PHONY: all deps runsc run test checkpoint-test mqdump-test vet generate check-generated unit syscall-tests test-binaries compare clean
+.PHONY: all deps runsc run test checkpoint-test oci-test mqdump-test vet generate check-generated unit syscall-tests test-binaries compare clean
 
 all: runsc
 
@@ -85,6 +85,17 @@ checkpoint-test: runsc build/out/mq_checkpoint build/out/msg_checkpoint
 	$(GO) run ./test/checkpoint -runsc bin/runsc -prog build/out/mq_checkpoint
 	$(GO) run ./test/checkpoint -runsc bin/runsc -prog build/out/msg_checkpoint
 
+build/out/ociprobe: test/oci/c/ociprobe.c
+	@mkdir -p build/out
+	gcc -O2 -Wall -static -o $@ $< -lrt
+
+# The same OCI bundles (Docker's /dev/mqueue mount, IPC sysctls, a refused
+# value) under Debian's runc and under bin/runsc: what the container sees
+# must match line for line.
+oci-test: runsc build/out/ociprobe
+	./tools/install-deps.sh runc
+	$(GO) run ./test/oci -runsc bin/runsc -probe build/out/ociprobe
+
 bin/mqdump: $(wildcard cmd/mqdump/*.go) vendor/modules.txt
 	@mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/mqdump
@@ -93,7 +104,7 @@ bin/mqdump: $(wildcard cmd/mqdump/*.go) vendor/modules.txt
 mqdump-test: runsc
 	$(GO) test -count=1 -v ./test/mqdump/
 
-test: deps vendor/modules.txt check-generated check-bazel vet unit runsc syscall-tests checkpoint-test mqdump-test fuzz-go stress ipcfuzz-diff e2e-test
+test: deps vendor/modules.txt check-generated check-bazel vet unit runsc syscall-tests checkpoint-test oci-test mqdump-test fuzz-go stress ipcfuzz-diff e2e-test
 
 # Robustness (see README "Fuzzing and stress"). make test runs the short
 # versions; make fuzz the long ones.

@@ -78,8 +78,14 @@ func run(runscPath, prog string, timeout time.Duration) error {
 	return nil
 }
 
+// specSysctls are message queue limits the spec sets (above Linux's
+// defaults); the program gets them as arguments, to check that the restored
+// IPC namespace still has them.
+var specSysctls = [][2]string{{"fs.mqueue.msg_max", "300"}, {"kernel.msgmnb", "200000"}}
+
 // writeSpec writes a minimal OCI config running prog on the host's root,
-// read-only, without a terminal.
+// read-only, without a terminal, with Docker's /dev/mqueue mount and
+// specSysctls.
 func writeSpec(dir, prog string) error {
 	caps := []string{"CAP_SYS_RESOURCE", "CAP_SYS_ADMIN", "CAP_DAC_OVERRIDE", "CAP_KILL"}
 	spec := map[string]any{
@@ -87,7 +93,7 @@ func writeSpec(dir, prog string) error {
 		"process": map[string]any{
 			"terminal": false,
 			"user":     map[string]any{"uid": 0, "gid": 0},
-			"args":     []string{prog},
+			"args":     append([]string{prog}, specSysctls[0][1], specSysctls[1][1]),
 			"env":      []string{"PATH=/usr/bin:/bin"},
 			"cwd":      "/",
 			// Queues deeper than msg_max need CAP_SYS_RESOURCE.
@@ -101,9 +107,11 @@ func writeSpec(dir, prog string) error {
 		"hostname": "mqsentry",
 		"mounts": []map[string]any{
 			{"destination": "/proc", "type": "proc", "source": "proc"},
+			{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": []string{"nosuid", "noexec", "nodev"}},
 		},
 		"linux": map[string]any{
 			"namespaces": []map[string]any{{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}},
+			"sysctl":     map[string]string{specSysctls[0][0]: specSysctls[0][1], specSysctls[1][0]: specSysctls[1][1]},
 		},
 	}
 	data, err := json.MarshalIndent(spec, "", "  ")

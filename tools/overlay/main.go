@@ -30,7 +30,9 @@ func main() {
 }
 
 func run(listPath, gvisorDir, outPath string) error {
-	ov, err := build(listPath, gvisorDir)
+	// A directory whose name starts with "_" is outside `go build ./...`:
+	// the edited copies compile only in place of gVisor's files.
+	ov, err := build(listPath, gvisorDir, filepath.Join(filepath.Dir(outPath), "_edited"))
 	if err != nil {
 		return err
 	}
@@ -45,8 +47,8 @@ func run(listPath, gvisorDir, outPath string) error {
 }
 
 // build reads the list and maps each gVisor file to its replacement ("" to
-// drop it).
-func build(listPath, gvisorDir string) (*overlay, error) {
+// drop it). Edited copies of gVisor files are written under genDir.
+func build(listPath, gvisorDir, genDir string) (*overlay, error) {
 	f, err := os.Open(listPath)
 	if err != nil {
 		return nil, err
@@ -69,7 +71,7 @@ func build(listPath, gvisorDir string) (*overlay, error) {
 		}
 		fields := strings.Fields(line)
 		if len(fields) != 3 {
-			return nil, fmt.Errorf("%s:%d: want VERB GVISOR-PATH SHIM-PATH", listPath, lineNo)
+			return nil, fmt.Errorf("%s:%d: want VERB GVISOR-PATH SHIM-OR-EDIT-PATH", listPath, lineNo)
 		}
 		target, shim := filepath.Join(gvisor, fields[1]), filepath.Join(base, fields[2])
 		switch fields[0] {
@@ -82,6 +84,12 @@ func build(listPath, gvisorDir string) (*overlay, error) {
 				return nil, fmt.Errorf("%s:%d: %w", listPath, lineNo, err)
 			}
 			ov.Replace[target] = shim
+		case "edit":
+			edited, err := editFile(target, shim, genDir, fields[1])
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: edit %s: %w", listPath, lineNo, fields[1], err)
+			}
+			ov.Replace[target] = edited
 		default:
 			return nil, fmt.Errorf("%s:%d: unknown verb %q", listPath, lineNo, fields[0])
 		}

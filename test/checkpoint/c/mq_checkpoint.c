@@ -3,7 +3,9 @@
 // the same priority, size and payload, and that the attributes survived.
 // One queue keeps an open descriptor; the other is held only by its name.
 // Protocol: prints "READY" once filled, drains on SIGUSR1, prints "OK" and
-// exits 0 on success.
+// exits 0 on success. Arguments: the fs.mqueue.msg_max and kernel.msgmnb the
+// OCI spec set; after the restore the namespace must still have them, and
+// the spec's /dev/mqueue mount must still show the queue.
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
@@ -69,7 +71,38 @@ static void check_drain(mqd_t fd, int q) {
   }
 }
 
-int main(void) {
+// Checks that /proc/sys/NAME holds want.
+static void check_sysctl(const char *name, const char *want) {
+  char path[128], got[32] = "";
+  snprintf(path, sizeof path, "/proc/sys/%s", name);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) die(path);
+  if (fscanf(f, "%31s", got) != 1 || strcmp(got, want) != 0) {
+    printf("FAIL %s = %s after the restore, want %s (the spec's)\n", name, got, want);
+    exit(1);
+  }
+  fclose(f);
+}
+
+// Checks that the /dev/mqueue mount shows the queue with its bytes.
+static void check_mqueue_mount(const char *name, long qsize) {
+  char path[128], line[256];
+  snprintf(path, sizeof path, "/dev/mqueue%s", name);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) die(path);
+  long got = -1;
+  if (fgets(line, sizeof line, f) == NULL || sscanf(line, "QSIZE:%ld", &got) != 1 || got != qsize) {
+    printf("FAIL %s QSIZE %ld after the restore, want %ld\n", path, got, qsize);
+    exit(1);
+  }
+  fclose(f);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    printf("FAIL usage: mq_checkpoint MSG_MAX MSGMNB (as the OCI spec sets them)\n");
+    return 1;
+  }
   struct sigaction sa = {0};
   sa.sa_handler = on_usr1;
   sigaction(SIGUSR1, &sa, NULL);
@@ -87,13 +120,18 @@ int main(void) {
   fflush(stdout);
   while (!go) pause();
 
+  check_sysctl("fs/mqueue/msg_max", argv[1]);
+  check_sysctl("kernel/msgmnb", argv[2]);
+  long named_bytes = 0;
+  for (int i = 0; i < MSGS; i++) named_bytes += len_of(2, i);
+  check_mqueue_mount("/ckpt_named", named_bytes);
   check_drain(open_fd, 1);
   named = mq_open("/ckpt_named", O_RDONLY);
   if (named < 0) die("reopen /ckpt_named");
   check_drain(named, 2);
   mq_unlink("/ckpt_open");
   mq_unlink("/ckpt_named");
-  printf("OK %d messages in 2 queues came back in order\n", 2 * MSGS);
+  printf("OK %d messages in 2 queues came back in order; the spec's sysctls and /dev/mqueue too\n", 2 * MSGS);
   fflush(stdout);
   return 0;
 }

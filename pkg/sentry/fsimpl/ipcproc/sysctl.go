@@ -31,6 +31,17 @@ type sysctl struct {
 	set      func(ctx context.Context, v int64) error
 }
 
+// checkRange is the range check of Linux's proc_dointvec_minmax.
+func (s sysctl) checkRange(v int64) error {
+	if v < s.min || v > s.max {
+		return linuxerr.EINVAL
+	}
+	return nil
+}
+
+// errNoSuchSysctl is what opening a missing /proc/sys file gives.
+var errNoSuchSysctl = linuxerr.ENOENT
+
 // sysvLimit is a /proc/sys/kernel/msg* limit.
 func sysvLimit(max int64, field func(*msgqueue.Limits) *int32) sysctl {
 	return sysctl{
@@ -141,8 +152,8 @@ func (d *sysctlData) Write(ctx context.Context, _ *vfs.FileDescription, src user
 	if err != nil {
 		return 0, err
 	}
-	if v < s.min || v > s.max {
-		return 0, linuxerr.EINVAL
+	if err := s.checkRange(v); err != nil {
+		return 0, err
 	}
 	if err := s.set(ctx, v); err != nil {
 		return 0, err

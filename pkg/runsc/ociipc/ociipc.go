@@ -1,0 +1,17 @@
+// Package ociipc applies the IPC parts of an OCI runtime spec to a sandbox
+// the way runc applies them on Linux:
+//
+//   - every mount of type "mqueue" (Docker, podman and containerd's CRI put
+//     one at /dev/mqueue) becomes the mqueue filesystem of the container's
+//     IPC namespace, with the spec's mount flags (runc: mount(2));
+//   - linux.sysctl's message queue limits (kernel.msgmax, kernel.msgmnb,
+//     kernel.msgmni, fs.mqueue.*) are set in that namespace before the
+//     container's first process runs (runc: writes to /proc/sys).
+//
+// runsc's OCI handling has no hook for either, so edits declared in
+// build/overlay.list (build/edits/*.edit) add one call to this package at
+// each point: where runsc checks a spec it reads (Validate: a spec Linux
+// would refuse fails before a sandbox exists, naming what is wrong), where
+// runsc/boot mounts a spec's mounts (MqueueMount) and where it prepares a
+// container's first process (ApplySysctls). The logic stays here.
+package ociipc

@@ -1,0 +1,86 @@
+package ipcproc
+
+import (
+	"fmt"
+	"sort"
+
+	"gvisor.dev/gvisor/pkg/context"
+)
+
+// SysctlError is a value SetSysctls refused, with the error a write of it
+// to its /proc/sys file gives.
+type SysctlError struct {
+	Name  string
+	Value string
+	Err   error
+}
+
+// Error implements error.
+func (e *SysctlError) Error() string {
+	return fmt.Sprintf("%s = %q: %v", e.Name, e.Value, e.Err)
+}
+
+// Unwrap gives the errno.
+func (e *SysctlError) Unwrap() error { return e.Err }
+
+// IsLimitSysctl reports whether name (a path under /proc/sys, such as
+// "fs/mqueue/msg_max") is one of the IPC namespace's message queue limits.
+func IsLimitSysctl(name string) bool {
+	_, ok := sysctls[name]
+	return ok && name != sysctlMsgNextID
+}
+
+// SysctlValues are limits checked by ParseSysctls, ready to be set.
+type SysctlValues struct {
+	names  []string // sorted, so that errors and the order of sets are stable
+	raw    []string
+	parsed []int64
+}
+
+// ParseSysctls checks limits as writes of the values to their /proc/sys
+// files would: each is parsed and checked against its file's range. Names
+// are paths under /proc/sys (see IsLimitSysctl); a name that is not a limit
+// is refused with ENOENT, as opening its file would be.
+func ParseSysctls(values map[string]string) (SysctlValues, error) {
+	var v SysctlValues
+	for name := range values {
+		v.names = append(v.names, name)
+	}
+	sort.Strings(v.names)
+	for _, name := range v.names {
+		if !IsLimitSysctl(name) {
+			return SysctlValues{}, &SysctlError{Name: name, Value: values[name], Err: errNoSuchSysctl}
+		}
+		n, err := parseSysctlInt(values[name])
+		if err == nil {
+			err = sysctls[name].checkRange(n)
+		}
+		if err != nil {
+			return SysctlValues{}, &SysctlError{Name: name, Value: values[name], Err: err}
+		}
+		v.raw = append(v.raw, values[name])
+		v.parsed = append(v.parsed, n)
+	}
+	return v, nil
+}
+
+// Set sets the limits in the IPC namespace of ctx. It checks no
+// credentials: it is for a container runtime setting up a namespace.
+func (v SysctlValues) Set(ctx context.Context) error {
+	for i, name := range v.names {
+		if err := sysctls[name].set(ctx, v.parsed[i]); err != nil {
+			return &SysctlError{Name: name, Value: v.raw[i], Err: err}
+		}
+	}
+	return nil
+}
+
+// SetSysctls sets limits of the IPC namespace in ctx, all or none: every
+// value is checked (ParseSysctls) before any is set.
+func SetSysctls(ctx context.Context, values map[string]string) error {
+	v, err := ParseSysctls(values)
+	if err != nil {
+		return err
+	}
+	return v.Set(ctx)
+}
