@@ -17,8 +17,10 @@
 #     key 0x0e2e0001) cross through the pod's shared IPC namespace;
 #   - /dev/mqueue of both containers (CRI's mqueue mount, made by runsc) lists
 #     the queue;
-#   - the pod's sysctls are seen in /proc/sys of both containers, and a new
-#     SysV queue gets msg_qbytes 65536;
+#   - the pod's sysctls are seen in /proc/sys of both containers and are
+#     enforced: a new SysV queue gets msg_qbytes 65536; in a third container
+#     running as uid 65534 (no CAP_SYS_RESOURCE) mq_open with mq_maxmsg 50
+#     succeeds and with 101 fails with EINVAL;
 #   - pod B sees none of pod A's queues, and has the default limits.
 # Prints every command and ends with "N passed, M failed". Installs containerd
 # with apt-get when missing; must run as root. Stops its containerd and removes
@@ -113,25 +115,28 @@ pod_json() {
 	say "$WORK/$1.json: $(tr -s ' \n' ' ' <"$WORK/$1.json")"
 }
 
-# container_json NAME: a ContainerConfig running `mqe2e hold` in our image.
+# container_json NAME [UID]: a ContainerConfig running `mqe2e hold` in our
+# image (as UID when given).
 container_json() {
+	local linux='{}'
+	[ -n "${2:-}" ] && linux="{\"security_context\": {\"run_as_user\": {\"value\": $2}}}"
 	cat >"$WORK/$1.json" <<-EOF
 		{
 		  "metadata": {"name": "$1"},
 		  "image": {"image": "$IMAGE"},
 		  "command": ["/bin/mqe2e", "hold"],
 		  "log_path": "$1.log",
-		  "linux": {}
+		  "linux": $linux
 		}
 	EOF
 }
 
-# start_container POD_ID POD NAME: creates and starts container NAME
+# start_container POD_ID POD NAME [UID]: creates and starts container NAME
 # (container_json) in pod POD (pod_json) whose id is POD_ID, sets $cid; fails
 # the test when it cannot.
 start_container() {
 	local t0=$SECONDS
-	container_json "$3"
+	container_json "$3" "${4:-}"
 	run crictl create "$1" "$WORK/$3.json" "$WORK/$2.json" || { bad "crictl create $3 (exit $rc)"; return 1; }
 	cid=$(printf '%s\n' "$out" | tail -n 1)
 	ids+=" $cid"
@@ -256,13 +261,21 @@ say "+ (consumer exec, done) exit $rc:"
 printf '%s\n' "$out" | sed 's/^/    /'
 check_consumed "consumer container" 3 "$ppid" any-order
 
-step "pod A: the pod's sysctls in both containers"
+step "pod A: the pod's sysctls in every container, enforced"
 for c in "producer $PROD" "consumer $CONS"; do
 	run crictl exec -s "${c#* }" /bin/mqe2e sysctl
 	check_sysctls "container ${c% *}" 100 65536
 done
 run crictl exec -s "$CONS" /bin/mqe2e qbytes
 check_qbytes 65536
+# A third container running as uid 65534: no CAP_SYS_RESOURCE, so the pod's
+# fs.mqueue.msg_max is what mq_open checks.
+if start_container "$POD_A" pod-a unprivileged 65534; then
+	run crictl exec -s "$cid" /bin/mqe2e mqopen 50
+	check_mqopen 50 ok
+	run crictl exec -s "$cid" /bin/mqe2e mqopen 101
+	check_mqopen 101 einval
+fi
 
 step "pod B (no sysctls): sees none of pod A's queues"
 pod_json pod-b '{}'

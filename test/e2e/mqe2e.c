@@ -251,12 +251,13 @@ static int has_cap(int cap) {
 static int mqopen(long maxmsg) {
   role = "mqopen";
   const char *name = "/mqe2e-maxmsg";
-  char what[64];
-  printf("mqopen[%d] uid %d, CAP_SYS_RESOURCE %s; mq_open %s with mq_maxmsg %ld\n", getpid(),
-         getuid(), has_cap(24) ? "effective" : "not effective", name, maxmsg);
+  char who[64], what[128];
+  snprintf(who, sizeof who, "uid %d, CAP_SYS_RESOURCE %s", getuid(),
+           has_cap(24) ? "effective" : "not effective");
+  printf("mqopen[%d] %s; mq_open %s with mq_maxmsg %ld\n", getpid(), who, name, maxmsg);
   mq_unlink(name);
   struct mq_attr attr = {.mq_maxmsg = maxmsg, .mq_msgsize = MSGSIZE};
-  snprintf(what, sizeof what, "mq_open mq_maxmsg %ld", maxmsg);
+  snprintf(what, sizeof what, "%s: mq_open mq_maxmsg %ld", who, maxmsg);
   mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
   if (q == (mqd_t)-1) die(what);
   if (mq_getattr(q, &attr) < 0) die("mq_getattr");
