@@ -218,6 +218,17 @@ check_sysctls() {
 	fi
 }
 
+# check_refused WHAT KEY: $out/$rc of an engine's run of `mqe2e sysctl` with a
+# value Linux refuses for sysctl KEY: the container did not start, and the
+# error names KEY.
+check_refused() {
+	if [ "$rc" != 0 ] && has "$2" && ! has "sysctl["; then
+		ok "$1 refused the container (exit $rc), naming $2"
+	else
+		bad "$1 with a bad $2 was not refused naming the key (exit $rc)"
+	fi
+}
+
 # check_qbytes MSGMNB: $out of `mqe2e qbytes` shows a new SysV queue with
 # msg_qbytes MSGMNB.
 check_qbytes() {

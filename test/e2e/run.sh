@@ -6,6 +6,8 @@
 # (named on the command line, and as the runtime of deploy/podman/containers.conf)
 # and checks, inside the container:
 #   - a producer and a consumer process exchange POSIX and SysV messages;
+#   - `--sysctl fs.mqueue.msg_max=100 --sysctl kernel.msgmnb=65536` show in
+#     /proc/sys; `--sysctl fs.mqueue.msg_max=0` is refused naming the key;
 #   - /dev/mqueue, the OCI spec's mqueue mount made by runsc, lists the queue;
 #   - `podman exec ... mqdump list/dump` inspects the queues without consuming
 #     anything (counts before = after = what the consumer then receives);
@@ -75,6 +77,13 @@ run podman --runtime "$RUNSC" run --rm --network=none "$IMAGE" /bin/mqe2e pair 3
 check_pair "podman --runtime $RUNSC run"
 run podman --runtime runsc-mq run --rm --network=none "$IMAGE" /bin/mqe2e pair 3
 check_pair "podman --runtime runsc-mq (containers.conf) run"
+
+step "podman run --sysctl: IPC limits of the container's namespace"
+run podman --runtime runsc-mq run --rm --network=none --sysctl fs.mqueue.msg_max=100 \
+	--sysctl kernel.msgmnb=65536 "$IMAGE" /bin/mqe2e sysctl
+check_sysctls "podman run --sysctl fs.mqueue.msg_max=100 --sysctl kernel.msgmnb=65536" 100 65536
+run podman --runtime runsc-mq run --rm --network=none --sysctl fs.mqueue.msg_max=0 "$IMAGE" /bin/mqe2e sysctl
+check_refused "podman run --sysctl fs.mqueue.msg_max=0" fs.mqueue.msg_max
 
 step "a running container: producer exec, /dev/mqueue, mqdump, consumer exec"
 run podman --runtime runsc-mq run -d --name "$C1" --network=none "$IMAGE" /bin/mqe2e hold || { bad "podman run -d"; finish; }
