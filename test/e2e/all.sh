@@ -22,5 +22,5 @@ for part in ${E2E_PARTS:-run docker cri}; do
 done
 echo
 echo "== end to end: test/e2e/{run,docker,cri}.sh"
-awk '{ printf "  %-7s %3d passed %3d failed %3d known\n", $1 ".sh", $2, $3, $4; p += $2; f += $3 }
+awk '{ printf "  %-10s %3d passed %3d failed %3d known\n", $1 ".sh", $2, $3, $4; p += $2; f += $3 }
 	END { printf "\ne2e: %d passed, %d failed\n", p, f; exit f > 0 }' "$tally"

@@ -209,6 +209,36 @@ check_mqdump() {
 	if [ "$rc" = 0 ] && [ "$posix_n/$sysv_n" = "$before" ]; then ok "mqdump consumed nothing: counts still $before"; else bad "counts changed: $before -> $posix_n/$sysv_n"; fi
 }
 
+# check_queued EXEC... N WHEN: `EXEC mqdump list` (EXEC: the engine's exec
+# command up to the program) finds N POSIX and N SysV messages queued.
+check_queued() {
+	local n=${*: -2:1} when=${*: -1}
+	run "${@:1:$#-2}" /bin/mqdump list
+	mqdump_counts
+	if [ "$rc" = 0 ] && [ "$posix_n/$sysv_n" = "$n/$n" ]; then
+		ok "$when mqdump sees $n POSIX and $n SysV messages"
+	else
+		bad "$when mqdump sees $posix_n/$sysv_n messages, not $n/$n (exit $rc)"
+	fi
+}
+
+# check_exec_round WHAT EXEC...: in a running container, through EXEC (the
+# engine's exec command up to the program): a producer exec queues 4 POSIX
+# and 4 SysV messages, /dev/mqueue lists the queue, mqdump list/dump consume
+# nothing, a consumer exec receives the messages in order.
+check_exec_round() {
+	local what=$1 ppid
+	shift
+	run "$@" /bin/mqe2e produce 4
+	check_produced "$what producer" 4
+	ppid=$(producer_pid)
+	run "$@" /bin/mqe2e ls /dev/mqueue
+	check_ls "$what"
+	check_mqdump "$@" 4
+	run "$@" /bin/mqe2e consume 4
+	check_consumed "$what consumer" 4 "$ppid"
+}
+
 # check_sysctls WHAT MSG_MAX MSGMNB: $out of `mqe2e sysctl` shows them.
 check_sysctls() {
 	if [ "$rc" = 0 ] && has "fs.mqueue.msg_max = $2" && has "kernel.msgmnb = $3"; then

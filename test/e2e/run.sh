@@ -87,14 +87,8 @@ check_refused "podman run --sysctl fs.mqueue.msg_max=0" fs.mqueue.msg_max
 
 step "a running container: producer exec, /dev/mqueue, mqdump, consumer exec"
 run podman --runtime runsc-mq run -d --name "$C1" --network=none "$IMAGE" /bin/mqe2e hold || { bad "podman run -d"; finish; }
-run podman exec "$C1" /bin/mqe2e produce 4
-check_produced "podman exec producer" 4
-ppid=$(producer_pid)
-
-run podman exec "$C1" /bin/mqe2e ls /dev/mqueue
-check_ls "podman exec"
-
-check_mqdump podman exec "$C1" 4
+check_exec_round "podman exec" podman exec "$C1"
+check_queued podman exec "$C1" 0 "after the consumer"
 
 step "podman container checkpoint / restore"
 run podman container checkpoint "$C1"
@@ -104,27 +98,19 @@ if [ "$rc" = 0 ]; then
 else
 	known "podman refuses plain runsc: it requires 'runsc checkpoint --help' to exit 0 (runsc exits 128) and CRIU's inventory.img in the image directory; deploy/podman/runsc-podman supplies both"
 fi
-run podman exec "$C1" /bin/mqe2e consume 4
-check_consumed "podman exec consumer" 4 "$ppid"
-run podman exec "$C1" /bin/mqdump list
-mqdump_counts
-if [ "$posix_n/$sysv_n" = 0/0 ]; then ok "queues empty after the consumer"; else bad "queues after consumer: $posix_n/$sysv_n"; fi
 
 run podman --runtime runsc-mq-cr run -d --name "$C2" --network=none "$IMAGE" /bin/mqe2e hold || { bad "podman run -d (runsc-mq-cr)"; finish; }
 run podman exec "$C2" /bin/mqe2e produce 3
+check_produced "podman exec producer" 3
 ppid=$(producer_pid)
-run podman exec "$C2" /bin/mqdump list
-mqdump_counts
-if [ "$posix_n/$sysv_n" = 3/3 ]; then ok "before checkpoint mqdump sees 3 POSIX and 3 SysV messages"; else bad "before checkpoint: $posix_n/$sysv_n"; fi
+check_queued podman exec "$C2" 3 "before the checkpoint"
 run podman container checkpoint "$C2"
 ck=$rc
 run podman ps -a --filter "name=$C2" --format '{{.Names}} {{.Status}}'
 if [ "$ck" = 0 ] && [ "$(count Exited)" = 1 ]; then ok "podman container checkpoint (runtime runsc-mq-cr): container stopped"; else bad "checkpoint through runsc-podman (exit $ck)"; fi
 run podman container restore "$C2"
 if [ "$rc" = 0 ]; then ok "podman container restore"; else bad "podman container restore (exit $rc)"; fi
-run podman exec "$C2" /bin/mqdump list
-mqdump_counts
-if [ "$posix_n/$sysv_n" = 3/3 ]; then ok "after restore mqdump sees 3 POSIX and 3 SysV messages"; else bad "after restore: $posix_n/$sysv_n"; fi
+check_queued podman exec "$C2" 3 "after the restore"
 run podman exec "$C2" /bin/mqe2e consume 3
 check_consumed "after the restore, podman exec consumer" 3 "$ppid"
 
