@@ -47,7 +47,7 @@ ctr() { timeout 120 "$CTR" -a "$CRI/containerd.sock" -n k8s.io "$@"; }
 cleanup() {
 	step "cleanup"
 	if [ -n "${CTRD_PID:-}" ]; then
-		local p CRICTL_TIMEOUT=30
+		local p id CRICTL_TIMEOUT=30
 		for p in $(crictl pods -q 2>/dev/null); do
 			crictl stopp "$p" >/dev/null 2>&1
 			crictl rmp -f "$p" >/dev/null 2>&1
@@ -72,7 +72,10 @@ cleanup() {
 		for p in $(grep -lF -- "$CRI/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
 			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = containerd-shim ] || continue
 			say "killing leftover shim (pid $p)"
+			id=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | sed -n '/^-id$/{n;p}')
 			kill -KILL "$p" 2>/dev/null
+			# and its socket: containerd 1.6 names it by a hash of address, namespace and id
+			[ -n "$id" ] && rm -f "/run/containerd/s/$(printf '%s' "$CRI/containerd.sock/k8s.io/$id" | sha256sum | cut -d' ' -f1)"
 		done
 	fi
 	if [ -n "$CRI" ]; then
