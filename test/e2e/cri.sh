@@ -21,6 +21,8 @@
 #     enforced: a new SysV queue gets msg_qbytes 65536; in a third container
 #     running as uid 65534 (no CAP_SYS_RESOURCE) mq_open with mq_maxmsg 50
 #     succeeds and with 101 fails with EINVAL;
+#   - a container's output reaches its CRI log, and a container stopped on
+#     its own exits (code 0 on SIGTERM) while its pod runs on;
 #   - pod B sees none of pod A's queues, and has the default limits.
 # Prints every command and ends with "N passed, M failed". Installs containerd
 # with apt-get when missing; must run as root. Stops its containerd and removes
@@ -278,6 +280,18 @@ if start_container "$POD_A" pod-a unprivileged 65534; then
 	check_mqopen 50 ok
 	run crictl exec -s "$cid" /bin/mqe2e mqopen 101
 	check_mqopen 101 einval
+fi
+
+step "pod A: a container's output and exit reach the CRI"
+run crictl logs "$PROD"
+if [ "$rc" = 0 ] && has "hold["; then ok "container producer's output is in its CRI log"; else bad "crictl logs producer (exit $rc)"; fi
+t0=$SECONDS
+run crictl stop --timeout 10 "$CONS"
+run crictl inspect -o go-template --template '{{.status.state}} exit code {{.status.exitCode}}' "$CONS"
+if has "CONTAINER_EXITED exit code 0" && [ $((SECONDS - t0)) -lt 10 ]; then
+	ok "container consumer stopped in $((SECONDS - t0)) s (SIGTERM, exit code 0) while its pod runs on"
+else
+	bad "container consumer did not stop cleanly within 10 s ($((SECONDS - t0)) s)"
 fi
 
 step "pod B (no sysctls): sees none of pod A's queues"
