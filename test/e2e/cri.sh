@@ -34,7 +34,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 CRICTL_VERSION=v1.37.0
-CRICTL_DIR=${CRICTL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mqsentry/crictl-$CRICTL_VERSION}
+CRICTL_DIR=${CRICTL_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/mqsentry/crictl-$CRICTL_VERSION}
 WORK=$ROOT/build/out/e2e-cri
 IMAGE=localhost/mqsentry-e2e:latest
 PAUSE=localhost/mqsentry-pause:latest
@@ -55,9 +55,7 @@ cleanup() {
 			crictl rmp -f "$p" >/dev/null 2>&1
 		done
 		crictl rmi "$IMAGE" "$PAUSE" >/dev/null 2>&1
-		kill "$CTRD_PID" 2>/dev/null
-		wait_for 30 eval '! kill -0 "$CTRD_PID"' || kill -KILL "$CTRD_PID" 2>/dev/null
-		wait "$CTRD_PID" 2>/dev/null
+		stop_daemon "$CTRD_PID"
 		say "removed pods and images, stopped containerd (pid $CTRD_PID)"
 		# Pods that would not stop: their sandboxes (by id, in the runc shim's
 		# runsc root) and shims (the containerd-shim processes naming our socket).
@@ -82,8 +80,7 @@ cleanup() {
 	fi
 	if [ -n "$CRI" ]; then
 		cp "$CRI/containerd.log" "$WORK/" 2>/dev/null
-		grep -o " $CRI[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
-		rm -rf "$CRI"
+		remove_tree "$CRI"
 		say "removed $CRI (containerd root, state, socket, pod logs)"
 	fi
 }

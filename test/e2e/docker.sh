@@ -39,15 +39,12 @@ cleanup() {
 	if [ -n "${DOCKERD_PID:-}" ]; then
 		docker rm -f "$C" >/dev/null 2>&1
 		docker rmi -f "$IMAGE" >/dev/null 2>&1
-		kill "$DOCKERD_PID" 2>/dev/null
-		wait_for 30 eval '! kill -0 "$DOCKERD_PID"' || kill -KILL "$DOCKERD_PID" 2>/dev/null
-		wait "$DOCKERD_PID" 2>/dev/null
+		stop_daemon "$DOCKERD_PID"
 		say "stopped dockerd (pid $DOCKERD_PID), removed container $C and image $IMAGE"
 	fi
 	[ -n "$key_made" ] && rm -f /etc/docker/key.json
 	if [ -n "$DK" ]; then
-		grep -o " $DK[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
-		rm -rf "$DK"
+		remove_tree "$DK"
 		say "removed $DK (data root, exec root, socket, logs)"
 	fi
 }

@@ -118,6 +118,19 @@ wait_for() {
 	done
 }
 
+# stop_daemon PID: SIGTERM, up to 30 s to exit, then SIGKILL; reaps it.
+stop_daemon() {
+	kill "$1" 2>/dev/null
+	wait_for 30 eval "! kill -0 $1" || kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# remove_tree DIR: unmounts whatever is mounted below DIR, then removes it.
+remove_tree() {
+	grep -o " $1/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+	rm -rf "$1"
+}
+
 # check_pair WHAT: $out/$rc of `mqe2e pair 3` show 3 POSIX and 3 SysV messages
 # crossing from the producer process to the consumer process.
 check_pair() {

@@ -41,10 +41,8 @@ cleanup() {
 		ctr -a "$CTRD/containerd.sock" -n mqe2e tasks kill -s KILL mqe2e-ctr >/dev/null 2>&1
 		ctr -a "$CTRD/containerd.sock" -n mqe2e containers rm mqe2e-ctr >/dev/null 2>&1
 		ctr -a "$CTRD/containerd.sock" -n mqe2e images rm "$IMAGE" >/dev/null 2>&1
-		kill "$CTRD_PID" 2>/dev/null
-		wait "$CTRD_PID" 2>/dev/null
-		umount -R "$CTRD" 2>/dev/null
-		rm -rf "$CTRD"
+		stop_daemon "$CTRD_PID"
+		remove_tree "$CTRD"
 	fi
 	say "removed containers $C1 $C2 and image $IMAGE"
 }
