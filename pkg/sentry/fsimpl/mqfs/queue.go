@@ -31,12 +31,16 @@ type queueInode struct {
 	kernfs.InodeNotDirectory
 	kernfs.InodeNotSymlink
 	kernfs.InodeWatches
+	inodeNoXattrs
 
 	queue *mq.Queue
 	locks vfs.FileLocks
 }
 
-var _ kernfs.Inode = (*queueInode)(nil)
+var (
+	_ kernfs.Inode           = (*queueInode)(nil)
+	_ kernfs.InodeWithXattrs = (*queueInode)(nil)
+)
 
 func (fs *filesystem) newQueueInode(ctx context.Context, creds *auth.Credentials, q *mq.Queue, perm linux.FileMode) *queueInode {
 	inode := &queueInode{queue: q}
