@@ -43,18 +43,16 @@ import (
 // perUnitBound is, for each phase of mqmem, the bytes of Sentry memory one
 // unit may cost: README's memory table, column "ours (bound)".
 var perUnitBound = map[string]int64{
-	// A POSIX queue of 2 one-byte messages in which every priority was
-	// used: the queue, its mqfs inode and dentry, the priority index's
-	// fixed tables and spares, one message (README: 20 KiB).
-	"prio": 20 << 10,
-	// A zero-byte SysV message (README: 128 B).
+	// A POSIX queue in which every priority was used, holding one
+	// message: the queue, its mqfs inode and dentry, and the priority
+	// index's fixed tables and spares.
+	"prio": 16 << 10,
+	// A zero-byte SysV message.
 	"sysv": 128,
-	// A task blocked in mq_receive or msgrcv (README: 48 KiB, a
-	// gVisor task with its goroutine plus the waiter).
-	"waiters": 48 << 10,
-	// An IPC namespace kept alive by one queue descriptor: its registries,
-	// mqfs filesystem and mount, /proc files, the queue (README: 64 KiB).
-	"namespaces": 64 << 10,
+	// A task blocked in mq_receive or msgrcv.
+	"waiters": 32 << 10,
+	// An IPC namespace kept alive by one queue descriptor, with that queue.
+	"namespaces": 32 << 10,
 }
 
 type sample struct {
