@@ -124,15 +124,23 @@ build/out/mqstress: test/stress/c/mqstress.c test/common/ledger.h
 	@mkdir -p build/out
 	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
 
+build/out/mqmem: test/stress/c/mqmem.c
+	@mkdir -p build/out
+	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
+
 # Every Go fuzz target (decoders and queue cores against models) for FUZZTIME.
 fuzz-go: vendor/modules.txt
 	GO=$(GO) test/fuzz/gofuzz.sh $(FUZZTIME)
 
 # The syscall fuzzer and the multi-process stress program, natively and
-# under bin/runsc, then the cores' stress tests under -race.
-stress: runsc build/out/ipcfuzz build/out/mqstress
+# under bin/runsc, the Sentry's memory under an unprivileged user's hostile
+# patterns (bounds: README's memory table), then the cores' stress tests
+# under -race.
+MQMEM_FLAGS ?=
+stress: runsc build/out/ipcfuzz build/out/mqstress build/out/mqmem
 	$(STRESS_RUN) build/out/ipcfuzz -t $(IPCFUZZ_SECONDS)
 	$(STRESS_RUN) build/out/mqstress -t $(STRESS_SECONDS)
+	$(GO) run ./test/stress/memory -runsc bin/runsc build/out/mqmem $(MQMEM_FLAGS)
 	MQSENTRY_STRESS_DURATION=$(CORE_STRESS) CGO_ENABLED=1 $(GO) test -race -count=1 -run CoreStress ./test/stress/
 
 # Deterministic runs of the syscall fuzzer: the same calls must give the same

@@ -272,6 +272,8 @@ func runGo(o *options) bool {
 	fmt.Printf("  %-52s %s B empty, %s B after one message, %s B with 128 priority blocks used\n",
 		"heap per queue (NewQueue B/op):", fmtCount(byName["NewQueue/empty"].med("B/op")),
 		fmtCount(byName["NewQueue/used"].med("B/op")), fmtCount(byName["NewQueue/128prios"].med("B/op")))
+	fmt.Printf("  %-52s %s B\n", "message store kept after draining those 128 blocks:",
+		fmtCount(byName["NewQueue/128prios"].med("retained-B")))
 	return true
 }
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,6 +109,55 @@ TEST(MqFsTest, RootDirectoryIsSticky1777) {
     CHILD_CHECK_OK(stat(dir.c_str(), &st));
     CHILD_CHECK(S_ISDIR(st.st_mode));
     CHILD_CHECK((st.st_mode & 07777) == 01777);
+  });
+}
+
+// The mqueue filesystem keeps no extended attributes, but, as in Linux's
+// fs/xattr.c, permission is checked first: a user who may not write a queue
+// file gets EACCES from setxattr and removexattr, a user who may not read it
+// EACCES from getxattr, and only then EOPNOTSUPP, by path as through a
+// descriptor; a non-owner's user.* attribute on the sticky root directory
+// is EPERM; listxattr lists nothing.
+TEST(MqFsTest, XattrChecksPermissionFirst) {
+  ScopedQueueName root_name;
+  ScopedQueueName nobody_name;
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (to drop to nobody)";
+  RUN_WITH_MQUEUE_MOUNT(false, [&](const std::string& dir) {
+    umask(0);
+    mqd_t fd = mq_open(root_name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0640, nullptr);
+    CHILD_CHECK(fd >= 0);
+    std::string root_file = dir + root_name;
+    std::string nobody_file = dir + nobody_name;
+    CHILD_CHECK(::mqtest::BecomeUser(::mqtest::kNobody, ::mqtest::kNogroup));
+    // Another user's queue: no write, no read permission.
+    CHILD_CHECK_ERRNO(setxattr(root_file.c_str(), "user.x", "1", 1, 0), EACCES);
+    CHILD_CHECK_ERRNO(removexattr(root_file.c_str(), "user.x"), EACCES);
+    char buf[16];
+    CHILD_CHECK_ERRNO(getxattr(root_file.c_str(), "user.x", buf, sizeof(buf)), EACCES);
+    CHILD_CHECK(listxattr(root_file.c_str(), buf, sizeof(buf)) == 0);
+    CHILD_CHECK_OK(mq_close(fd));
+    // The caller's own queue: permission granted, no attributes stored.
+    mqd_t own = mq_open(nobody_name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
+    CHILD_CHECK(own >= 0);
+    CHILD_CHECK_ERRNO(setxattr(nobody_file.c_str(), "user.x", "1", 1, 0), EOPNOTSUPP);
+    CHILD_CHECK_ERRNO(getxattr(nobody_file.c_str(), "user.x", buf, sizeof(buf)), EOPNOTSUPP);
+    CHILD_CHECK_ERRNO(removexattr(nobody_file.c_str(), "user.x"), EOPNOTSUPP);
+    CHILD_CHECK(listxattr(nobody_file.c_str(), buf, sizeof(buf)) == 0);
+    CHILD_CHECK_ERRNO(fsetxattr(own, "user.x", "1", 1, 0), EOPNOTSUPP);
+    CHILD_CHECK_ERRNO(fgetxattr(own, "user.x", buf, sizeof(buf)), EOPNOTSUPP);
+    CHILD_CHECK(flistxattr(own, buf, sizeof(buf)) == 0);
+    // Through a descriptor the file's mode decides too: made read-only to
+    // its owner, the queue refuses fsetxattr even on a descriptor open for
+    // writing.
+    CHILD_CHECK_OK(fchmod(own, 0400));
+    CHILD_CHECK_ERRNO(fsetxattr(own, "user.x", "1", 1, 0), EACCES);
+    CHILD_CHECK_ERRNO(fremovexattr(own, "user.x"), EACCES);
+    struct stat st;
+    CHILD_CHECK_OK(fstat(own, &st));
+    CHILD_CHECK((st.st_mode & 07777) == 0400 && st.st_uid == ::mqtest::kNobody);
+    // The sticky root directory, owned by root.
+    CHILD_CHECK_ERRNO(setxattr(dir.c_str(), "user.x", "1", 1, 0), EPERM);
+    CHILD_CHECK_OK(mq_unlink(nobody_name.c_str()));
   });
 }
 

@@ -20,6 +20,9 @@
 //     its answers over many objects form one total order that does not
 //     follow the order in which the objects (and processes) were created.
 //   - fcntl(F_MQ_PEEK) needs a descriptor open for reading.
+//   - In a new user and IPC namespace, its root (nobody outside) may write
+//     the namespace's IPC sysctls, and without a uid_map nobody can create
+//     a queue there (EOVERFLOW).
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -665,6 +668,111 @@ TEST(SecurityTest, UnprivilegedIpcNamespace) {
   ASSERT_EQ(msgctl(id, IPC_STAT, &ds), 0);
   EXPECT_EQ(ds.msg_qnum, 0u);
   mq_close(pq);
+}
+
+// Enters a new user and IPC namespace as nobody, with nobody mapped to the
+// new namespace's root. Skips the child (CHILD_SKIP) where unprivileged
+// user namespaces are disabled.
+static void ChildEnterOwnIpcNamespaceAsItsRoot() {
+  CHILD_BECOME_NOBODY();
+  if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
+  // Dropping root made the process non-dumpable, which keeps /proc/self's
+  // files root's.
+  CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
+  CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
+  CHILD_CHECK(WriteProcFile("/proc/self/uid_map", "0 65534 1"));
+  CHILD_CHECK(WriteProcFile("/proc/self/gid_map", "0 65534 1"));
+  CHILD_CHECK(getuid() == 0 && geteuid() == 0);
+}
+
+// The root of a new user namespace may tune the IPC namespace it created
+// (Linux: ipc/ipc_sysctl.c ipc_permissions, ipc/mq_sysctl.c
+// mq_permissions): its /proc/sys/kernel/msg* and /proc/sys/fs/mqueue/*
+// take new values, which then govern msgctl(IPC_SET) and mq_open there.
+// An unprivileged user of the initial namespaces may not write them.
+TEST(SecurityTest, UserNamespaceRootTunesItsIpcNamespace) {
+  SKIP_UNLESS_ROOT();
+  EXPECT_CHILD_OK([] {
+    CHILD_BECOME_NOBODY();
+    CHILD_CHECK_ERRNO(open("/proc/sys/kernel/msgmnb", O_WRONLY), EACCES);
+    CHILD_CHECK_ERRNO(open(::mqtest::MqSysctl("msg_max").c_str(), O_WRONLY), EACCES);
+  });
+  int st = ::mqtest::RunInChild([] {
+    ChildEnterOwnIpcNamespaceAsItsRoot();
+    const struct {
+      std::string path;
+      long value;
+    } writes[] = {
+        {"/proc/sys/kernel/msgmax", 16000},
+        {"/proc/sys/kernel/msgmnb", 40000},
+        {"/proc/sys/kernel/msgmni", 100},
+        {::mqtest::MqSysctl("msg_max"), 20},
+        {::mqtest::MqSysctl("msgsize_max"), 9000},
+        {::mqtest::MqSysctl("queues_max"), 4},
+        {::mqtest::MqSysctl("msg_default"), 3},
+        {::mqtest::MqSysctl("msgsize_default"), 200},
+    };
+    for (const auto& w : writes) {
+      int err = ::mqtest::WriteLongFile(w.path, w.value);
+      if (err != 0) CHILD_FAIL("writing %ld to %s: %s", w.value, w.path.c_str(), strerror(err));
+      CHILD_CHECK(::mqtest::ReadLongFile(w.path) == w.value);
+    }
+    // qbytes up to the new msgmnb needs no CAP_SYS_RESOURCE.
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    CHILD_CHECK(id >= 0);
+    struct msqid_ds ds = {};
+    CHILD_CHECK_OK(msgctl(id, IPC_STAT, &ds));
+    CHILD_CHECK(ds.msg_qbytes == 40000);
+    ds.msg_qbytes = 40000;
+    CHILD_CHECK_OK(msgctl(id, IPC_SET, &ds));
+    ds.msg_qbytes = 40001;
+    CHILD_CHECK_ERRNO(msgctl(id, IPC_SET, &ds), EPERM);
+    // A message of the new msgmax fits, one byte more does not.
+    static struct {
+      long mtype;
+      char mtext[16001];
+    } big = {1, {}};
+    CHILD_CHECK_OK(msgsnd(id, &big, 16000, IPC_NOWAIT));
+    CHILD_CHECK_ERRNO(msgsnd(id, &big, 16001, IPC_NOWAIT), EINVAL);
+    CHILD_CHECK_OK(msgctl(id, IPC_RMID, nullptr));
+    // mq_open follows the new geometry limits and defaults.
+    struct mq_attr a = QueueAttr(20, 9000);
+    mqd_t q = mq_open("/tuned", O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+    CHILD_CHECK(q >= 0);
+    struct mq_attr over = QueueAttr(21, 16);
+    CHILD_CHECK_ERRNO(mq_open("/over", O_RDWR | O_CREAT | O_EXCL, 0600, &over), EINVAL);
+    mqd_t d = mq_open("/defaults", O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
+    CHILD_CHECK(d >= 0);
+    struct mq_attr got = {};
+    CHILD_CHECK_OK(mq_getattr(d, &got));
+    CHILD_CHECK(got.mq_maxmsg == 3 && got.mq_msgsize == 200);
+    CHILD_CHECK_OK(mq_unlink("/tuned"));
+    CHILD_CHECK_OK(mq_unlink("/defaults"));
+  });
+  if (WIFEXITED(st) && WEXITSTATUS(st) == ::mqtest::kChildSkipExit) {
+    GTEST_SKIP() << "unprivileged user namespaces are disabled";
+  }
+  EXPECT_TRUE(::mqtest::ChildOK(st)) << ::mqtest::DescribeStatus(st);
+}
+
+// In a new user and IPC namespace whose uid_map is not written, the creator
+// of a queue has no uid there: Linux's may_create (fsuidgid_has_mapping)
+// refuses with EOVERFLOW before any other creation check, bad geometry
+// included; opening a missing name without O_CREAT is still ENOENT.
+TEST(SecurityTest, MqOpenWithoutUidMapEOVERFLOW) {
+  SKIP_UNLESS_ROOT();
+  int st = ::mqtest::RunInChild([] {
+    CHILD_BECOME_NOBODY();
+    if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
+    CHILD_CHECK_ERRNO(mq_open("/unmapped", O_RDWR | O_CREAT, 0600, nullptr), EOVERFLOW);
+    struct mq_attr bad = QueueAttr(0, 16);
+    CHILD_CHECK_ERRNO(mq_open("/unmapped", O_RDWR | O_CREAT | O_EXCL, 0600, &bad), EOVERFLOW);
+    CHILD_CHECK_ERRNO(mq_open("/unmapped", O_RDWR), ENOENT);
+  });
+  if (WIFEXITED(st) && WEXITSTATUS(st) == ::mqtest::kChildSkipExit) {
+    GTEST_SKIP() << "unprivileged user namespaces are disabled";
+  }
+  EXPECT_TRUE(::mqtest::ChildOK(st)) << ::mqtest::DescribeStatus(st);
 }
 
 // ---------------------------------------------------------------------------

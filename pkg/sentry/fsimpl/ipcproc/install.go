@@ -41,6 +41,11 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 		f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), data, perm)
 		return f
 	}
+	newSysctlFile := func(data *sysctlData) kernfs.Inode {
+		f := &sysctlFile{}
+		f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), data, 0644)
+		return f
+	}
 	newDir := func(children map[string]kernfs.Inode) kernfs.Inode {
 		return kernfs.NewStaticDir(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), 0555,
 			children, kernfs.GenericDirectoryFDOptions{SeekEnd: kernfs.SeekEndZero})
@@ -51,11 +56,12 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 			data := &sysctlData{Name: "kernel/" + name}
 			child, err := kdir.Lookup(ctx, name)
 			if err != nil {
-				kdir.Insert(name, newFile(data, 0644))
+				kdir.Insert(name, newSysctlFile(data))
 				continue
 			}
 			// gVisor's static file keeps its inode; only its
-			// contents and mode become ours.
+			// contents and mode become ours (its permission check
+			// calls CheckPermissions, see _shims/fsimpl/proc).
 			if f, ok := child.(dynamicBytesInode); ok {
 				f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, f.Ino(), data, 0644)
 			}
@@ -70,7 +76,7 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 	if fsdir, ref := lookupDir(ctx, root, "sys", "fs"); ref != nil {
 		files := make(map[string]kernfs.Inode)
 		for _, name := range mqueueSysctls {
-			files[name] = newFile(&sysctlData{Name: "fs/mqueue/" + name}, 0644)
+			files[name] = newSysctlFile(&sysctlData{Name: "fs/mqueue/" + name})
 		}
 		if dir := newDir(files); fsdir.Insert("mqueue", dir) != nil {
 			dir.DecRef(ctx)

@@ -33,6 +33,31 @@ func (d *sysctlData) StateLoad(ctx context.Context, stateSourceObject state.Sour
 	stateSourceObject.Load(0, &d.Name)
 }
 
+func (f *sysctlFile) StateTypeName() string {
+	return "mqsentry/pkg/sentry/fsimpl/ipcproc.sysctlFile"
+}
+
+func (f *sysctlFile) StateFields() []string {
+	return []string{
+		"DynamicBytesFile",
+	}
+}
+
+func (f *sysctlFile) beforeSave() {}
+
+// +checklocksignore
+func (f *sysctlFile) StateSave(stateSinkObject state.Sink) {
+	f.beforeSave()
+	stateSinkObject.Save(0, &f.DynamicBytesFile)
+}
+
+func (f *sysctlFile) afterLoad(context.Context) {}
+
+// +checklocksignore
+func (f *sysctlFile) StateLoad(ctx context.Context, stateSourceObject state.Source) {
+	stateSourceObject.Load(0, &f.DynamicBytesFile)
+}
+
 func (f *nextIDFile) StateTypeName() string {
 	return "mqsentry/pkg/sentry/fsimpl/ipcproc.nextIDFile"
 }
@@ -81,6 +106,7 @@ func (d *sysvipcMsgData) StateLoad(ctx context.Context, stateSourceObject state.
 
 func init() {
 	state.Register((*sysctlData)(nil))
+	state.Register((*sysctlFile)(nil))
 	state.Register((*nextIDFile)(nil))
 	state.Register((*sysvipcMsgData)(nil))
 }

@@ -7,8 +7,11 @@ import (
 	"strconv"
 	"strings"
 
+	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sentry/vfs"
 	"gvisor.dev/gvisor/pkg/usermem"
 
@@ -24,11 +27,13 @@ const sysctlMsgNextID = "kernel/msg_next_id"
 var mqueueSysctls = []string{"msg_max", "msgsize_max", "queues_max", "msg_default", "msgsize_default"}
 
 // sysctl reads and writes one integer of the caller's IPC namespace. set
-// receives a value already checked against [min, max].
+// receives a value already checked against [min, max]; owner returns the
+// user namespace that owns that IPC namespace (nil without one).
 type sysctl struct {
 	min, max int64
 	get      func(ctx context.Context) (int64, error)
 	set      func(ctx context.Context, v int64) error
+	owner    func(ctx context.Context) *auth.UserNamespace
 }
 
 // checkRange is the range check of Linux's proc_dointvec_minmax.
@@ -61,7 +66,16 @@ func sysvLimit(max int64, field func(*msgqueue.Limits) *int32) sysctl {
 			}
 			return r.UpdateLimits(func(l *msgqueue.Limits) { *field(l) = int32(v) })
 		},
+		owner: sysvOwner,
 	}
+}
+
+// sysvOwner returns the user namespace owning the caller's SysV registry.
+func sysvOwner(ctx context.Context) *auth.UserNamespace {
+	if r := msgqueue.RegistryFromContext(ctx); r != nil {
+		return r.UserNamespace()
+	}
+	return nil
 }
 
 // posixLimit is a /proc/sys/fs/mqueue limit.
@@ -82,6 +96,12 @@ func posixLimit(min, max int64, field func(*mq.Limits) *int64) sysctl {
 				return linuxerr.EINVAL
 			}
 			return r.UpdateLimits(func(l *mq.Limits) { *field(l) = v })
+		},
+		owner: func(ctx context.Context) *auth.UserNamespace {
+			if r := mq.RegistryFromContext(ctx); r != nil {
+				return r.UserNamespace()
+			}
+			return nil
 		},
 	}
 }
@@ -107,6 +127,7 @@ var sysctls = map[string]sysctl{
 			}
 			return r.SetNextID(int32(v))
 		},
+		owner: sysvOwner,
 	},
 	"fs/mqueue/msg_max":         posixLimit(mq.MsgMaxMin, mq.MsgMaxHard, func(l *mq.Limits) *int64 { return &l.MsgMax }),
 	"fs/mqueue/msgsize_max":     posixLimit(mq.MsgSizeMaxMin, mq.MsgSizeMaxHard, func(l *mq.Limits) *int64 { return &l.MsgSizeMax }),
@@ -121,6 +142,69 @@ var sysctls = map[string]sysctl{
 // +stateify savable
 type sysctlData struct {
 	Name string
+}
+
+// checkPermissions decides who may open the sysctl file of mode perm, as
+// Linux's ipc_permissions (ipc/ipc_sysctl.c) and mq_permissions
+// (ipc/mq_sysctl.c) do through sysctl_perm (fs/proc/proc_sysctl.c): the
+// file's owner bits apply to the root (uid 0) of the user namespace that
+// owns the opener's IPC namespace, its group bits to that namespace's group
+// 0, its other bits to everybody else, and no capability overrides them.
+// So the root of a new user namespace may tune the IPC namespace it
+// created, while the global root may not write that namespace's limits.
+func (d *sysctlData) checkPermissions(ctx context.Context, creds *auth.Credentials, ats vfs.AccessTypes, perm linux.FileMode) error {
+	if ats.MayExec() {
+		return linuxerr.EACCES
+	}
+	nsRootUID, nsRootGID := auth.RootKUID, auth.RootKGID
+	if userNS := sysctls[d.Name].owner(ctx); userNS != nil {
+		// An unmapped root stands for the global root, as in Linux's
+		// ipc_set_ownership.
+		if uid := userNS.MapToKUID(auth.RootUID); uid.Ok() {
+			nsRootUID = uid
+		}
+		if gid := userNS.MapToKGID(auth.RootGID); gid.Ok() {
+			nsRootGID = gid
+		}
+	}
+	bits := uint16(perm.Permissions())
+	switch {
+	case creds.EffectiveKUID == nsRootUID:
+		bits >>= 6
+	case creds.InGroup(nsRootGID):
+		bits >>= 3
+	}
+	if uint16(ats)&^bits&7 != 0 {
+		return linuxerr.EACCES
+	}
+	return nil
+}
+
+// CheckPermissions is the permission check of a procfs file that may show
+// one of our sysctls: our own files, and gVisor's /proc/sys/kernel/msgmax,
+// msgmnb and msgmni, whose contents Install replaced and whose inodes call
+// this (see _shims/fsimpl/proc). Other files keep their inode's check.
+func CheckPermissions(ctx context.Context, f *kernfs.DynamicBytesFile, creds *auth.Credentials, ats vfs.AccessTypes) error {
+	if data, err := f.Data(ctx); err == nil {
+		if d, ok := data.(*sysctlData); ok {
+			return d.checkPermissions(ctx, creds, ats, f.Mode())
+		}
+	}
+	return f.InodeAttrs.CheckPermissions(ctx, creds, ats)
+}
+
+// sysctlFile is a sysctl file Install adds (/proc/sys/fs/mqueue/*, and
+// msgmax, msgmnb, msgmni where gVisor has none): a kernfs.DynamicBytesFile
+// whose permission check is Linux's sysctl rule.
+//
+// +stateify savable
+type sysctlFile struct {
+	kernfs.DynamicBytesFile
+}
+
+// CheckPermissions implements kernfs.Inode.CheckPermissions.
+func (f *sysctlFile) CheckPermissions(ctx context.Context, creds *auth.Credentials, ats vfs.AccessTypes) error {
+	return CheckPermissions(ctx, &f.DynamicBytesFile, creds, ats)
 }
 
 // Generate implements vfs.DynamicBytesSource.Generate.

@@ -1,6 +1,13 @@
 package ipcproc
 
-import "testing"
+import (
+	"testing"
+
+	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
+)
 
 func TestParseSysctlInt(t *testing.T) {
 	for _, tc := range []struct {
@@ -22,6 +29,36 @@ func TestParseSysctlInt(t *testing.T) {
 		v, err := parseSysctlInt(tc.in)
 		if (err == nil) != tc.ok || (tc.ok && v != tc.want) {
 			t.Errorf("parseSysctlInt(%q) = %d, %v; want %d, ok=%v", tc.in, v, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// Without an IPC namespace in the context the sysctls' owner is the global
+// root: its owner bits apply to uid 0 only, group bits to gid 0, and no
+// capability lifts the other bits (Linux's sysctl_perm has no override).
+func TestSysctlPermissions(t *testing.T) {
+	ctx := context.Background()
+	userNS := auth.NewRootUserNamespace()
+	allCaps := auth.TaskCapabilities{EffectiveCaps: auth.AllCapabilities}
+	root := auth.NewRootCredentials(userNS)
+	staff := auth.NewUserCredentials(1000, 0, nil, nil, userNS)
+	nobodyWithCaps := auth.NewUserCredentials(65534, 65534, nil, &allCaps, userNS)
+	d := &sysctlData{Name: "fs/mqueue/msg_max"}
+	for _, tc := range []struct {
+		name  string
+		creds *auth.Credentials
+		ats   vfs.AccessTypes
+		want  error
+	}{
+		{"root writes", root, vfs.MayRead | vfs.MayWrite, nil},
+		{"root cannot execute", root, vfs.MayExec, linuxerr.EACCES},
+		{"group 0 reads", staff, vfs.MayRead, nil},
+		{"group 0 cannot write", staff, vfs.MayWrite, linuxerr.EACCES},
+		{"others read", nobodyWithCaps, vfs.MayRead, nil},
+		{"capabilities do not grant writing", nobodyWithCaps, vfs.MayWrite, linuxerr.EACCES},
+	} {
+		if got := d.checkPermissions(ctx, tc.creds, tc.ats, 0644); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -74,6 +74,7 @@ func (i *queueInode) StateFields() []string {
 		"InodeNotDirectory",
 		"InodeNotSymlink",
 		"InodeWatches",
+		"inodeNoXattrs",
 		"queue",
 		"locks",
 	}
@@ -92,8 +93,9 @@ func (i *queueInode) StateSave(stateSinkObject state.Sink) {
 	stateSinkObject.Save(5, &i.InodeNotDirectory)
 	stateSinkObject.Save(6, &i.InodeNotSymlink)
 	stateSinkObject.Save(7, &i.InodeWatches)
-	stateSinkObject.Save(8, &i.queue)
-	stateSinkObject.Save(9, &i.locks)
+	stateSinkObject.Save(8, &i.inodeNoXattrs)
+	stateSinkObject.Save(9, &i.queue)
+	stateSinkObject.Save(10, &i.locks)
 }
 
 func (i *queueInode) afterLoad(context.Context) {}
@@ -108,8 +110,9 @@ func (i *queueInode) StateLoad(ctx context.Context, stateSourceObject state.Sour
 	stateSourceObject.Load(5, &i.InodeNotDirectory)
 	stateSourceObject.Load(6, &i.InodeNotSymlink)
 	stateSourceObject.Load(7, &i.InodeWatches)
-	stateSourceObject.Load(8, &i.queue)
-	stateSourceObject.Load(9, &i.locks)
+	stateSourceObject.Load(8, &i.inodeNoXattrs)
+	stateSourceObject.Load(9, &i.queue)
+	stateSourceObject.Load(10, &i.locks)
 }
 
 func (fd *QueueFD) StateTypeName() string {
@@ -196,6 +199,7 @@ func (i *rootInode) StateFields() []string {
 		"InodeTemporary",
 		"InodeWatches",
 		"OrderedChildren",
+		"inodeNoXattrs",
 		"fs",
 		"locks",
 	}
@@ -216,8 +220,9 @@ func (i *rootInode) StateSave(stateSinkObject state.Sink) {
 	stateSinkObject.Save(7, &i.InodeTemporary)
 	stateSinkObject.Save(8, &i.InodeWatches)
 	stateSinkObject.Save(9, &i.OrderedChildren)
-	stateSinkObject.Save(10, &i.fs)
-	stateSinkObject.Save(11, &i.locks)
+	stateSinkObject.Save(10, &i.inodeNoXattrs)
+	stateSinkObject.Save(11, &i.fs)
+	stateSinkObject.Save(12, &i.locks)
 }
 
 func (i *rootInode) afterLoad(context.Context) {}
@@ -234,8 +239,30 @@ func (i *rootInode) StateLoad(ctx context.Context, stateSourceObject state.Sourc
 	stateSourceObject.Load(7, &i.InodeTemporary)
 	stateSourceObject.Load(8, &i.InodeWatches)
 	stateSourceObject.Load(9, &i.OrderedChildren)
-	stateSourceObject.Load(10, &i.fs)
-	stateSourceObject.Load(11, &i.locks)
+	stateSourceObject.Load(10, &i.inodeNoXattrs)
+	stateSourceObject.Load(11, &i.fs)
+	stateSourceObject.Load(12, &i.locks)
+}
+
+func (i *inodeNoXattrs) StateTypeName() string {
+	return "mqsentry/pkg/sentry/fsimpl/mqfs.inodeNoXattrs"
+}
+
+func (i *inodeNoXattrs) StateFields() []string {
+	return []string{}
+}
+
+func (i *inodeNoXattrs) beforeSave() {}
+
+// +checklocksignore
+func (i *inodeNoXattrs) StateSave(stateSinkObject state.Sink) {
+	i.beforeSave()
+}
+
+func (i *inodeNoXattrs) afterLoad(context.Context) {}
+
+// +checklocksignore
+func (i *inodeNoXattrs) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 }
 
 func init() {
@@ -245,4 +272,5 @@ func init() {
 	state.Register((*QueueFD)(nil))
 	state.Register((*RegistryImpl)(nil))
 	state.Register((*rootInode)(nil))
+	state.Register((*inodeNoXattrs)(nil))
 }

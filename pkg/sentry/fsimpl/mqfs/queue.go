@@ -31,12 +31,16 @@ type queueInode struct {
 	kernfs.InodeNotDirectory
 	kernfs.InodeNotSymlink
 	kernfs.InodeWatches
+	inodeNoXattrs
 
 	queue *mq.Queue
 	locks vfs.FileLocks
 }
 
-var _ kernfs.Inode = (*queueInode)(nil)
+var (
+	_ kernfs.Inode           = (*queueInode)(nil)
+	_ kernfs.InodeWithXattrs = (*queueInode)(nil)
+)
 
 func (fs *filesystem) newQueueInode(ctx context.Context, creds *auth.Credentials, q *mq.Queue, perm linux.FileMode) *queueInode {
 	inode := &queueInode{queue: q}
@@ -68,7 +72,10 @@ func (i *queueInode) Open(ctx context.Context, rp *vfs.ResolvingPath, d *kernfs.
 	}
 	fd := &QueueFD{queue: i.queue}
 	fd.LockFD.Init(&i.locks)
-	if err := fd.vfsfd.Init(fd, opts.Flags, rp.Credentials(), rp.Mount(), d.VFSDentry(), &vfs.FileDescriptionOptions{}); err != nil {
+	// Metadata calls on the descriptor (fstat, fchmod, fstatfs, the f*xattr
+	// calls) go to the queue's inode through kernfs, with kernfs's
+	// permission checks, as Linux's go to the inode.
+	if err := fd.vfsfd.Init(fd, opts.Flags, rp.Credentials(), rp.Mount(), d.VFSDentry(), &vfs.FileDescriptionOptions{UseDentryMetadata: true}); err != nil {
 		return nil, err
 	}
 	fd.DynamicBytesFileDescriptionImpl.Init(&fd.vfsfd, fd)
@@ -139,13 +146,15 @@ func (fd *QueueFD) Release(ctx context.Context) {
 	fd.queue.Closed()
 }
 
-// Stat implements vfs.FileDescriptionImpl.Stat.
+// Stat implements vfs.FileDescriptionImpl.Stat. With UseDentryMetadata,
+// vfs asks the inode instead; this only settles which embedded Stat
+// QueueFD has.
 func (fd *QueueFD) Stat(ctx context.Context, opts vfs.StatOptions) (linux.Statx, error) {
 	vd := fd.vfsfd.VirtualDentry()
 	return vd.Dentry().Impl().(*kernfs.Dentry).Inode().Stat(ctx, vd.Mount().Filesystem(), opts)
 }
 
-// SetStat implements vfs.FileDescriptionImpl.SetStat.
+// SetStat implements vfs.FileDescriptionImpl.SetStat, like Stat.
 func (fd *QueueFD) SetStat(ctx context.Context, opts vfs.SetStatOptions) error {
 	vd := fd.vfsfd.VirtualDentry()
 	return vd.Dentry().Impl().(*kernfs.Dentry).Inode().SetStat(ctx, vd.Mount().Filesystem(), auth.CredentialsFromContext(ctx), opts)

@@ -29,12 +29,16 @@ type rootInode struct {
 	kernfs.InodeTemporary
 	kernfs.InodeWatches
 	kernfs.OrderedChildren
+	inodeNoXattrs
 
 	fs    *filesystem
 	locks vfs.FileLocks
 }
 
-var _ kernfs.Inode = (*rootInode)(nil)
+var (
+	_ kernfs.Inode           = (*rootInode)(nil)
+	_ kernfs.InodeWithXattrs = (*rootInode)(nil)
+)
 
 func (fs *filesystem) newRootInode(ctx context.Context, creds *auth.Credentials) *rootInode {
 	inode := &rootInode{fs: fs}
@@ -67,12 +71,21 @@ func WithCreateAttr(ctx context.Context, attr *mq.Attr) context.Context {
 // NewFile implements kernfs.Inode.NewFile: creating a file creates a queue,
 // whether through mq_open or open(O_CREAT) in a mount.
 func (i *rootInode) NewFile(ctx context.Context, name string, opts vfs.OpenOptions) (kernfs.Inode, error) {
+	creds := auth.CredentialsFromContext(ctx)
+	// The new queue would be owned by the creator, whom the namespace's
+	// user namespace must be able to name: Linux's may_create
+	// (fsuidgid_has_mapping) refuses before any other creation check, e.g.
+	// in a new user namespace whose uid_map is not written yet.
+	userNS := i.fs.registry.UserNamespace()
+	if !creds.EffectiveKUID.In(userNS).Ok() || !creds.EffectiveKGID.In(userNS).Ok() {
+		return nil, linuxerr.EOVERFLOW
+	}
 	attr, _ := ctx.Value(createAttrKey{}).(*mq.Attr)
 	q, err := i.fs.registry.NewQueue(ctx, attr)
 	if err != nil {
 		return nil, err
 	}
-	inode := i.fs.newQueueInode(ctx, auth.CredentialsFromContext(ctx), q, opts.Mode.Permissions())
+	inode := i.fs.newQueueInode(ctx, creds, q, opts.Mode.Permissions())
 	if err := i.OrderedChildren.Insert(name, inode); err != nil {
 		q.Unlinked()
 		return nil, err

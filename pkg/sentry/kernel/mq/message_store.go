@@ -17,13 +17,31 @@ import (
 // Once two FIFOs are non-empty, the store is "indexed": two Fenwick trees,
 // one over blocks of slots and one within each block, count the messages
 // per slot, so the n-th message in receive order is found with two tree
-// searches, and push, pop and peek at any depth are O(log P). The index is
-// allocated on the first use of a second priority and kept; its per-block
-// tables are allocated once a priority in the block is used. When the
-// store is back to one non-empty FIFO the trees are emptied again.
+// searches, and push, pop and peek at any depth are O(log P).
+//
+// Memory follows the messages held, not the priorities ever used (a hostile
+// process can cycle through all 32768): the index holds only non-empty
+// FIFOs, a FIFO leaves it when it empties and a block of slots when its last
+// FIFO does, and a FIFO's buffer shrinks as it drains. Like Linux's spare
+// tree node (ipc/mqueue.c, node_cache), a few emptied FIFOs and blocks are
+// kept for reuse, so that a queue whose messages come and go at one priority
+// or a few does not allocate. A queue therefore costs the index's fixed
+// tables, the spares and O(messages held), whatever priorities it has seen.
 const (
 	slotsPerBlock = 256
 	slotBlocks    = linux.MQ_PRIO_MAX / slotsPerBlock
+
+	// spareBlocks is how many emptied blocks the index keeps: two, so that
+	// two priorities in different blocks can take turns without allocating.
+	spareBlocks = 2
+	// spareRings is how many emptied FIFOs the index keeps: up to that many
+	// priorities (in at most spareBlocks blocks) can take turns without
+	// allocating.
+	spareRings = 4
+	// smallRingCap is the largest buffer (in messages) a FIFO keeps whatever
+	// it holds: it does not shrink below it, and a spare FIFO keeps at most
+	// that much.
+	smallRingCap = 16
 )
 
 // Message is one queued POSIX message.
@@ -44,11 +62,7 @@ type messageRing struct {
 
 func (r *messageRing) push(m Message) {
 	if r.len == len(r.buf) {
-		grown := make([]Message, max(4, 2*len(r.buf)))
-		for i := 0; i < r.len; i++ {
-			grown[i] = *r.at(i)
-		}
-		r.buf, r.head = grown, 0
+		r.resize(max(4, 2*len(r.buf)))
 	}
 	r.buf[(r.head+r.len)&(len(r.buf)-1)] = m
 	r.len++
@@ -64,6 +78,26 @@ func (r *messageRing) pop() Message {
 
 func (r *messageRing) at(i int) *Message {
 	return &r.buf[(r.head+i)&(len(r.buf)-1)]
+}
+
+// resize moves the messages into a new buffer of n (a power of two, at
+// least r.len) entries.
+func (r *messageRing) resize(n int) {
+	buf := make([]Message, n)
+	for i := 0; i < r.len; i++ {
+		buf[i] = *r.at(i)
+	}
+	r.buf, r.head = buf, 0
+}
+
+// shrinkIfSparse halves the buffer once at most a quarter of it is in use,
+// so that a FIFO that once held many messages does not keep their room
+// while other priorities fill the queue. Buffers of smallRingCap entries
+// or fewer stay, so a few messages coming and going never reallocate.
+func (r *messageRing) shrinkIfSparse() {
+	if len(r.buf) > smallRingCap && r.len <= len(r.buf)/4 {
+		r.resize(len(r.buf) / 2)
+	}
 }
 
 // fenwickAdd adds delta to element i of the Fenwick tree t.
@@ -87,44 +121,111 @@ func fenwickFind(t []int32, k int32) (int, int32) {
 	return pos, k
 }
 
-// slotBlock holds the FIFOs of slotsPerBlock consecutive priorities.
+// slotBlock holds the non-empty FIFOs of slotsPerBlock consecutive
+// priorities.
 type slotBlock struct {
-	// fifos are allocated on a priority's first message and kept, so the
-	// steady state does not allocate.
 	fifos [slotsPerBlock]*messageRing
-	// counts is a Fenwick tree over fifos' lengths while the store is
-	// indexed, all zero otherwise.
+	// counts is a Fenwick tree over fifos' lengths.
 	counts [slotsPerBlock]int32
+	// used counts the non-nil fifos; the block leaves the index with the
+	// last one.
+	used int
 }
 
-// slotIndex finds the FIFO of every slot and, while the store is indexed,
-// counts the messages per block.
+// slotIndex finds the FIFO of every non-empty slot and counts the messages
+// per slot and per block, while the store is indexed. Otherwise it holds no
+// FIFO, no block and zero counts: only its spares.
 type slotIndex struct {
 	blocks [slotBlocks]*slotBlock
-	// blockCounts is a Fenwick tree over the blocks' message counts while
-	// the store is indexed, all zero otherwise.
+	// blockCounts is a Fenwick tree over the blocks' message counts.
 	blockCounts [slotBlocks]int32
+
+	// spareBlockList[:numSpareBlocks] are emptied blocks (nil FIFOs, zero
+	// counts) kept for reuse.
+	spareBlockList [spareBlocks]*slotBlock
+	numSpareBlocks int
+	// spareRingList[:numSpareRings] are emptied FIFOs kept for reuse.
+	spareRingList [spareRings]*messageRing
+	numSpareRings int
 }
 
-// fifo returns the FIFO of slot, allocating it on first use.
-func (x *slotIndex) fifo(slot int) *messageRing {
-	b, w := slot/slotsPerBlock, slot%slotsPerBlock
+func splitSlot(slot int) (block, within int) {
+	return slot / slotsPerBlock, slot % slotsPerBlock
+}
+
+// lookup returns the FIFO of slot, or nil if slot has none in the index.
+func (x *slotIndex) lookup(slot int) *messageRing {
+	b, w := splitSlot(slot)
+	if blk := x.blocks[b]; blk != nil {
+		return blk.fifos[w]
+	}
+	return nil
+}
+
+// insert makes fifo the FIFO of slot, which has none. Its messages are not
+// counted yet.
+func (x *slotIndex) insert(slot int, fifo *messageRing) {
+	b, w := splitSlot(slot)
 	blk := x.blocks[b]
 	if blk == nil {
-		blk = &slotBlock{}
+		if x.numSpareBlocks > 0 {
+			x.numSpareBlocks--
+			blk = x.spareBlockList[x.numSpareBlocks]
+			x.spareBlockList[x.numSpareBlocks] = nil
+		} else {
+			blk = &slotBlock{}
+		}
 		x.blocks[b] = blk
 	}
-	fifo := blk.fifos[w]
-	if fifo == nil {
-		fifo = &messageRing{}
-		blk.fifos[w] = fifo
+	blk.fifos[w] = fifo
+	blk.used++
+}
+
+// remove takes slot's FIFO, whose messages are no longer counted, out of
+// the index, and its block with it when it was the block's last. A block
+// with nothing counted has all-zero trees, so it can be reused as it is.
+func (x *slotIndex) remove(slot int) {
+	b, w := splitSlot(slot)
+	blk := x.blocks[b]
+	blk.fifos[w] = nil
+	if blk.used--; blk.used > 0 {
+		return
 	}
-	return fifo
+	x.blocks[b] = nil
+	if x.numSpareBlocks < spareBlocks {
+		x.spareBlockList[x.numSpareBlocks] = blk
+		x.numSpareBlocks++
+	}
+}
+
+// newRing returns an empty FIFO, a spare one if there is one.
+func (x *slotIndex) newRing() *messageRing {
+	if x.numSpareRings == 0 {
+		return &messageRing{}
+	}
+	x.numSpareRings--
+	r := x.spareRingList[x.numSpareRings]
+	x.spareRingList[x.numSpareRings] = nil
+	return r
+}
+
+// recycleRing keeps the emptied FIFO r as a spare if there is room, without
+// a buffer larger than smallRingCap.
+func (x *slotIndex) recycleRing(r *messageRing) {
+	if x.numSpareRings == spareRings {
+		return
+	}
+	if len(r.buf) > smallRingCap {
+		r.buf = nil
+	}
+	r.head = 0
+	x.spareRingList[x.numSpareRings] = r
+	x.numSpareRings++
 }
 
 // add counts delta messages at slot in both trees.
 func (x *slotIndex) add(slot int, delta int32) {
-	b, w := slot/slotsPerBlock, slot%slotsPerBlock
+	b, w := splitSlot(slot)
 	fenwickAdd(x.blocks[b].counts[:], w, delta)
 	fenwickAdd(x.blockCounts[:], b, delta)
 }
@@ -142,12 +243,16 @@ func (x *slotIndex) locate(k int32) (slot int, fifo *messageRing, offset int) {
 // of its messages in receive order (Queue.saveMessages).
 type messageStore struct {
 	// head is the FIFO of headSlot, which holds the next message in
-	// receive order while count > 0. With no index it is the only FIFO.
+	// receive order while count > 0. With one non-empty FIFO it is that
+	// FIFO, outside the index; with none it is an empty FIFO kept for the
+	// next message, whatever its priority (or nil before the first).
 	head     *messageRing
 	headSlot int
-	index    *slotIndex
-	// nonEmpty counts the non-empty FIFOs; the trees are maintained while
-	// it is at least 2.
+	// index is allocated on the first use of a second priority and kept
+	// (its fixed tables are part of a queue's constant cost).
+	index *slotIndex
+	// nonEmpty counts the non-empty FIFOs; the index holds and counts them
+	// while it is at least 2.
 	nonEmpty int
 	count    int64
 	bytes    uint64
@@ -164,47 +269,48 @@ func (s *messageStore) push(m Message) {
 	slot := slotOf(m.Priority)
 	var fifo *messageRing
 	switch {
-	case s.head != nil && slot == s.headSlot:
-		fifo = s.head
-	case s.count == 0 && s.index == nil:
-		// The only FIFO is empty: it serves the new priority.
+	case s.count == 0:
+		// The store's only FIFO is empty: it serves the new priority.
 		if s.head == nil {
 			s.head = &messageRing{}
 		}
 		fifo, s.headSlot = s.head, slot
+		s.nonEmpty = 1
+	case slot == s.headSlot:
+		fifo = s.head
 	default:
-		fifo = s.slotFIFO(slot)
-	}
-	if fifo.len == 0 {
-		s.nonEmpty++
-		if s.nonEmpty == 2 {
-			// The head FIFO was counted nowhere until now.
-			s.index.add(s.headSlot, int32(s.head.len))
-		}
+		fifo = s.otherFIFO(slot)
 	}
 	fifo.push(m)
 	if s.indexed() {
 		s.index.add(slot, 1)
 	}
-	if s.count == 0 || slot < s.headSlot {
+	if slot < s.headSlot {
 		s.head, s.headSlot = fifo, slot
 	}
 	s.count++
 	s.bytes += uint64(len(m.Data))
 }
 
-// slotFIFO returns the FIFO of slot from the index, creating the index (with
-// the head FIFO in it) if needed.
-func (s *messageStore) slotFIFO(slot int) *messageRing {
-	if s.index == nil {
-		s.index = &slotIndex{}
-		if s.head != nil {
-			b, w := s.headSlot/slotsPerBlock, s.headSlot%slotsPerBlock
-			s.index.blocks[b] = &slotBlock{}
-			s.index.blocks[b].fifos[w] = s.head
+// otherFIFO returns the FIFO of slot, which is not the head's, while the
+// store holds messages. A new FIFO joins the index, and the second
+// non-empty FIFO brings the head's into it.
+func (s *messageStore) otherFIFO(slot int) *messageRing {
+	if s.indexed() {
+		if fifo := s.index.lookup(slot); fifo != nil {
+			return fifo
 		}
+	} else {
+		if s.index == nil {
+			s.index = &slotIndex{}
+		}
+		s.index.insert(s.headSlot, s.head)
+		s.index.add(s.headSlot, int32(s.head.len))
 	}
-	return s.index.fifo(slot)
+	fifo := s.index.newRing()
+	s.index.insert(slot, fifo)
+	s.nonEmpty++
+	return fifo
 }
 
 // pop removes the next message in receive order. Precondition: s.count > 0.
@@ -214,18 +320,25 @@ func (s *messageStore) pop() Message {
 	s.bytes -= uint64(len(m.Data))
 	if !s.indexed() {
 		if s.head.len == 0 {
-			s.nonEmpty--
+			s.nonEmpty = 0
 		}
 		return m
 	}
 	s.index.add(s.headSlot, -1)
-	if s.head.len == 0 {
-		s.nonEmpty--
-		s.headSlot, s.head, _ = s.index.locate(0)
-		if !s.indexed() {
-			// One FIFO left: it stops being counted.
-			s.index.add(s.headSlot, -int32(s.head.len))
-		}
+	if s.head.len > 0 {
+		s.head.shrinkIfSparse()
+		return m
+	}
+	// The head FIFO emptied: it leaves the index, and the next one in
+	// receive order becomes the head.
+	s.index.remove(s.headSlot)
+	s.index.recycleRing(s.head)
+	s.nonEmpty--
+	s.headSlot, s.head, _ = s.index.locate(0)
+	if !s.indexed() {
+		// One FIFO left: it leaves the index and is the store's only FIFO.
+		s.index.add(s.headSlot, -int32(s.head.len))
+		s.index.remove(s.headSlot)
 	}
 	return m
 }

@@ -5,6 +5,9 @@ import (
 	"math/rand"
 	"sort"
 	"testing"
+	"unsafe"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
 )
 
 // referenceOrder sorts messages as mq_receive returns them: priority
@@ -78,30 +81,157 @@ func checkStore(t *testing.T, step int, s *messageStore, model []Message) {
 	if s.index == nil {
 		return
 	}
+	// The index holds exactly the non-empty FIFOs while indexed, nothing
+	// otherwise.
 	var total int32
 	for b, blk := range s.index.blocks {
 		if blk == nil {
 			continue
 		}
+		if !s.indexed() {
+			t.Fatalf("step %d: block %d in the index of a store with %d non-empty FIFOs", step, b, s.nonEmpty)
+		}
 		var inBlock int32
-		for w := range slotsPerBlock {
-			n := int32(0)
-			if f := blk.fifos[w]; f != nil {
-				n = int32(f.len)
+		used := 0
+		for w, f := range blk.fifos {
+			if f == nil {
+				continue
 			}
-			if !s.indexed() {
-				n = 0
+			if f.len == 0 || !prios[uint32(linux.MQ_PRIO_MAX-1-(b*slotsPerBlock+w))] {
+				t.Fatalf("step %d: slot %d has an empty or unexpected FIFO (len %d)", step, b*slotsPerBlock+w, f.len)
 			}
-			inBlock += n
+			used++
+			inBlock += int32(f.len)
+		}
+		if used == 0 || used != blk.used {
+			t.Fatalf("step %d: block %d holds %d FIFOs, records %d", step, b, used, blk.used)
 		}
 		// The tree's root (last element) holds the block's total.
 		if got := blk.counts[slotsPerBlock-1]; got != inBlock {
-			t.Fatalf("step %d: block %d counts %d, want %d (indexed %v)", step, b, got, inBlock, s.indexed())
+			t.Fatalf("step %d: block %d counts %d, want %d", step, b, got, inBlock)
 		}
 		total += inBlock
 	}
 	if got := s.index.blockCounts[slotBlocks-1]; got != total {
 		t.Fatalf("step %d: blockCounts total %d, want %d", step, got, total)
+	}
+	if s.indexed() && int64(total) != s.count {
+		t.Fatalf("step %d: index counts %d of %d messages", step, total, s.count)
+	}
+}
+
+// storeHeapBytes is the heap the store's structures hold (rings' buffers
+// counted at capacity), not the payloads.
+func storeHeapBytes(s *messageStore) uintptr {
+	ringBytes := func(r *messageRing) uintptr {
+		if r == nil {
+			return 0
+		}
+		return unsafe.Sizeof(*r) + uintptr(cap(r.buf))*unsafe.Sizeof(Message{})
+	}
+	n := ringBytes(s.head)
+	if s.index == nil {
+		return n
+	}
+	n += unsafe.Sizeof(*s.index)
+	blocks := append([]*slotBlock(nil), s.index.spareBlockList[:s.index.numSpareBlocks]...)
+	for _, blk := range s.index.blocks {
+		if blk != nil {
+			blocks = append(blocks, blk)
+		}
+	}
+	for _, blk := range blocks {
+		n += unsafe.Sizeof(*blk)
+		for _, f := range blk.fifos {
+			if f != s.head {
+				n += ringBytes(f)
+			}
+		}
+	}
+	for _, r := range s.index.spareRingList[:s.index.numSpareRings] {
+		n += ringBytes(r)
+	}
+	return n
+}
+
+// storeConstantBytes bounds what a store holds beyond its messages: the
+// index's tables, its spare blocks and FIFOs, and the head FIFO.
+var storeConstantBytes = unsafe.Sizeof(slotIndex{}) + spareBlocks*unsafe.Sizeof(slotBlock{}) +
+	(spareRings+1)*(unsafe.Sizeof(messageRing{})+smallRingCap*unsafe.Sizeof(Message{}))
+
+// storeBytesPerMessage bounds what each queued message adds: at worst its
+// own FIFO (ring header, a buffer of at most 4 slots per message once
+// shrunk) and its share of a block.
+var storeBytesPerMessage = unsafe.Sizeof(messageRing{}) + 4*unsafe.Sizeof(Message{}) + unsafe.Sizeof(slotBlock{})
+
+// TestMessageStoreMemoryFollowsMessages cycles every priority through a
+// queue that keeps one message queued (the pattern that used to pin a FIFO
+// per priority and a block per 256): the store must end holding its
+// constant part only, and never more than that plus a bound per message
+// held.
+func TestMessageStoreMemoryFollowsMessages(t *testing.T) {
+	var s messageStore
+	var model []Message
+	s.push(Message{Priority: 0})
+	model = append(model, Message{Priority: 0})
+	for p := uint32(1); p < linux.MQ_PRIO_MAX; p++ {
+		m := Message{Priority: p, Data: []byte{byte(p)}}
+		s.push(m)
+		if got := storeHeapBytes(&s); got > storeConstantBytes+2*storeBytesPerMessage {
+			t.Fatalf("priority %d: store holds %d bytes, bound %d", p, got, storeConstantBytes+2*storeBytesPerMessage)
+		}
+		if got := s.pop(); got.Priority != p {
+			t.Fatalf("pop = priority %d, want %d", got.Priority, p)
+		}
+	}
+	checkStore(t, 0, &s, model)
+	if got := storeHeapBytes(&s); got > storeConstantBytes+storeBytesPerMessage {
+		t.Fatalf("after cycling every priority the store holds %d bytes, bound %d", got, storeConstantBytes+storeBytesPerMessage)
+	}
+
+	// A FIFO that once held many messages gives their room back as it
+	// drains while other priorities are queued.
+	for i := 0; i < 4096; i++ {
+		s.push(Message{Priority: 7})
+	}
+	for i := 0; i < 4095; i++ {
+		s.pop()
+	}
+	model = []Message{{Priority: 7}, {Priority: 0}}
+	checkStore(t, 1, &s, model)
+	if got := storeHeapBytes(&s); got > storeConstantBytes+2*storeBytesPerMessage {
+		t.Fatalf("after draining a deep FIFO the store holds %d bytes, bound %d", got, storeConstantBytes+2*storeBytesPerMessage)
+	}
+}
+
+// TestMessageStoreSteadyPathsDoNotAllocate: one priority, and up to
+// spareRings priorities within at most spareBlocks blocks taking turns,
+// reuse the head FIFO and the spares.
+func TestMessageStoreSteadyPathsDoNotAllocate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		prios []uint32
+	}{
+		{"one priority", []uint32{1}},
+		{"two priorities in two blocks", []uint32{0, 1000}},
+		{"four priorities in two blocks", []uint32{3, 9, 200, 700}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s messageStore
+			data := []byte("x")
+			cycle := func() {
+				for _, p := range tc.prios {
+					s.push(Message{Priority: p, Data: data})
+				}
+				for range tc.prios {
+					s.pop()
+				}
+			}
+			cycle() // the first use allocates the FIFOs, blocks and index
+			if allocs := testing.AllocsPerRun(100, cycle); allocs != 0 {
+				t.Errorf("%v allocations per cycle, want 0", allocs)
+			}
+		})
 	}
 }
 
