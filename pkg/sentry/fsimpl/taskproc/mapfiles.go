@@ -42,7 +42,8 @@ func InstallMapFiles(dir TaskDir, t *kernel.Task, fs ProcFS, devMinor uint32) ui
 	}
 	d := &mapFilesDir{fs: fs, task: t}
 	// The owner is computed on each use (taskOwner); these are placeholders.
-	d.InodeAttrs.Init(context.Background(), t.Credentials(), linux.UNNAMED_MAJOR, devMinor, fs.NextIno(), linux.ModeDirectory|0500)
+	// The task serves as the context: construction only asks it for the time.
+	d.InodeAttrs.Init(t, t.Credentials(), linux.UNNAMED_MAJOR, devMinor, fs.NextIno(), linux.ModeDirectory|0500)
 	d.OrderedChildren.Init(kernfs.OrderedChildrenOptions{})
 	if err := dir.Insert("map_files", d); err != nil {
 		return 0
