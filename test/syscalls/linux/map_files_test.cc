@@ -213,6 +213,31 @@ TEST(MapFilesTest, EntryPerFileMappingNamedByRange) {
   EXPECT_EQ(st.st_uid, geteuid());
 }
 
+// An open map_files directory is read after a save and restore.
+TEST(MapFilesTest, OpenDirectoryAcrossSave) {
+  const size_t page = PageSize();
+  TempFile f(Pattern(page, 'd'));
+  ASSERT_GE(f.fd(), 0);
+  Mapping m(mmap(nullptr, page, PROT_READ, MAP_SHARED, f.fd(), 0), page);
+  ASSERT_TRUE(m.ok()) << strerror(errno);
+  DIR* dir = opendir(MapFilesDir(getpid()).c_str());
+  ASSERT_NE(dir, nullptr) << strerror(errno);
+  MaybeSave();
+  std::set<std::string> names;
+  for (;;) {
+    errno = 0;
+    struct dirent* de = readdir(dir);
+    if (de == nullptr) break;
+    EXPECT_TRUE(de->d_type == DT_LNK || de->d_name[0] == '.') << de->d_name;
+    names.insert(de->d_name);
+  }
+  EXPECT_EQ(errno, 0) << strerror(errno);
+  closedir(dir);
+  EXPECT_EQ(names.count("."), 1u);
+  EXPECT_EQ(names.count(".."), 1u);
+  EXPECT_EQ(names.count(MapName(m.addr(), page)), 1u);
+}
+
 TEST(MapFilesTest, LinkModeFollowsTheFilesOpenMode) {
   const size_t page = PageSize();
   TempFile ro(Pattern(page, 'r'), O_RDONLY);
@@ -253,6 +278,9 @@ TEST(MapFilesTest, UnlinkedFileReadBackThroughEntry) {
 
   ScopedFd fd(open(entry.c_str(), O_RDONLY));
   ASSERT_GE(fd.get(), 0) << strerror(errno);
+  EXPECT_EQ(PreadString(fd.get(), contents.size() + 1), contents);
+  // The descriptor opened through the entry survives a save too.
+  MaybeSave();
   EXPECT_EQ(PreadString(fd.get(), contents.size() + 1), contents);
   struct stat st;
   ASSERT_EQ(fstat(fd.get(), &st), 0);
