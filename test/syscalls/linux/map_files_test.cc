@@ -171,6 +171,19 @@ std::string Pattern(size_t n, char seed) {
   return s;
 }
 
+// A TempFile of len bytes, Pattern(len, seed), and a mapping of all of it.
+struct MappedFile {
+  MappedFile(size_t len, char seed, int prot, int flags)
+      : contents(Pattern(len, seed)),
+        file(contents),
+        map(file.fd() < 0 ? MAP_FAILED : mmap(nullptr, len, prot, flags, file.fd(), 0), len) {}
+  bool ok() const { return file.fd() >= 0 && map.ok(); }
+
+  const std::string contents;
+  TempFile file;
+  Mapping map;
+};
+
 bool CanFollow() {
   return HaveCapability(CAP_SYS_ADMIN) || HaveCapability(40 /* CAP_CHECKPOINT_RESTORE */);
 }
@@ -216,10 +229,8 @@ TEST(MapFilesTest, EntryPerFileMappingNamedByRange) {
 // An open map_files directory is read after a save and restore.
 TEST(MapFilesTest, OpenDirectoryAcrossSave) {
   const size_t page = PageSize();
-  TempFile f(Pattern(page, 'd'));
-  ASSERT_GE(f.fd(), 0);
-  Mapping m(mmap(nullptr, page, PROT_READ, MAP_SHARED, f.fd(), 0), page);
-  ASSERT_TRUE(m.ok()) << strerror(errno);
+  MappedFile mf(page, 'd', PROT_READ, MAP_SHARED);
+  ASSERT_TRUE(mf.ok()) << strerror(errno);
   DIR* dir = opendir(MapFilesDir(getpid()).c_str());
   ASSERT_NE(dir, nullptr) << strerror(errno);
   MaybeSave();
@@ -235,23 +246,26 @@ TEST(MapFilesTest, OpenDirectoryAcrossSave) {
   closedir(dir);
   EXPECT_EQ(names.count("."), 1u);
   EXPECT_EQ(names.count(".."), 1u);
-  EXPECT_EQ(names.count(MapName(m.addr(), page)), 1u);
+  EXPECT_EQ(names.count(MapName(mf.map.addr(), page)), 1u);
 }
 
 TEST(MapFilesTest, LinkModeFollowsTheFilesOpenMode) {
   const size_t page = PageSize();
-  TempFile ro(Pattern(page, 'r'), O_RDONLY);
-  TempFile rw(Pattern(page, 'w'), O_RDWR);
+  // Lengths no other case maps: Linux keeps the mode an entry's name got
+  // when it was first looked up for as long as the name stays cached.
+  const size_t ro_len = 5 * page, rw_len = 6 * page;
+  TempFile ro(Pattern(ro_len, 'r'), O_RDONLY);
+  TempFile rw(Pattern(rw_len, 'w'), O_RDWR);
   ASSERT_GE(ro.fd(), 0);
   ASSERT_GE(rw.fd(), 0);
-  Mapping a(mmap(nullptr, page, PROT_READ, MAP_PRIVATE, ro.fd(), 0), page);
-  Mapping b(mmap(nullptr, page, PROT_READ, MAP_PRIVATE, rw.fd(), 0), page);
+  Mapping a(mmap(nullptr, ro_len, PROT_READ, MAP_PRIVATE, ro.fd(), 0), ro_len);
+  Mapping b(mmap(nullptr, rw_len, PROT_READ, MAP_PRIVATE, rw.fd(), 0), rw_len);
   ASSERT_TRUE(a.ok() && b.ok()) << strerror(errno);
   MaybeSave();
   struct stat st;
-  ASSERT_EQ(lstat(SelfEntry(a.addr(), page).c_str(), &st), 0) << strerror(errno);
+  ASSERT_EQ(lstat(SelfEntry(a.addr(), ro_len).c_str(), &st), 0) << strerror(errno);
   EXPECT_EQ(st.st_mode & 07777, 0400u);
-  ASSERT_EQ(lstat(SelfEntry(b.addr(), page).c_str(), &st), 0) << strerror(errno);
+  ASSERT_EQ(lstat(SelfEntry(b.addr(), rw_len).c_str(), &st), 0) << strerror(errno);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
@@ -297,22 +311,20 @@ TEST(MapFilesTest, UnlinkedFileReadBackThroughEntry) {
 TEST(MapFilesTest, OpenGivesTheMappedFileItself) {
   SKIP_UNLESS_CAN_FOLLOW();
   const size_t page = PageSize();
-  TempFile f(Pattern(page, 'o'));
-  ASSERT_GE(f.fd(), 0);
-  Mapping m(mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd(), 0), page);
-  ASSERT_TRUE(m.ok()) << strerror(errno);
-  std::string entry = SelfEntry(m.addr(), page);
+  MappedFile mf(page, 'o', PROT_READ | PROT_WRITE, MAP_SHARED);
+  ASSERT_TRUE(mf.ok()) << strerror(errno);
+  std::string entry = SelfEntry(mf.map.addr(), page);
   ScopedFd fd(open(entry.c_str(), O_RDWR));
   ASSERT_GE(fd.get(), 0) << strerror(errno);
   struct stat a, b;
   ASSERT_EQ(fstat(fd.get(), &a), 0);
-  ASSERT_EQ(fstat(f.fd(), &b), 0);
+  ASSERT_EQ(fstat(mf.file.fd(), &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino);
   EXPECT_EQ(a.st_dev, b.st_dev);
   // A write through the opened entry shows in the shared mapping.
   ASSERT_EQ(pwrite(fd.get(), "XYZ", 3, 10), 3) << strerror(errno);
   MaybeSave();
-  EXPECT_EQ(std::string(m.ptr() + 10, 3), "XYZ");
+  EXPECT_EQ(std::string(mf.map.ptr() + 10, 3), "XYZ");
 }
 
 TEST(MapFilesTest, MemfdEntry) {
@@ -406,12 +418,10 @@ TEST(MapFilesTest, EntriesFollowMunmapAndMremap) {
 
 TEST(MapFilesTest, LookupParsesNamesAsLinux) {
   const size_t page = PageSize();
-  TempFile f(Pattern(page, 'n'));
-  ASSERT_GE(f.fd(), 0);
-  Mapping m(mmap(nullptr, page, PROT_READ, MAP_PRIVATE, f.fd(), 0), page);
-  ASSERT_TRUE(m.ok()) << strerror(errno);
+  MappedFile mf(page, 'n', PROT_READ, MAP_PRIVATE);
+  ASSERT_TRUE(mf.ok()) << strerror(errno);
   const std::string dir = MapFilesDir(getpid()) + "/";
-  std::string name = MapName(m.addr(), page);
+  std::string name = MapName(mf.map.addr(), page);
   struct stat st;
   // Linux parses the hex digits of either case.
   std::string upper = name;
@@ -480,10 +490,8 @@ TEST(MapFilesTest, OtherProcess) {
 // address space); /proc/<pid>/task/<tid> has none, as in Linux.
 TEST(MapFilesTest, ThreadDirectories) {
   const size_t page = PageSize();
-  TempFile f(Pattern(page, 't'));
-  ASSERT_GE(f.fd(), 0);
-  Mapping m(mmap(nullptr, page, PROT_READ, MAP_PRIVATE, f.fd(), 0), page);
-  ASSERT_TRUE(m.ok()) << strerror(errno);
+  MappedFile mf(page, 't', PROT_READ, MAP_PRIVATE);
+  ASSERT_TRUE(mf.ok()) << strerror(errno);
   int p[2];
   ASSERT_EQ(pipe(p), 0);
   std::atomic<pid_t> tid{0};
@@ -494,9 +502,9 @@ TEST(MapFilesTest, ThreadDirectories) {
   });
   ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
   MaybeSave();
-  std::string name = MapName(m.addr(), page);
+  std::string name = MapName(mf.map.addr(), page);
   int err = 0;
-  EXPECT_EQ(ReadLink("/proc/" + std::to_string(tid.load()) + "/map_files/" + name, &err), f.path());
+  EXPECT_EQ(ReadLink("/proc/" + std::to_string(tid.load()) + "/map_files/" + name, &err), mf.file.path());
   EXPECT_EQ(err, 0) << strerror(err);
   struct stat st;
   EXPECT_ERRNO(lstat(("/proc/self/task/" + std::to_string(tid.load()) + "/map_files").c_str(), &st),
