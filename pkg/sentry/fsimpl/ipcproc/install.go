@@ -92,6 +92,24 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 	return 1
 }
 
+// AddFile adds a file named name with contents data and permissions perm,
+// owned by creds, to the directory reached from root through dirs, after
+// gVisor populated the procfs (as Install does). Other packages' procfs
+// files, such as /proc/sys/kernel/threads-max, are added through it.
+func AddFile(root ProcDir, dirs []string, name string, data vfs.DynamicBytesSource, perm linux.FileMode, creds *auth.Credentials, devMinor uint32, nextIno func() uint64) {
+	ctx := installContext{context.Background()}
+	dir, ref := lookupDir(ctx, root, dirs...)
+	if ref == nil {
+		return
+	}
+	defer ref.DecRef(ctx)
+	f := &kernfs.DynamicBytesFile{}
+	f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), data, perm)
+	if err := dir.Insert(name, f); err != nil {
+		f.DecRef(ctx)
+	}
+}
+
 // dynamicBytesInode is a kernfs.DynamicBytesFile, such as gVisor's static
 // procfs files.
 type dynamicBytesInode interface {

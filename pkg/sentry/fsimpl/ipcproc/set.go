@@ -53,7 +53,7 @@ func ParseSysctls(values map[string]string) (SysctlValues, error) {
 		}
 		n, err := parseSysctlInt(values[name])
 		if err == nil {
-			err = sysctls[name].checkRange(n)
+			err = checkSysctlRange(n, sysctls[name].min, sysctls[name].max)
 		}
 		if err != nil {
 			return SysctlValues{}, &SysctlError{Name: name, Value: values[name], Err: err}

@@ -36,9 +36,9 @@ type sysctl struct {
 	owner    func(ctx context.Context) *auth.UserNamespace
 }
 
-// checkRange is the range check of Linux's proc_dointvec_minmax.
-func (s sysctl) checkRange(v int64) error {
-	if v < s.min || v > s.max {
+// checkSysctlRange is the range check of Linux's proc_dointvec_minmax.
+func checkSysctlRange(v, lo, hi int64) error {
+	if v < lo || v > hi {
 		return linuxerr.EINVAL
 	}
 	return nil
@@ -217,15 +217,20 @@ func (d *sysctlData) Generate(ctx context.Context, buf *bytes.Buffer) error {
 	return nil
 }
 
-// Write implements vfs.WritableDynamicBytesSource.Write like Linux's
-// proc_dointvec_minmax with strict writes: one integer, optionally
-// surrounded by white space, within the sysctl's range (EINVAL otherwise);
-// a write at a non-zero offset is ignored.
+// Write implements vfs.WritableDynamicBytesSource.Write (see WriteSysctlInt).
 func (d *sysctlData) Write(ctx context.Context, _ *vfs.FileDescription, src usermem.IOSequence, offset int64) (int64, error) {
+	s := sysctls[d.Name]
+	return WriteSysctlInt(ctx, src, offset, s.min, s.max, func(v int64) error { return s.set(ctx, v) })
+}
+
+// WriteSysctlInt implements a sysctl file's write like Linux's
+// proc_dointvec_minmax with strict writes: one integer, optionally
+// surrounded by white space, within [lo, hi] (EINVAL otherwise), is
+// passed to set; a write at a non-zero offset is ignored.
+func WriteSysctlInt(ctx context.Context, src usermem.IOSequence, offset, lo, hi int64, set func(v int64) error) (int64, error) {
 	if offset != 0 {
 		return 0, nil
 	}
-	s := sysctls[d.Name]
 	// Linux reads at most 21 characters of a number.
 	buf := make([]byte, min(src.NumBytes(), 64))
 	n, err := src.CopyIn(ctx, buf)
@@ -236,10 +241,10 @@ func (d *sysctlData) Write(ctx context.Context, _ *vfs.FileDescription, src user
 	if err != nil {
 		return 0, err
 	}
-	if err := s.checkRange(v); err != nil {
+	if err := checkSysctlRange(v, lo, hi); err != nil {
 		return 0, err
 	}
-	if err := s.set(ctx, v); err != nil {
+	if err := set(v); err != nil {
 		return 0, err
 	}
 	return src.NumBytes(), nil

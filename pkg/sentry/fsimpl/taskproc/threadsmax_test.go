@@ -1,0 +1,50 @@
+package taskproc
+
+import (
+	"bytes"
+	"gvisor.dev/gvisor/pkg/context"
+	"testing"
+
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/kernel"
+	"gvisor.dev/gvisor/pkg/usermem"
+)
+
+func TestThreadsMax(t *testing.T) {
+	ctx := context.Background()
+	tm := NewThreadsMax()
+	read := func() string {
+		var buf bytes.Buffer
+		if err := tm.Generate(ctx, &buf); err != nil {
+			t.Fatalf("Generate: %v", err)
+		}
+		return buf.String()
+	}
+	if got, want := read(), "65536\n"; kernel.TasksLimit != 65536 || got != want {
+		t.Errorf("initial threads-max = %q, want %q (kernel.TasksLimit %d)", got, want, kernel.TasksLimit)
+	}
+	for _, tc := range []struct {
+		in   string
+		err  error
+		want string
+	}{
+		{"0\n", linuxerr.EINVAL, "65536\n"},
+		{"-1", linuxerr.EINVAL, "65536\n"},
+		{"1073741824", linuxerr.EINVAL, "65536\n"},
+		{"abc", linuxerr.EINVAL, "65536\n"},
+		{"1\n", nil, "1\n"},
+		{" 1073741823 \n", nil, "1073741823\n"},
+		{"20", nil, "20\n"},
+	} {
+		n, err := tm.Write(ctx, nil, usermem.BytesIOSequence([]byte(tc.in)), 0)
+		if err != tc.err {
+			t.Errorf("write %q: %v, want %v", tc.in, err, tc.err)
+		}
+		if err == nil && n != int64(len(tc.in)) {
+			t.Errorf("write %q: wrote %d, want %d", tc.in, n, len(tc.in))
+		}
+		if got := read(); got != tc.want {
+			t.Errorf("after write %q: %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

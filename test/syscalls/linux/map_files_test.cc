@@ -1,0 +1,603 @@
+// /proc/<pid>/map_files (Linux fs/proc/base.c, proc_map_files_*) and
+// /proc/sys/kernel/threads-max (kernel/fork.c, sysctl_max_threads).
+//
+// map_files has one symlink per mapping of a file, named "start-end" in
+// lowercase hex: readlink gives the file's path (" (deleted)" once
+// unlinked), following or opening it gives the mapped file itself and needs
+// CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the initial user namespace.
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#include <thread>
+
+#include "check_util.h"
+#include "gtest/gtest.h"
+#include "test_util.h"
+
+namespace mqtest {
+namespace {
+
+size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+
+// The map_files name of [addr, addr+len): "%lx-%lx".
+std::string MapName(const void* addr, size_t len) {
+  char buf[64];
+  uintptr_t start = reinterpret_cast<uintptr_t>(addr);
+  snprintf(buf, sizeof(buf), "%lx-%lx", static_cast<unsigned long>(start),
+           static_cast<unsigned long>(start + len));
+  return buf;
+}
+
+std::string MapFilesDir(pid_t pid) {
+  return "/proc/" + std::to_string(pid) + "/map_files";
+}
+
+std::string SelfEntry(const void* addr, size_t len) {
+  return MapFilesDir(getpid()) + "/" + MapName(addr, len);
+}
+
+// readlink(path) as a string; sets *err (0 on success).
+std::string ReadLink(const std::string& path, int* err) {
+  char buf[4096];
+  ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
+  if (n < 0) {
+    *err = errno;
+    return "";
+  }
+  *err = 0;
+  return std::string(buf, n);
+}
+
+// The names in directory path, "." and ".." left out; sets *err to the
+// errno of opendir or readdir (0 when the whole directory was read).
+std::set<std::string> ListDir(const std::string& path, int* err) {
+  std::set<std::string> names;
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) {
+    *err = errno;
+    return names;
+  }
+  *err = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent* de = readdir(dir);
+    if (de == nullptr) {
+      *err = errno;
+      break;
+    }
+    std::string name = de->d_name;
+    if (name != "." && name != "..") names.insert(name);
+  }
+  closedir(dir);
+  return names;
+}
+
+bool IsMapName(const std::string& s) {
+  size_t dash = s.find('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 == s.size()) return false;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (i == dash) continue;
+    char c = s[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  // No padding: a number starts with 0 only if it is 0.
+  return (s[0] != '0' || dash == 1) && (s[dash + 1] != '0' || dash + 2 == s.size());
+}
+
+// Reads up to n bytes from fd at offset 0.
+std::string PreadString(int fd, size_t n) {
+  std::string s(n, '\0');
+  ssize_t got = pread(fd, &s[0], n, 0);
+  s.resize(got < 0 ? 0 : got);
+  return s;
+}
+
+// A file in /tmp holding contents, unlinked (if still linked) and closed at
+// the end.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& contents, int flags = O_RDWR) {
+    char tmpl[] = "/tmp/map_files_test_XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) return;
+    path_ = tmpl;
+    if (write(fd, contents.data(), contents.size()) != static_cast<ssize_t>(contents.size())) {
+      close(fd);
+      return;
+    }
+    close(fd);
+    fd_ = open(path_.c_str(), flags);
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    if (fd_ >= 0) close(fd_);
+    if (!path_.empty()) unlink(path_.c_str());
+  }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  void Unlink() {
+    unlink(path_.c_str());
+    path_.clear();
+  }
+  void Close() {
+    close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// A mapping unmapped at the end (unless released).
+class Mapping {
+ public:
+  Mapping(void* addr, size_t len) : addr_(addr), len_(len) {}
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (ok()) munmap(addr_, len_);
+  }
+  bool ok() const { return addr_ != MAP_FAILED && addr_ != nullptr; }
+  void* addr() const { return addr_; }
+  char* ptr() const { return static_cast<char*>(addr_); }
+  size_t len() const { return len_; }
+  void Reset(void* addr, size_t len) {
+    addr_ = addr;
+    len_ = len;
+  }
+
+ private:
+  void* addr_;
+  size_t len_;
+};
+
+std::string Pattern(size_t n, char seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; i++) s[i] = static_cast<char>(seed + i % 23);
+  return s;
+}
+
+// A TempFile of len bytes, Pattern(len, seed), and a mapping of all of it.
+struct MappedFile {
+  MappedFile(size_t len, char seed, int prot, int flags)
+      : contents(Pattern(len, seed)),
+        file(contents),
+        map(file.fd() < 0 ? MAP_FAILED : mmap(nullptr, len, prot, flags, file.fd(), 0), len) {}
+  bool ok() const { return file.fd() >= 0 && map.ok(); }
+
+  const std::string contents;
+  TempFile file;
+  Mapping map;
+};
+
+bool CanFollow() {
+  return HaveCapability(CAP_SYS_ADMIN) || HaveCapability(40 /* CAP_CHECKPOINT_RESTORE */);
+}
+
+#define SKIP_UNLESS_CAN_FOLLOW() \
+  SKIP_WITHOUT_CAPABILITY(CAP_SYS_ADMIN, "following map_files needs CAP_SYS_ADMIN")
+
+TEST(MapFilesTest, EntryPerFileMappingNamedByRange) {
+  const size_t page = PageSize();
+  TempFile f(Pattern(2 * page, 'a'));
+  ASSERT_GE(f.fd(), 0) << strerror(errno);
+  Mapping m(mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd(), 0), 2 * page);
+  ASSERT_TRUE(m.ok()) << strerror(errno);
+  // A length no other case maps: Linux's revalidation of a cached entry
+  // only asks for a mapping with the same bounds, file or not.
+  const size_t anon_len = 7 * page;
+  Mapping anon(mmap(nullptr, anon_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+               anon_len);
+  ASSERT_TRUE(anon.ok()) << strerror(errno);
+
+  int err = 0;
+  std::set<std::string> names = ListDir(MapFilesDir(getpid()), &err);
+  ASSERT_EQ(err, 0) << strerror(err);
+  EXPECT_EQ(names.count(MapName(m.addr(), 2 * page)), 1u);
+  // Anonymous private memory has no entry.
+  EXPECT_EQ(names.count(MapName(anon.addr(), anon_len)), 0u);
+  for (const std::string& n : names) EXPECT_TRUE(IsMapName(n)) << n;
+
+  MaybeSave();
+  std::string entry = SelfEntry(m.addr(), 2 * page);
+  struct stat st;
+  ASSERT_EQ(lstat(entry.c_str(), &st), 0) << strerror(errno);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(st.st_uid, geteuid());
+  EXPECT_EQ(st.st_size, 64);
+  EXPECT_EQ(ReadLink(entry, &err), f.path());
+  EXPECT_EQ(err, 0) << strerror(err);
+  EXPECT_ERRNO(lstat(SelfEntry(anon.addr(), anon_len).c_str(), &st), ENOENT);
+
+  // The directory itself: dr-x------, the task's.
+  ASSERT_EQ(lstat(MapFilesDir(getpid()).c_str(), &st), 0) << strerror(errno);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0500u);
+  EXPECT_EQ(st.st_uid, geteuid());
+}
+
+// An open map_files directory is read after a save and restore.
+TEST(MapFilesTest, OpenDirectoryAcrossSave) {
+  const size_t page = PageSize();
+  MappedFile mf(page, 'd', PROT_READ, MAP_SHARED);
+  ASSERT_TRUE(mf.ok()) << strerror(errno);
+  DIR* dir = opendir(MapFilesDir(getpid()).c_str());
+  ASSERT_NE(dir, nullptr) << strerror(errno);
+  MaybeSave();
+  std::set<std::string> names;
+  for (;;) {
+    errno = 0;
+    struct dirent* de = readdir(dir);
+    if (de == nullptr) break;
+    EXPECT_TRUE(de->d_type == DT_LNK || de->d_name[0] == '.') << de->d_name;
+    names.insert(de->d_name);
+  }
+  EXPECT_EQ(errno, 0) << strerror(errno);
+  closedir(dir);
+  EXPECT_EQ(names.count("."), 1u);
+  EXPECT_EQ(names.count(".."), 1u);
+  EXPECT_EQ(names.count(MapName(mf.map.addr(), page)), 1u);
+}
+
+TEST(MapFilesTest, LinkModeFollowsTheFilesOpenMode) {
+  const size_t page = PageSize();
+  // Lengths no other case maps: Linux keeps the mode an entry's name got
+  // when it was first looked up for as long as the name stays cached.
+  const size_t ro_len = 5 * page, rw_len = 6 * page;
+  TempFile ro(Pattern(ro_len, 'r'), O_RDONLY);
+  TempFile rw(Pattern(rw_len, 'w'), O_RDWR);
+  ASSERT_GE(ro.fd(), 0);
+  ASSERT_GE(rw.fd(), 0);
+  Mapping a(mmap(nullptr, ro_len, PROT_READ, MAP_PRIVATE, ro.fd(), 0), ro_len);
+  Mapping b(mmap(nullptr, rw_len, PROT_READ, MAP_PRIVATE, rw.fd(), 0), rw_len);
+  ASSERT_TRUE(a.ok() && b.ok()) << strerror(errno);
+  MaybeSave();
+  struct stat st;
+  ASSERT_EQ(lstat(SelfEntry(a.addr(), ro_len).c_str(), &st), 0) << strerror(errno);
+  EXPECT_EQ(st.st_mode & 07777, 0400u);
+  ASSERT_EQ(lstat(SelfEntry(b.addr(), rw_len).c_str(), &st), 0) << strerror(errno);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+// The scenario: map a file, unlink it, read it back through
+// map_files.
+TEST(MapFilesTest, UnlinkedFileReadBackThroughEntry) {
+  SKIP_UNLESS_CAN_FOLLOW();
+  const size_t page = PageSize();
+  const std::string contents = Pattern(3 * page, 'u');
+  TempFile f(contents);
+  ASSERT_GE(f.fd(), 0);
+  Mapping m(mmap(nullptr, 3 * page, PROT_READ, MAP_PRIVATE, f.fd(), 0), 3 * page);
+  ASSERT_TRUE(m.ok()) << strerror(errno);
+  const std::string path = f.path();
+  f.Close();
+  f.Unlink();
+
+  std::string entry = SelfEntry(m.addr(), 3 * page);
+  int err = 0;
+  EXPECT_EQ(ReadLink(entry, &err), path + " (deleted)");
+  EXPECT_EQ(err, 0) << strerror(err);
+  MaybeSave();
+  EXPECT_EQ(ReadLink(entry, &err), path + " (deleted)");
+
+  ScopedFd fd(open(entry.c_str(), O_RDONLY));
+  ASSERT_GE(fd.get(), 0) << strerror(errno);
+  EXPECT_EQ(PreadString(fd.get(), contents.size() + 1), contents);
+  // The descriptor opened through the entry survives a save too.
+  MaybeSave();
+  EXPECT_EQ(PreadString(fd.get(), contents.size() + 1), contents);
+  struct stat st;
+  ASSERT_EQ(fstat(fd.get(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_nlink, 0u);
+  EXPECT_EQ(st.st_size, static_cast<off_t>(contents.size()));
+  // stat follows the link to the file too.
+  struct stat st2;
+  ASSERT_EQ(stat(entry.c_str(), &st2), 0) << strerror(errno);
+  EXPECT_EQ(st2.st_ino, st.st_ino);
+  EXPECT_EQ(st2.st_dev, st.st_dev);
+}
+
+TEST(MapFilesTest, OpenGivesTheMappedFileItself) {
+  SKIP_UNLESS_CAN_FOLLOW();
+  const size_t page = PageSize();
+  MappedFile mf(page, 'o', PROT_READ | PROT_WRITE, MAP_SHARED);
+  ASSERT_TRUE(mf.ok()) << strerror(errno);
+  std::string entry = SelfEntry(mf.map.addr(), page);
+  ScopedFd fd(open(entry.c_str(), O_RDWR));
+  ASSERT_GE(fd.get(), 0) << strerror(errno);
+  struct stat a, b;
+  ASSERT_EQ(fstat(fd.get(), &a), 0);
+  ASSERT_EQ(fstat(mf.file.fd(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  EXPECT_EQ(a.st_dev, b.st_dev);
+  // A write through the opened entry shows in the shared mapping.
+  ASSERT_EQ(pwrite(fd.get(), "XYZ", 3, 10), 3) << strerror(errno);
+  MaybeSave();
+  EXPECT_EQ(std::string(mf.map.ptr() + 10, 3), "XYZ");
+}
+
+TEST(MapFilesTest, MemfdEntry) {
+  const size_t page = PageSize();
+  int mfd = static_cast<int>(syscall(SYS_memfd_create, "map_files_memfd", 0));
+  ASSERT_GE(mfd, 0) << strerror(errno);
+  ScopedFd memfd(mfd);
+  const std::string contents = Pattern(page, 'm');
+  ASSERT_EQ(pwrite(mfd, contents.data(), contents.size(), 0), static_cast<ssize_t>(contents.size()));
+  Mapping m(mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0), page);
+  ASSERT_TRUE(m.ok()) << strerror(errno);
+  close(memfd.release());
+
+  std::string entry = SelfEntry(m.addr(), page);
+  int err = 0;
+  EXPECT_EQ(ReadLink(entry, &err), "/memfd:map_files_memfd (deleted)");
+  EXPECT_EQ(err, 0) << strerror(err);
+  m.ptr()[0] = '!';
+  MaybeSave();
+  EXPECT_EQ(ReadLink(entry, &err), "/memfd:map_files_memfd (deleted)");
+  if (!CanFollow()) GTEST_SKIP() << "opening map_files needs CAP_SYS_ADMIN";
+  ScopedFd fd(open(entry.c_str(), O_RDONLY));
+  ASSERT_GE(fd.get(), 0) << strerror(errno);
+  EXPECT_EQ(PreadString(fd.get(), page), "!" + contents.substr(1));
+}
+
+TEST(MapFilesTest, SharedAnonymousEntry) {
+  const size_t page = PageSize();
+  Mapping shared(mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
+                 2 * page);
+  ASSERT_TRUE(shared.ok()) << strerror(errno);
+  memcpy(shared.ptr(), "shared anon", 11);
+  std::string entry = SelfEntry(shared.addr(), 2 * page);
+  int err = 0;
+  EXPECT_EQ(ReadLink(entry, &err), "/dev/zero (deleted)");
+  EXPECT_EQ(err, 0) << strerror(err);
+  MaybeSave();
+  std::set<std::string> names = ListDir(MapFilesDir(getpid()), &err);
+  EXPECT_EQ(names.count(MapName(shared.addr(), 2 * page)), 1u);
+  if (!CanFollow()) GTEST_SKIP() << "opening map_files needs CAP_SYS_ADMIN";
+  ScopedFd fd(open(entry.c_str(), O_RDONLY));
+  ASSERT_GE(fd.get(), 0) << strerror(errno);
+  EXPECT_EQ(PreadString(fd.get(), 11), "shared anon");
+}
+
+TEST(MapFilesTest, EntriesFollowMunmapAndMremap) {
+  const size_t page = PageSize();
+  TempFile f(Pattern(4 * page, 'x'));
+  ASSERT_GE(f.fd(), 0);
+  Mapping m(mmap(nullptr, 4 * page, PROT_READ, MAP_SHARED, f.fd(), 0), 4 * page);
+  ASSERT_TRUE(m.ok()) << strerror(errno);
+  struct stat st;
+  std::string whole = SelfEntry(m.addr(), 4 * page);
+  ASSERT_EQ(lstat(whole.c_str(), &st), 0) << strerror(errno);
+
+  // munmap of the last page: the entry takes the new bounds.
+  ASSERT_EQ(munmap(m.ptr() + 3 * page, page), 0);
+  m.Reset(m.addr(), 3 * page);
+  EXPECT_ERRNO(lstat(whole.c_str(), &st), ENOENT);
+  std::string shorter = SelfEntry(m.addr(), 3 * page);
+  EXPECT_EQ(lstat(shorter.c_str(), &st), 0) << strerror(errno);
+  MaybeSave();
+  EXPECT_EQ(lstat(shorter.c_str(), &st), 0) << strerror(errno);
+  // A range inside a mapping, or overlapping it, is no entry.
+  EXPECT_ERRNO(lstat(SelfEntry(m.addr(), page).c_str(), &st), ENOENT);
+  EXPECT_ERRNO(lstat(SelfEntry(m.ptr() + page, 2 * page).c_str(), &st), ENOENT);
+
+  // mremap to another place: the old name goes, the new one comes.
+  Mapping target(mmap(nullptr, 3 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), 3 * page);
+  ASSERT_TRUE(target.ok());
+  void* moved = mremap(m.addr(), 3 * page, 3 * page, MREMAP_MAYMOVE | MREMAP_FIXED, target.addr());
+  ASSERT_EQ(moved, target.addr()) << strerror(errno);
+  m.Reset(nullptr, 0);
+  EXPECT_ERRNO(lstat(shorter.c_str(), &st), ENOENT);
+  std::string there = SelfEntry(moved, 3 * page);
+  EXPECT_EQ(lstat(there.c_str(), &st), 0) << strerror(errno);
+  int err = 0;
+  EXPECT_EQ(ReadLink(there, &err), f.path());
+  std::set<std::string> names = ListDir(MapFilesDir(getpid()), &err);
+  EXPECT_EQ(names.count(MapName(moved, 3 * page)), 1u);
+  EXPECT_EQ(names.count(MapName(m.addr(), 3 * page)), 0u);
+
+  // munmap of the whole mapping: no entry left.
+  ASSERT_EQ(munmap(moved, 3 * page), 0);
+  target.Reset(nullptr, 0);
+  MaybeSave();
+  EXPECT_ERRNO(lstat(there.c_str(), &st), ENOENT);
+  names = ListDir(MapFilesDir(getpid()), &err);
+  EXPECT_EQ(names.count(MapName(moved, 3 * page)), 0u);
+}
+
+TEST(MapFilesTest, LookupParsesNamesAsLinux) {
+  const size_t page = PageSize();
+  MappedFile mf(page, 'n', PROT_READ, MAP_PRIVATE);
+  ASSERT_TRUE(mf.ok()) << strerror(errno);
+  const std::string dir = MapFilesDir(getpid()) + "/";
+  std::string name = MapName(mf.map.addr(), page);
+  struct stat st;
+  // Linux parses the hex digits of either case.
+  std::string upper = name;
+  for (char& c : upper) c = static_cast<char>(toupper(c));
+  ASSERT_NE(upper, name);
+  EXPECT_EQ(lstat((dir + upper).c_str(), &st), 0) << strerror(errno);
+  // Leading zeros, other separators, trailing characters: no entry.
+  EXPECT_ERRNO(lstat((dir + "0" + name).c_str(), &st), ENOENT);
+  size_t dash = name.find('-');
+  EXPECT_ERRNO(lstat((dir + name.substr(0, dash + 1) + "0" + name.substr(dash + 1)).c_str(), &st),
+               ENOENT);
+  EXPECT_ERRNO(lstat((dir + name + "x").c_str(), &st), ENOENT);
+  EXPECT_ERRNO(lstat((dir + name.substr(0, dash) + "_" + name.substr(dash + 1)).c_str(), &st),
+               ENOENT);
+  EXPECT_ERRNO(lstat((dir + "map").c_str(), &st), ENOENT);
+  EXPECT_ERRNO(lstat((dir + "0x" + name).c_str(), &st), ENOENT);
+}
+
+// Another process's map_files, read by its parent.
+TEST(MapFilesTest, OtherProcess) {
+  const size_t page = PageSize();
+  const std::string contents = Pattern(page, 'p');
+  TempFile f(contents);
+  ASSERT_GE(f.fd(), 0);
+  int ready[2], go[2];
+  pid_t pid = ForkWithHandshake(ready, go);
+  ASSERT_GE(pid, 0) << strerror(errno);
+  if (pid == 0) {
+    close(ready[0]);
+    close(go[1]);
+    void* addr = mmap(nullptr, page, PROT_READ, MAP_SHARED, f.fd(), 0);
+    CHILD_CHECK(addr != MAP_FAILED);
+    CHILD_CHECK(write(ready[1], &addr, sizeof(addr)) == sizeof(addr));
+    char c;
+    CHILD_CHECK(read(go[0], &c, 1) == 1);
+    _exit(0);
+  }
+  close(ready[1]);
+  close(go[0]);
+  void* addr = nullptr;
+  ASSERT_EQ(read(ready[0], &addr, sizeof(addr)), static_cast<ssize_t>(sizeof(addr)));
+  MaybeSave();
+  int err = 0;
+  std::set<std::string> names = ListDir(MapFilesDir(pid), &err);
+  EXPECT_EQ(err, 0) << strerror(err);
+  EXPECT_EQ(names.count(MapName(addr, page)), 1u);
+  std::string entry = MapFilesDir(pid) + "/" + MapName(addr, page);
+  EXPECT_EQ(ReadLink(entry, &err), f.path());
+  if (CanFollow()) {
+    ScopedFd fd(open(entry.c_str(), O_RDONLY));
+    EXPECT_GE(fd.get(), 0) << strerror(errno);
+    if (fd.get() >= 0) {
+      EXPECT_EQ(PreadString(fd.get(), page), contents);
+    }
+  }
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  ASSERT_WAIT_CHILD_OK(pid);
+  close(ready[0]);
+  close(go[1]);
+  // The process is gone: so is its directory.
+  struct stat st;
+  EXPECT_ERRNO(lstat(entry.c_str(), &st), ENOENT);
+}
+
+// /proc/<tid> of a thread other than the leader has map_files (the process's
+// address space); /proc/<pid>/task/<tid> has none, as in Linux.
+TEST(MapFilesTest, ThreadDirectories) {
+  const size_t page = PageSize();
+  MappedFile mf(page, 't', PROT_READ, MAP_PRIVATE);
+  ASSERT_TRUE(mf.ok()) << strerror(errno);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  std::atomic<pid_t> tid{0};
+  std::thread th([&] {
+    tid = GetTid();
+    char c;
+    (void)!read(p[0], &c, 1);
+  });
+  ASSERT_TRUE(WaitFor([&] { return tid.load() != 0; }));
+  MaybeSave();
+  std::string name = MapName(mf.map.addr(), page);
+  int err = 0;
+  EXPECT_EQ(ReadLink("/proc/" + std::to_string(tid.load()) + "/map_files/" + name, &err), mf.file.path());
+  EXPECT_EQ(err, 0) << strerror(err);
+  struct stat st;
+  EXPECT_ERRNO(lstat(("/proc/self/task/" + std::to_string(tid.load()) + "/map_files").c_str(), &st),
+               ENOENT);
+  EXPECT_ERRNO(lstat(("/proc/self/task/" + std::to_string(getpid()) + "/map_files").c_str(), &st),
+               ENOENT);
+  ASSERT_EQ(write(p[1], "x", 1), 1);
+  th.join();
+  close(p[0]);
+  close(p[1]);
+}
+
+// An unprivileged process: readlink of its own entries works (ptrace read
+// access to itself), following or opening them is EPERM; another user's
+// process's map_files cannot be listed or read (EACCES).
+TEST(MapFilesTest, UnprivilegedReadsLinksButCannotOpen) {
+  SKIP_WITHOUT_CAPABILITY(CAP_SETUID, "needs CAP_SETUID to become nobody");
+  const size_t page = PageSize();
+  TempFile f(Pattern(page, 'q'));
+  ASSERT_GE(f.fd(), 0);
+  Mapping mine(mmap(nullptr, page, PROT_READ, MAP_PRIVATE, f.fd(), 0), page);
+  ASSERT_TRUE(mine.ok()) << strerror(errno);
+  const pid_t parent = getpid();
+  const std::string parent_entry = SelfEntry(mine.addr(), page);
+  const std::string path = f.path();
+  MaybeSave();
+  EXPECT_CHILD_OK([&] {
+    void* addr = mmap(nullptr, page, PROT_READ, MAP_PRIVATE, f.fd(), 0);
+    CHILD_CHECK(addr != MAP_FAILED);
+    CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+    std::string entry = MapFilesDir(getpid()) + "/" + MapName(addr, page);
+    int err = 0;
+    std::string target = ReadLink(entry, &err);
+    CHILD_CHECK(err == 0);
+    CHILD_CHECK(target == path);
+    std::set<std::string> names = ListDir(MapFilesDir(getpid()), &err);
+    CHILD_CHECK(err == 0);
+    CHILD_CHECK(names.count(MapName(addr, page)) == 1);
+    CHILD_CHECK_ERRNO(open(entry.c_str(), O_RDONLY), EPERM);
+    struct stat st;
+    CHILD_CHECK_ERRNO(stat(entry.c_str(), &st), EPERM);
+    CHILD_CHECK(lstat(entry.c_str(), &st) == 0);
+    // The root-owned parent's directory: no access.
+    ListDir(MapFilesDir(parent), &err);
+    CHILD_CHECK(err == EACCES);
+    ReadLink(parent_entry, &err);
+    CHILD_CHECK(err == EACCES);
+  });
+}
+
+// threads-max: readable by anyone, a value within Linux's bounds.
+TEST(ThreadsMaxTest, Readable) {
+  long v = ReadLongFile("/proc/sys/kernel/threads-max");
+  EXPECT_GE(v, 1);
+  EXPECT_LE(v, 0x3fffffff);
+  MaybeSave();
+  EXPECT_EQ(ReadLongFile("/proc/sys/kernel/threads-max"), v);
+  struct stat st;
+  ASSERT_EQ(stat("/proc/sys/kernel/threads-max", &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(st.st_uid, 0u);
+  SKIP_WITHOUT_CAPABILITY(CAP_SETUID, "needs CAP_SETUID to become nobody");
+  EXPECT_CHILD_OK([] {
+    CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+    CHILD_CHECK(ReadLongFile("/proc/sys/kernel/threads-max") >= 1);
+    CHILD_CHECK(WriteLongFile("/proc/sys/kernel/threads-max", 100) == EACCES);
+  });
+}
+
+// Writes: 1 to FUTEX_TID_MASK (0x3fffffff), EINVAL outside, nothing
+// changed by a rejected write.
+TEST(ThreadsMaxTest, WriteRangeChecks) {
+  SKIP_WITHOUT_CAPABILITY(CAP_SYS_ADMIN, "writes /proc/sys as root");
+  if (geteuid() != 0) GTEST_SKIP() << "writing /proc/sys/kernel/threads-max needs root";
+  const std::string path = "/proc/sys/kernel/threads-max";
+  const long v = ReadLongFile(path);
+  ASSERT_GE(v, 2);
+  EXPECT_EQ(WriteLongFile(path, 0), EINVAL);
+  EXPECT_EQ(WriteLongFile(path, -1), EINVAL);
+  EXPECT_EQ(WriteLongFile(path, 0x40000000L), EINVAL);
+  EXPECT_EQ(ReadLongFile(path), v);
+  // A new value within the range is kept, across a save too; then the old
+  // value is put back.
+  ASSERT_EQ(WriteLongFile(path, v - 1), 0);
+  MaybeSave();
+  EXPECT_EQ(ReadLongFile(path), v - 1);
+  ASSERT_EQ(WriteLongFile(path, v), 0);
+  EXPECT_EQ(ReadLongFile(path), v);
+}
+
+}  // namespace
+}  // namespace mqtest
