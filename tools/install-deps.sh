@@ -7,7 +7,9 @@ set -euo pipefail
 packages=(g++ libgtest-dev util-linux "$@")
 missing=()
 for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  # Not `dpkg -s`: it succeeds for a removed package whose configuration
+  # files remain ("deinstall ok config-files").
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
