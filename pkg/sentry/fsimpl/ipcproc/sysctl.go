@@ -27,13 +27,11 @@ const sysctlMsgNextID = "kernel/msg_next_id"
 var mqueueSysctls = []string{"msg_max", "msgsize_max", "queues_max", "msg_default", "msgsize_default"}
 
 // sysctl reads and writes one integer of the caller's IPC namespace. set
-// receives a value already checked against [min, max]; owner returns the
-// user namespace that owns that IPC namespace (nil without one).
+// receives a value already checked against [min, max].
 type sysctl struct {
 	min, max int64
 	get      func(ctx context.Context) (int64, error)
 	set      func(ctx context.Context, v int64) error
-	owner    func(ctx context.Context) *auth.UserNamespace
 }
 
 // checkSysctlRange is the range check of Linux's proc_dointvec_minmax.
@@ -66,12 +64,12 @@ func sysvLimit(max int64, field func(*msgqueue.Limits) *int32) sysctl {
 			}
 			return r.UpdateLimits(func(l *msgqueue.Limits) { *field(l) = int32(v) })
 		},
-		owner: sysvOwner,
 	}
 }
 
-// sysvOwner returns the user namespace owning the caller's SysV registry.
-func sysvOwner(ctx context.Context) *auth.UserNamespace {
+// ipcNamespaceOwner returns the user namespace owning the caller's IPC
+// namespace (the owner of both its registries), nil without one.
+func ipcNamespaceOwner(ctx context.Context) *auth.UserNamespace {
 	if r := msgqueue.RegistryFromContext(ctx); r != nil {
 		return r.UserNamespace()
 	}
@@ -97,12 +95,6 @@ func posixLimit(min, max int64, field func(*mq.Limits) *int64) sysctl {
 			}
 			return r.UpdateLimits(func(l *mq.Limits) { *field(l) = v })
 		},
-		owner: func(ctx context.Context) *auth.UserNamespace {
-			if r := mq.RegistryFromContext(ctx); r != nil {
-				return r.UserNamespace()
-			}
-			return nil
-		},
 	}
 }
 
@@ -127,7 +119,6 @@ var sysctls = map[string]sysctl{
 			}
 			return r.SetNextID(int32(v))
 		},
-		owner: sysvOwner,
 	},
 	"fs/mqueue/msg_max":         posixLimit(mq.MsgMaxMin, mq.MsgMaxHard, func(l *mq.Limits) *int64 { return &l.MsgMax }),
 	"fs/mqueue/msgsize_max":     posixLimit(mq.MsgSizeMaxMin, mq.MsgSizeMaxHard, func(l *mq.Limits) *int64 { return &l.MsgSizeMax }),
@@ -157,7 +148,7 @@ func (d *sysctlData) checkPermissions(ctx context.Context, creds *auth.Credentia
 		return linuxerr.EACCES
 	}
 	nsRootUID, nsRootGID := auth.RootKUID, auth.RootKGID
-	if userNS := sysctls[d.Name].owner(ctx); userNS != nil {
+	if userNS := ipcNamespaceOwner(ctx); userNS != nil {
 		// An unmapped root stands for the global root, as in Linux's
 		// ipc_set_ownership.
 		if uid := userNS.MapToKUID(auth.RootUID); uid.Ok() {
