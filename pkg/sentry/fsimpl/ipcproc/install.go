@@ -35,40 +35,27 @@ type ProcDir interface {
 // the new files; devMinor and nextIno are the procfs's. It returns the
 // number of directories it added to root, for root's link count.
 func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno func() uint64) uint32 {
-	ctx := installContext{context.Background()}
-	newFile := func(data vfs.DynamicBytesSource, perm linux.FileMode) kernfs.Inode {
-		f := &kernfs.DynamicBytesFile{}
-		f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), data, perm)
-		return f
-	}
-	newSysctlFile := func(data *sysctlData) kernfs.Inode {
-		f := &sysctlFile{}
-		f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), data, 0644)
-		return f
-	}
-	newDir := func(children map[string]kernfs.Inode) kernfs.Inode {
-		return kernfs.NewStaticDir(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), 0555,
-			children, kernfs.GenericDirectoryFDOptions{SeekEnd: kernfs.SeekEndZero})
-	}
+	m := fileMaker{installContext{context.Background()}, creds, devMinor, nextIno}
+	ctx := m.ctx
 
 	if kdir, ref := lookupDir(ctx, root, "sys", "kernel"); ref != nil {
 		for _, name := range []string{"msgmax", "msgmnb", "msgmni"} {
 			data := &sysctlData{Name: "kernel/" + name}
 			child, err := kdir.Lookup(ctx, name)
 			if err != nil {
-				kdir.Insert(name, newSysctlFile(data))
+				kdir.Insert(name, m.newSysctlFile(data))
 				continue
 			}
 			// gVisor's static file keeps its inode; only its
 			// contents and mode become ours (its permission check
 			// calls CheckPermissions, see _shims/fsimpl/proc).
 			if f, ok := child.(dynamicBytesInode); ok {
-				f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, f.Ino(), data, 0644)
+				m.initFile(f, f.Ino(), data, 0644)
 			}
 			child.DecRef(ctx)
 		}
 		next := &nextIDFile{}
-		next.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), &sysctlData{Name: sysctlMsgNextID}, 0444)
+		m.initFile(next, nextIno(), &sysctlData{Name: sysctlMsgNextID}, 0444)
 		kdir.Insert("msg_next_id", next)
 		ref.DecRef(ctx)
 	}
@@ -76,15 +63,15 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 	if fsdir, ref := lookupDir(ctx, root, "sys", "fs"); ref != nil {
 		files := make(map[string]kernfs.Inode)
 		for _, name := range mqueueSysctls {
-			files[name] = newSysctlFile(&sysctlData{Name: "fs/mqueue/" + name})
+			files[name] = m.newSysctlFile(&sysctlData{Name: "fs/mqueue/" + name})
 		}
-		if dir := newDir(files); fsdir.Insert("mqueue", dir) != nil {
+		if dir := m.newDir(files); fsdir.Insert("mqueue", dir) != nil {
 			dir.DecRef(ctx)
 		}
 		ref.DecRef(ctx)
 	}
 
-	dir := newDir(map[string]kernfs.Inode{"msg": newFile(&sysvipcMsgData{}, 0444)})
+	dir := m.newDir(map[string]kernfs.Inode{"msg": m.newFile(&sysvipcMsgData{}, 0444)})
 	if err := root.Insert("sysvipc", dir); err != nil {
 		dir.DecRef(ctx)
 		return 0
@@ -97,17 +84,46 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 // gVisor populated the procfs (as Install does). Other packages' procfs
 // files, such as /proc/sys/kernel/threads-max, are added through it.
 func AddFile(root ProcDir, dirs []string, name string, data vfs.DynamicBytesSource, perm linux.FileMode, creds *auth.Credentials, devMinor uint32, nextIno func() uint64) {
-	ctx := installContext{context.Background()}
-	dir, ref := lookupDir(ctx, root, dirs...)
+	m := fileMaker{installContext{context.Background()}, creds, devMinor, nextIno}
+	dir, ref := lookupDir(m.ctx, root, dirs...)
 	if ref == nil {
 		return
 	}
-	defer ref.DecRef(ctx)
-	f := &kernfs.DynamicBytesFile{}
-	f.Init(ctx, creds, linux.UNNAMED_MAJOR, devMinor, nextIno(), data, perm)
-	if err := dir.Insert(name, f); err != nil {
-		f.DecRef(ctx)
+	defer ref.DecRef(m.ctx)
+	if f := m.newFile(data, perm); dir.Insert(name, f) != nil {
+		f.DecRef(m.ctx)
 	}
+}
+
+// fileMaker makes the inodes mqsentry adds to one procfs: owned by creds,
+// on the procfs's device, numbered by its nextIno.
+type fileMaker struct {
+	ctx      context.Context
+	creds    *auth.Credentials
+	devMinor uint32
+	nextIno  func() uint64
+}
+
+// initFile (re)initializes f as inode ino showing data with mode perm.
+func (m fileMaker) initFile(f dynamicBytesInode, ino uint64, data vfs.DynamicBytesSource, perm linux.FileMode) {
+	f.Init(m.ctx, m.creds, linux.UNNAMED_MAJOR, m.devMinor, ino, data, perm)
+}
+
+func (m fileMaker) newFile(data vfs.DynamicBytesSource, perm linux.FileMode) kernfs.Inode {
+	f := &kernfs.DynamicBytesFile{}
+	m.initFile(f, m.nextIno(), data, perm)
+	return f
+}
+
+func (m fileMaker) newSysctlFile(data *sysctlData) kernfs.Inode {
+	f := &sysctlFile{}
+	m.initFile(f, m.nextIno(), data, 0644)
+	return f
+}
+
+func (m fileMaker) newDir(children map[string]kernfs.Inode) kernfs.Inode {
+	return kernfs.NewStaticDir(m.ctx, m.creds, linux.UNNAMED_MAJOR, m.devMinor, m.nextIno(), 0555,
+		children, kernfs.GenericDirectoryFDOptions{SeekEnd: kernfs.SeekEndZero})
 }
 
 // dynamicBytesInode is a kernfs.DynamicBytesFile, such as gVisor's static
