@@ -284,6 +284,18 @@ static bool WriteProcFile(const char* path, const char* text) {
   return ok;
 }
 
+// In a child that, as nobody, has just unshared CLONE_NEWUSER: maps nobody
+// (65534 outside) to uid and gid inside_id of the new user namespace.
+static void ChildMapNobodyTo(const char* inside_id) {
+  // Dropping root made the process non-dumpable, which keeps /proc/self's
+  // files root's.
+  CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
+  CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
+  std::string map = std::string(inside_id) + " 65534 1";
+  CHILD_CHECK(WriteProcFile("/proc/self/uid_map", map.c_str()));
+  CHILD_CHECK(WriteProcFile("/proc/self/gid_map", map.c_str()));
+}
+
 // RLIMIT_MSGQUEUE counts a user's queues in every IPC namespace: entering a
 // new one (with a new user namespace, as an unprivileged program can) gives
 // no fresh allowance, and the new user namespace's capabilities exempt it
@@ -293,7 +305,7 @@ TEST(SecurityTest, RlimitMsgqueueSpansIpcNamespaces) {
   constexpr long kLimit = 100000;
   struct mq_attr a = QueueAttr(10, 8000);  // ~81 KB of the 100 KB allowance
   ScopedQueueName outer;
-  int st = ::mqtest::RunInChild([&] {
+  ASSERT_CHILD_OK_OR_SKIP([&] {
     CHILD_BECOME_NOBODY();
     struct rlimit rl = {kLimit, kLimit};
     CHILD_CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
@@ -301,12 +313,8 @@ TEST(SecurityTest, RlimitMsgqueueSpansIpcNamespaces) {
     CHILD_CHECK(q >= 0);
     if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
     // Map nobody to itself, or the new namespace's mqueue filesystem
-    // cannot own what it creates (EOVERFLOW). Dropping root made the
-    // process non-dumpable, which keeps /proc/self's files root's.
-    CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
-    CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
-    CHILD_CHECK(WriteProcFile("/proc/self/uid_map", "65534 65534 1"));
-    CHILD_CHECK(WriteProcFile("/proc/self/gid_map", "65534 65534 1"));
+    // cannot own what it creates (EOVERFLOW).
+    ChildMapNobodyTo("65534");
     CHILD_CHECK_ERRNO(mq_open("/inner", O_RDWR | O_CREAT | O_EXCL, 0600, &a), EMFILE);
     struct mq_attr big = QueueAttr(11, 16);  // above msg_max (10)
     CHILD_CHECK_ERRNO(mq_open("/inner", O_RDWR | O_CREAT | O_EXCL, 0600, &big), EINVAL);
@@ -316,10 +324,6 @@ TEST(SecurityTest, RlimitMsgqueueSpansIpcNamespaces) {
     CHILD_CHECK(inner >= 0);
     CHILD_CHECK_OK(mq_unlink("/inner"));
   });
-  if (WIFEXITED(st) && WEXITSTATUS(st) == ::mqtest::kChildSkipExit) {
-    GTEST_SKIP() << "unprivileged user namespaces are disabled";
-  }
-  EXPECT_TRUE(::mqtest::ChildOK(st)) << ::mqtest::DescribeStatus(st);
 }
 
 // queues_max stops an unprivileged program creating queues (ENOSPC), in a
@@ -676,12 +680,7 @@ TEST(SecurityTest, UnprivilegedIpcNamespace) {
 static void ChildEnterOwnIpcNamespaceAsItsRoot() {
   CHILD_BECOME_NOBODY();
   if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
-  // Dropping root made the process non-dumpable, which keeps /proc/self's
-  // files root's.
-  CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
-  CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
-  CHILD_CHECK(WriteProcFile("/proc/self/uid_map", "0 65534 1"));
-  CHILD_CHECK(WriteProcFile("/proc/self/gid_map", "0 65534 1"));
+  ChildMapNobodyTo("0");
   CHILD_CHECK(getuid() == 0 && geteuid() == 0);
 }
 
@@ -697,7 +696,7 @@ TEST(SecurityTest, UserNamespaceRootTunesItsIpcNamespace) {
     CHILD_CHECK_ERRNO(open("/proc/sys/kernel/msgmnb", O_WRONLY), EACCES);
     CHILD_CHECK_ERRNO(open(::mqtest::MqSysctl("msg_max").c_str(), O_WRONLY), EACCES);
   });
-  int st = ::mqtest::RunInChild([] {
+  ASSERT_CHILD_OK_OR_SKIP([] {
     ChildEnterOwnIpcNamespaceAsItsRoot();
     const struct {
       std::string path;
@@ -749,10 +748,6 @@ TEST(SecurityTest, UserNamespaceRootTunesItsIpcNamespace) {
     CHILD_CHECK_OK(mq_unlink("/tuned"));
     CHILD_CHECK_OK(mq_unlink("/defaults"));
   });
-  if (WIFEXITED(st) && WEXITSTATUS(st) == ::mqtest::kChildSkipExit) {
-    GTEST_SKIP() << "unprivileged user namespaces are disabled";
-  }
-  EXPECT_TRUE(::mqtest::ChildOK(st)) << ::mqtest::DescribeStatus(st);
 }
 
 // In a new user and IPC namespace whose uid_map is not written, the creator
@@ -761,7 +756,7 @@ TEST(SecurityTest, UserNamespaceRootTunesItsIpcNamespace) {
 // included; opening a missing name without O_CREAT is still ENOENT.
 TEST(SecurityTest, MqOpenWithoutUidMapEOVERFLOW) {
   SKIP_UNLESS_ROOT();
-  int st = ::mqtest::RunInChild([] {
+  ASSERT_CHILD_OK_OR_SKIP([] {
     CHILD_BECOME_NOBODY();
     if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
     CHILD_CHECK_ERRNO(mq_open("/unmapped", O_RDWR | O_CREAT, 0600, nullptr), EOVERFLOW);
@@ -769,10 +764,6 @@ TEST(SecurityTest, MqOpenWithoutUidMapEOVERFLOW) {
     CHILD_CHECK_ERRNO(mq_open("/unmapped", O_RDWR | O_CREAT | O_EXCL, 0600, &bad), EOVERFLOW);
     CHILD_CHECK_ERRNO(mq_open("/unmapped", O_RDWR), ENOENT);
   });
-  if (WIFEXITED(st) && WEXITSTATUS(st) == ::mqtest::kChildSkipExit) {
-    GTEST_SKIP() << "unprivileged user namespaces are disabled";
-  }
-  EXPECT_TRUE(::mqtest::ChildOK(st)) << ::mqtest::DescribeStatus(st);
 }
 
 // ---------------------------------------------------------------------------
