@@ -1,3 +1,17 @@
+# Copyright 2026 The mqsentry Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """rules_cc from Debian's bazel-rules-cc, made loadable by Debian's Bazel 4.2.3.
 
 Bazel 4.2.3's own C++ toolchain (@bazel_tools//tools/cpp, @local_config_cc)
