@@ -16,11 +16,17 @@ package linux
 
 import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sentry/limits"
 	"gvisor.dev/gvisor/pkg/sentry/syscalls"
 
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ucount"
 	mqsys "github.com/mqsentry/mqsentry/pkg/sentry/syscalls/linux"
 )
+
+// The accessors _shims/kernel/auth adds are what package ucount finds at run
+// time; a pin whose UserNamespace no longer matches stops this build.
+var _ ucount.Ancestry = (*auth.UserNamespace)(nil)
 
 // init installs the calls gVisor lacks and rebuilds the lookup tables.
 func init() {

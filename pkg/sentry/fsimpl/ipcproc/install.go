@@ -18,6 +18,7 @@
 //	/proc/sys/kernel/msg_next_id              the id of the next msgget
 //	/proc/sysvipc/msg                         one line per SysV queue
 //	/proc/sys/fs/mqueue/*                     POSIX limits (read/write)
+//	/proc/sys/user/max_ipc_namespaces         IPC namespaces per user (package ucount)
 //
 // Each shows the IPC namespace of the task reading or writing it, as Linux's
 // ipc/ipc_sysctl.c, ipc/mq_sysctl.c and ipc/msg.c do. gVisor's procfs builds
@@ -80,6 +81,15 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 			files[name] = m.newSysctlFile(&sysctlData{Name: "fs/mqueue/" + name})
 		}
 		if dir := m.newDir(files); fsdir.Insert("mqueue", dir) != nil {
+			dir.DecRef(ctx)
+		}
+		ref.DecRef(ctx)
+	}
+
+	if sysdir, ref := lookupDir(ctx, root, "sys"); ref != nil {
+		userFile := &userSysctlFile{}
+		m.initFile(userFile, nextIno(), &maxIPCNamespacesData{}, 0644)
+		if dir := m.newDir(map[string]kernfs.Inode{"max_ipc_namespaces": userFile}); sysdir.Insert("user", dir) != nil {
 			dir.DecRef(ctx)
 		}
 		ref.DecRef(ctx)

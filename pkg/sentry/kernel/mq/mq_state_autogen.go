@@ -197,6 +197,8 @@ func (r *Registry) StateFields() []string {
 		"limits",
 		"queueCount",
 		"charged",
+		"nsCharge",
+		"nsLimits",
 	}
 }
 
@@ -210,6 +212,8 @@ func (r *Registry) StateSave(stateSinkObject state.Sink) {
 	stateSinkObject.Save(2, &r.limits)
 	stateSinkObject.Save(3, &r.queueCount)
 	stateSinkObject.Save(4, &r.charged)
+	stateSinkObject.Save(5, &r.nsCharge)
+	stateSinkObject.Save(6, &r.nsLimits)
 }
 
 // +checklocksignore
@@ -219,6 +223,8 @@ func (r *Registry) StateLoad(ctx context.Context, stateSourceObject state.Source
 	stateSourceObject.Load(2, &r.limits)
 	stateSourceObject.Load(3, &r.queueCount)
 	stateSourceObject.Load(4, &r.charged)
+	stateSourceObject.Load(5, &r.nsCharge)
+	stateSourceObject.Load(6, &r.nsLimits)
 	stateSourceObject.AfterLoad(func() { r.afterLoad(ctx) })
 }
 

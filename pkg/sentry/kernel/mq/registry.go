@@ -24,6 +24,8 @@ import (
 	gvipc "gvisor.dev/gvisor/pkg/sentry/kernel/ipc"
 	"gvisor.dev/gvisor/pkg/sentry/limits"
 	"gvisor.dev/gvisor/pkg/sync"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ucount"
 )
 
 // RegistryImpl is the filesystem that names a namespace's queues (package
@@ -53,6 +55,14 @@ type Registry struct {
 	// usage, which users counts across namespaces.
 	charged map[auth.KUID]uint64
 	users   *userCharges `state:"nosave"`
+
+	// nsCharge counts the IPC namespace against user.max_ipc_namespaces
+	// (nil for namespaces the runtime makes, which Linux does not count
+	// either). It is set once, before any task enters the namespace.
+	nsCharge *ucount.Charge
+	// nsLimits makes the Sentry's max_ipc_namespaces limits part of a
+	// checkpoint.
+	nsLimits *ucount.SavedLimits
 }
 
 // afterLoad adds the namespace's charges back to its users' usage.
@@ -61,16 +71,26 @@ func (r *Registry) afterLoad(_ stdctx.Context) {
 	for user, cost := range r.charged {
 		r.users.add(user, int64(cost))
 	}
+	if r.nsCharge != nil {
+		r.nsCharge.Restore()
+	}
+}
+
+// HoldNamespaceCharge keeps the count of a namespace made by clone(2) or
+// unshare(2) until Destroy releases it.
+func (r *Registry) HoldNamespaceCharge(c *ucount.Charge) {
+	r.nsCharge = c
 }
 
 // NewRegistry returns the registry of a new IPC namespace owned by userNS.
 func NewRegistry(userNS *auth.UserNamespace, impl RegistryImpl) *Registry {
 	r := &Registry{
-		userNS:  userNS,
-		impl:    impl,
-		limits:  DefaultLimits(),
-		charged: make(map[auth.KUID]uint64),
-		users:   chargesOf(userNS),
+		userNS:   userNS,
+		impl:     impl,
+		limits:   DefaultLimits(),
+		charged:  make(map[auth.KUID]uint64),
+		users:    chargesOf(userNS),
+		nsLimits: ucount.Limits(),
 	}
 	impl.Bind(r)
 	return r
@@ -85,6 +105,10 @@ func (r *Registry) UserNamespace() *auth.UserNamespace { return r.userNS }
 // Destroy releases every queue of a namespace that is going away.
 func (r *Registry) Destroy(ctx context.Context) {
 	r.impl.Destroy(ctx)
+	if r.nsCharge != nil {
+		r.nsCharge.Release()
+		r.nsCharge = nil
+	}
 }
 
 // Limits returns the namespace's /proc/sys/fs/mqueue values.
