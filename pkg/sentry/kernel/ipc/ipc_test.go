@@ -347,7 +347,7 @@ func TestSaveRestore(t *testing.T) {
 	if _, err := state.Load(context.Background(), &buf, out); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if out.used != r.used || out.MaxIndex() != r.MaxIndex() || out.InUse() != r.InUse() {
+	if *out.used != *r.used || out.MaxIndex() != r.MaxIndex() || out.InUse() != r.InUse() {
 		t.Fatalf("restored table differs")
 	}
 	// Both allocate the same next ids.
@@ -360,5 +360,26 @@ func TestSaveRestore(t *testing.T) {
 	}
 	if out.FindByKey(4) == nil || out.FindByKey(3) != nil {
 		t.Errorf("keys not restored")
+	}
+}
+
+// An IPC namespace that never held an object has no index bitmap, and
+// enumerating or allocating in it works as in one that has.
+func TestIdleRegistryHasNoBitmap(t *testing.T) {
+	r := NewRegistry(userNS)
+	if r.used != nil {
+		t.Fatal("a new registry allocated its index bitmap")
+	}
+	r.ForEach(func(Object) { t.Error("ForEach found an object in an empty registry") })
+	if got := r.MaxIndex(); got != -1 {
+		t.Errorf("MaxIndex = %d, want -1", got)
+	}
+	o := mustGet(t, r, root(), 1, linux.IPC_CREAT|0600)
+	if r.used == nil || r.MaxIndex() != 0 {
+		t.Errorf("after the first object: bitmap %v, MaxIndex %d", r.used != nil, r.MaxIndex())
+	}
+	r.Remove(o)
+	if r.MaxIndex() != -1 {
+		t.Errorf("after removing it: MaxIndex %d, want -1", r.MaxIndex())
 	}
 }

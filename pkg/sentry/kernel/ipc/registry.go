@@ -72,8 +72,10 @@ type Registry struct {
 	nextID int32
 
 	// used has a bit set for each index in use; rebuilt from objects
-	// after a restore.
-	used [IndexCount / 64]uint64 `state:"nosave"`
+	// after a restore. It is allocated with the namespace's first object,
+	// so that an idle IPC namespace (one a user can make and park by the
+	// thousand) costs no more than it does in gVisor.
+	used *[IndexCount / 64]uint64 `state:"nosave"`
 }
 
 // NewRegistry returns an empty table for an IPC namespace owned by userNS.
@@ -154,8 +156,8 @@ func (r *Registry) FindByKey(key Key) Object {
 // ForEach calls fn on every object in index order, as /proc/sysvipc lists
 // them.
 func (r *Registry) ForEach(fn func(Object)) {
-	for w := range r.used {
-		for word := r.used[w]; word != 0; word &= word - 1 {
+	for w := range IndexCount / 64 {
+		for word := r.usedWord(int32(w)); word != 0; word &= word - 1 {
 			fn(r.objects[int32(w*64+bits.TrailingZeros64(word))])
 		}
 	}
@@ -265,6 +267,12 @@ func (r *Registry) Remove(obj Object) {
 }
 
 func (r *Registry) setUsed(idx int32, used bool) {
+	if r.used == nil {
+		if !used {
+			return
+		}
+		r.used = new([IndexCount / 64]uint64)
+	}
 	if used {
 		r.used[idx/64] |= 1 << (idx % 64)
 	} else {
@@ -272,10 +280,18 @@ func (r *Registry) setUsed(idx int32, used bool) {
 	}
 }
 
+// usedWord returns the bits of indexes 64*w to 64*w+63.
+func (r *Registry) usedWord(w int32) uint64 {
+	if r.used == nil {
+		return 0
+	}
+	return r.used[w]
+}
+
 // firstFree returns the lowest free index in [from, end).
 func (r *Registry) firstFree(from, end int32) (int32, bool) {
 	for idx := from; idx < end; {
-		free := ^r.used[idx/64] >> (idx % 64)
+		free := ^r.usedWord(idx/64) >> (idx % 64)
 		if free != 0 {
 			idx += int32(bits.TrailingZeros64(free))
 			return idx, idx < end
@@ -288,7 +304,7 @@ func (r *Registry) firstFree(from, end int32) (int32, bool) {
 // lastUsedBelow returns the highest index in use below idx, or -1.
 func (r *Registry) lastUsedBelow(idx int32) int32 {
 	for i := idx - 1; i >= 0; {
-		word := r.used[i/64] << (63 - i%64)
+		word := r.usedWord(i/64) << (63 - i%64)
 		if word != 0 {
 			return i - int32(bits.LeadingZeros64(word))
 		}
