@@ -68,6 +68,8 @@
 namespace {
 
 using ::mqtest::BecomeUser;
+using ::mqtest::ChildEnterOwnIpcNamespaceAsItsRoot;
+using ::mqtest::ChildMapNobodyTo;
 using ::mqtest::F_MQ_PEEK;
 using ::mqtest::kNobody;
 using ::mqtest::kNogroup;
@@ -84,11 +86,6 @@ long Kcmp(pid_t pid1, pid_t pid2, int type, unsigned long idx1,
 }
 
 bool HaveKcmp() { return !(Kcmp(getpid(), getpid(), KCMP_VM, 0, 0) < 0 && errno == ENOSYS); }
-
-#define SKIP_UNLESS_ROOT()                                             \
-  do {                                                                 \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (to drop to nobody)"; \
-  } while (0)
 
 // Drops to nobody in a forked child, or fails the child.
 #define CHILD_BECOME_NOBODY() CHILD_CHECK(BecomeUser(kNobody, kNogroup))
@@ -287,27 +284,6 @@ TEST(SecurityTest, RlimitMsgqueueStopsQueueExhaustion) {
   });
   for (int i = 0; i <= kAttempts; i++) mq_unlink((prefix + "_" + std::to_string(i)).c_str());
   mq_unlink((prefix + "_extra").c_str());
-}
-
-// WriteProcFile writes text to a /proc file in one write.
-static bool WriteProcFile(const char* path, const char* text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return false;
-  bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-  close(fd);
-  return ok;
-}
-
-// In a child that, as nobody, has just unshared CLONE_NEWUSER: maps nobody
-// (65534 outside) to uid and gid inside_id of the new user namespace.
-static void ChildMapNobodyTo(const char* inside_id) {
-  // Dropping root made the process non-dumpable, which keeps /proc/self's
-  // files root's.
-  CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
-  CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
-  std::string map = std::string(inside_id) + " 65534 1";
-  CHILD_CHECK(WriteProcFile("/proc/self/uid_map", map.c_str()));
-  CHILD_CHECK(WriteProcFile("/proc/self/gid_map", map.c_str()));
 }
 
 // RLIMIT_MSGQUEUE counts a user's queues in every IPC namespace: entering a
@@ -686,16 +662,6 @@ TEST(SecurityTest, UnprivilegedIpcNamespace) {
   ASSERT_EQ(msgctl(id, IPC_STAT, &ds), 0);
   EXPECT_EQ(ds.msg_qnum, 0u);
   mq_close(pq);
-}
-
-// Enters a new user and IPC namespace as nobody, with nobody mapped to the
-// new namespace's root. Skips the child (CHILD_SKIP) where unprivileged
-// user namespaces are disabled.
-static void ChildEnterOwnIpcNamespaceAsItsRoot() {
-  CHILD_BECOME_NOBODY();
-  if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
-  ChildMapNobodyTo("0");
-  CHILD_CHECK(getuid() == 0 && geteuid() == 0);
 }
 
 // The root of a new user namespace may tune the IPC namespace it created

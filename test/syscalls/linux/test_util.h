@@ -27,10 +27,12 @@
 #include <linux/capability.h>
 #include <mqueue.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -483,6 +485,45 @@ inline uid_t OwnRlimitUid() { return 40000 + getpid() % 20000; }
 
 constexpr uid_t kNobody = 65534;
 constexpr gid_t kNogroup = 65534;
+
+// Skips the test unless it runs as root (needed to drop to nobody).
+#define SKIP_UNLESS_ROOT()                                                 \
+  do {                                                                     \
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (to drop to nobody)"; \
+  } while (0)
+
+// Writes text to a /proc file in one write.
+inline bool WriteProcFile(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) return false;
+  bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+  close(fd);
+  return ok;
+}
+
+// In a child that, as nobody, has just unshared CLONE_NEWUSER: maps nobody
+// (65534 outside) to uid and gid inside_id of the new user namespace.
+inline void ChildMapNobodyTo(const char* inside_id) {
+  // Dropping root made the process non-dumpable, which keeps /proc/self's
+  // files root's.
+  CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
+  CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
+  std::string map = std::string(inside_id) + " 65534 1";
+  CHILD_CHECK(WriteProcFile("/proc/self/uid_map", map.c_str()));
+  CHILD_CHECK(WriteProcFile("/proc/self/gid_map", map.c_str()));
+}
+
+// In a forked child of root: enters a new user and IPC namespace as nobody,
+// with nobody mapped to the new namespace's root, which may then write the
+// namespace's IPC sysctls but has no capability outside (Linux's capable()
+// exemptions from the limits do not apply). Skips the child (CHILD_SKIP)
+// where unprivileged user namespaces are disabled.
+inline void ChildEnterOwnIpcNamespaceAsItsRoot() {
+  CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+  if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
+  ChildMapNobodyTo("0");
+  CHILD_CHECK(getuid() == 0 && geteuid() == 0);
+}
 
 // In a forked child: becomes uid (see OwnRlimitUid) with RLIMIT_MSGQUEUE at
 // 10000 bytes and creates queue name with *attr = 1 message of 6000 bytes, a

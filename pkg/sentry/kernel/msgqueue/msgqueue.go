@@ -80,8 +80,9 @@ type Registry struct {
 	bytes    atomicbitops.Int64
 
 	// msgMax caches limits.MsgMax + 1 for msgsnd and msgrcv, which read it
-	// without mu; 0 means not cached yet (a new or restored registry).
-	// Written under mu.
+	// on every call, as Linux reads msg_ctlmax, but without mu; 0 means not
+	// cached yet (a new or restored registry). Written under mu, by MsgMax
+	// and by UpdateLimits with the limit it sets.
 	msgMax atomicbitops.Int64 `state:"nosave"`
 	// byIndex lets msgsnd and msgrcv find a queue by id without mu; nil
 	// until first needed (a restored registry builds it from ids).
@@ -157,20 +158,8 @@ func (r *Registry) Limits() Limits {
 	return r.limits
 }
 
-// SetLimits replaces the namespace's limits, EINVAL unless l.Valid().
-// Queues keep their qbytes.
-func (r *Registry) SetLimits(l Limits) error {
-	if !l.Valid() {
-		return linuxerr.EINVAL
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.limits = l
-	r.msgMax.Store(int64(l.MsgMax) + 1)
-	return nil
-}
-
-// MsgMax returns the namespace's msgmax without taking the registry's lock.
+// MsgMax returns the namespace's msgmax without taking the registry's lock
+// (after its first call).
 func (r *Registry) MsgMax() int32 {
 	if v := r.msgMax.Load(); v != 0 {
 		return int32(v - 1)

@@ -526,7 +526,7 @@ func FuzzRegistryGetAgainstModel(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const msgmni = 4
 		r := NewRegistry(userNS)
-		if err := r.SetLimits(Limits{MsgMax: DefaultMsgMax, MsgMnb: DefaultMsgMnb, MsgMni: msgmni}); err != nil {
+		if err := r.UpdateLimits(func(l *Limits) { l.MsgMni = msgmni }); err != nil {
 			t.Fatal(err)
 		}
 		type entry struct {

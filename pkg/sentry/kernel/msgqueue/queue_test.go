@@ -85,6 +85,14 @@ func wantErr(t *testing.T, what string, got error, want *errors.Error) {
 	}
 }
 
+// setLimits changes r's limits as a /proc/sys write does.
+func setLimits(t *testing.T, r *Registry, set func(*Limits)) {
+	t.Helper()
+	if err := r.UpdateLimits(set); err != nil {
+		t.Fatalf("UpdateLimits: %v", err)
+	}
+}
+
 func setQbytes(t *testing.T, r *Registry, q *Queue, qbytes uint64) {
 	t.Helper()
 	if err := r.Set(ctx, rootCaller(1).Creds, q.ID(), SetRequest{Mode: 0600, QBytes: qbytes}); err != nil {
@@ -365,9 +373,7 @@ func TestPermissions(t *testing.T) {
 
 func TestSetQbytesRules(t *testing.T) {
 	r := NewRegistry(userNS)
-	if err := r.SetLimits(Limits{MsgMax: DefaultMsgMax, MsgMnb: 1000, MsgMni: DefaultMsgMni}); err != nil {
-		t.Fatal(err)
-	}
+	setLimits(t, r, func(l *Limits) { l.MsgMnb = 1000 })
 	q := newQueue(t, r, 0600)
 	noRes := userCreds(0, 0, linux.CAP_SYS_ADMIN)
 	set := func(qbytes uint64) error {
@@ -388,7 +394,7 @@ func TestSetQbytesRules(t *testing.T) {
 		t.Errorf("CAP_SYS_RESOURCE: %v", err)
 	}
 	// The check is on the new value.
-	r.SetLimits(Limits{MsgMax: DefaultMsgMax, MsgMnb: 500, MsgMni: DefaultMsgMni})
+	setLimits(t, r, func(l *Limits) { l.MsgMnb = 500 })
 	wantErr(t, "unchanged qbytes above a lowered msgmnb", set(100000), linuxerr.EPERM)
 }
 
@@ -421,7 +427,7 @@ func TestSetRechecksWaiters(t *testing.T) {
 
 func TestGetLimitAndInfo(t *testing.T) {
 	r := NewRegistry(userNS)
-	r.SetLimits(Limits{MsgMax: 4000, MsgMnb: 5000, MsgMni: 2})
+	setLimits(t, r, func(l *Limits) { *l = Limits{MsgMax: 4000, MsgMnb: 5000, MsgMni: 2} })
 	a := newQueue(t, r, 0600)
 	b := newQueue(t, r, 0600)
 	_, err := r.Get(ctx, rootCaller(1).Creds, ipc.IPCPrivate, 0600)
@@ -444,8 +450,43 @@ func TestGetLimitAndInfo(t *testing.T) {
 	if info.MsgPool != linux.MSGPOOL || info.MsgMap != linux.MSGMAP || info.MsgTql != linux.MSGTQL || info.MsgSsz != linux.MSGSSZ || info.MsgSeg != linux.MSGSEG {
 		t.Errorf("IPC_INFO: %+v", info)
 	}
-	wantErr(t, "bad limits", r.SetLimits(Limits{MsgMni: ipc.IndexCount + 1}), linuxerr.EINVAL)
+	wantErr(t, "bad limits", r.UpdateLimits(func(l *Limits) { l.MsgMni = ipc.IndexCount + 1 }), linuxerr.EINVAL)
 	wantErr(t, "bad next id", r.SetNextID(-1), linuxerr.EINVAL)
+}
+
+// TestLimitsFollowUpdateLimits changes each limit after the namespace has
+// had traffic, through UpdateLimits (the path of /proc/sys writes and the
+// OCI spec's sysctls), and checks the next call obeys it, as Linux reads
+// msg_ctlmax on every msgsnd and msg_ctlmnb, msg_ctlmni at msgget and
+// IPC_SET.
+func TestLimitsFollowUpdateLimits(t *testing.T) {
+	r := NewRegistry(userNS)
+	q := newQueue(t, r, 0600)
+	if got := r.MsgMax(); got != DefaultMsgMax {
+		t.Fatalf("MsgMax() = %d, want %d", got, DefaultMsgMax)
+	}
+	send(t, q, 1, "x")
+	setLimits(t, r, func(l *Limits) { l.MsgMax = 50 })
+	if got := r.MsgMax(); got != 50 {
+		t.Errorf("MsgMax() after writing 50 = %d", got)
+	}
+	setLimits(t, r, func(l *Limits) { l.MsgMax = 0 })
+	if got := r.MsgMax(); got != 0 {
+		t.Errorf("MsgMax() after writing 0 = %d", got)
+	}
+
+	setLimits(t, r, func(l *Limits) { l.MsgMnb = 700; l.MsgMni = 2 })
+	b := newQueue(t, r, 0600)
+	if st, _ := b.Stat(nil, false); st.QBytes != 700 {
+		t.Errorf("qbytes of a queue made after msgmnb = 700: %d", st.QBytes)
+	}
+	if st, _ := q.Stat(nil, false); st.QBytes != DefaultMsgMnb {
+		t.Errorf("qbytes of an older queue: %d, want %d kept", st.QBytes, DefaultMsgMnb)
+	}
+	noRes := userCreds(0, 0, linux.CAP_SYS_ADMIN)
+	wantErr(t, "IPC_SET above the new msgmnb", r.Set(ctx, noRes, q.ID(), SetRequest{Mode: 0600, QBytes: 701}), linuxerr.EPERM)
+	_, err := r.Get(ctx, rootCaller(1).Creds, ipc.IPCPrivate, 0600)
+	wantErr(t, "msgget past the new msgmni", err, linuxerr.ENOSPC)
 }
 
 // TestConcurrentTraffic runs blocking senders and receivers on a small
@@ -521,7 +562,7 @@ func TestConcurrentTraffic(t *testing.T) {
 
 func TestSaveRestore(t *testing.T) {
 	r := NewRegistry(userNS)
-	r.SetLimits(Limits{MsgMax: 100, MsgMnb: 200, MsgMni: 50})
+	setLimits(t, r, func(l *Limits) { *l = Limits{MsgMax: 100, MsgMnb: 200, MsgMni: 50} })
 	creds := userCreds(1000, 1001)
 	q, err := r.Get(ctx, creds, 0x1234, linux.IPC_CREAT|0640)
 	if err != nil {
@@ -551,6 +592,14 @@ func TestSaveRestore(t *testing.T) {
 
 	if out.Limits() != r.Limits() || out.NextID() != r.NextID() {
 		t.Errorf("limits/next id: %+v %d", out.Limits(), out.NextID())
+	}
+	// The restored msgmax is what msgsnd checks, and follows later writes.
+	if got := out.MsgMax(); got != 100 {
+		t.Errorf("MsgMax() after restore = %d, want 100", got)
+	}
+	setLimits(t, out, func(l *Limits) { l.MsgMax = 60 })
+	if got := out.MsgMax(); got != 60 {
+		t.Errorf("MsgMax() after restore and writing 60 = %d", got)
 	}
 	rq, err := out.Get(ctx, creds, 0x1234, 0)
 	if err != nil {

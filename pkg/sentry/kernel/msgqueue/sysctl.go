@@ -40,7 +40,9 @@ func RegistryFromContext(ctx context.Context) *Registry {
 }
 
 // UpdateLimits changes the limits under the registry lock, refusing values
-// out of Linux's ranges (EINVAL).
+// out of Linux's ranges (EINVAL). It is the one way to change them (the
+// /proc/sys files and the OCI spec's sysctls use it): the next msgsnd,
+// msgrcv, msgget and IPC_SET see the new values; queues keep their qbytes.
 func (r *Registry) UpdateLimits(set func(*Limits)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -50,5 +52,6 @@ func (r *Registry) UpdateLimits(set func(*Limits)) error {
 		return linuxerr.EINVAL
 	}
 	r.limits = l
+	r.msgMax.Store(int64(l.MsgMax) + 1)
 	return nil
 }
