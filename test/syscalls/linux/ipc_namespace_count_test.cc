@@ -40,24 +40,13 @@
 namespace {
 
 using ::mqtest::BecomeUser;
+using ::mqtest::ChildMapNobodyTo;
 using ::mqtest::kNobody;
 using ::mqtest::kNogroup;
 using ::mqtest::MaybeSave;
+using ::mqtest::WriteProcFile;
 
 constexpr char kMaxFile[] = "/proc/sys/user/max_ipc_namespaces";
-
-#define SKIP_UNLESS_ROOT()                                                \
-  do {                                                                    \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (to drop to nobody)"; \
-  } while (0)
-
-bool WriteFile(const char* path, const std::string& text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return false;
-  bool ok = write(fd, text.data(), text.size()) == (ssize_t)text.size();
-  close(fd);
-  return ok;
-}
 
 long ReadLong(const char* path) {
   int fd = open(path, O_RDONLY);
@@ -74,19 +63,16 @@ long ReadLong(const char* path) {
 void ChildEnterOwnUserNamespace() {
   CHILD_CHECK(BecomeUser(kNobody, kNogroup));
   if (unshare(CLONE_NEWUSER) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
-  CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
-  CHILD_CHECK(WriteFile("/proc/self/setgroups", "deny"));
-  CHILD_CHECK(WriteFile("/proc/self/uid_map", "0 65534 1"));
-  CHILD_CHECK(WriteFile("/proc/self/gid_map", "0 65534 1"));
+  ChildMapNobodyTo("0");
 }
 
 // In a child that is root of a user namespace: enters a further one, root
 // in it too (0 mapped to 0).
 void ChildEnterNestedUserNamespace() {
   CHILD_CHECK_OK(unshare(CLONE_NEWUSER));
-  CHILD_CHECK(WriteFile("/proc/self/setgroups", "deny"));
-  CHILD_CHECK(WriteFile("/proc/self/uid_map", "0 0 1"));
-  CHILD_CHECK(WriteFile("/proc/self/gid_map", "0 0 1"));
+  CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
+  CHILD_CHECK(WriteProcFile("/proc/self/uid_map", "0 0 1"));
+  CHILD_CHECK(WriteProcFile("/proc/self/gid_map", "0 0 1"));
 }
 
 // Enters a new IPC namespace and keeps the old one alive through a
@@ -138,9 +124,9 @@ TEST(IpcNamespaceCountTest, DefaultsAndWhoMayWrite) {
     if (unshare(CLONE_NEWUSER) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
     // Even unmapped, the namespace's creator holds every capability in it.
     CHILD_CHECK(ReadLong(kMaxFile) == INT_MAX);
-    CHILD_CHECK(WriteFile(kMaxFile, "7"));
+    CHILD_CHECK(WriteProcFile(kMaxFile, "7"));
     CHILD_CHECK(ReadLong(kMaxFile) == 7);
-    CHILD_CHECK(!WriteFile(kMaxFile, "-1"));
+    CHILD_CHECK(!WriteProcFile(kMaxFile, "-1"));
     CHILD_CHECK(ReadLong(kMaxFile) == 7);
   });
 }
@@ -168,7 +154,7 @@ TEST(IpcNamespaceCountTest, LimitInOwnUserNamespace) {
   SKIP_UNLESS_ROOT();
   ASSERT_CHILD_OK_OR_SKIP([] {
     ChildEnterOwnUserNamespace();
-    CHILD_CHECK(WriteFile(kMaxFile, "2"));
+    CHILD_CHECK(WriteProcFile(kMaxFile, "2"));
     int first = UnshareIpcKeepingOld();  // holds the initial namespace, not counted here
     CHILD_CHECK(first >= 0);
     int second = UnshareIpcKeepingOld();  // holds the first new one
@@ -189,7 +175,7 @@ TEST(IpcNamespaceCountTest, ParentUserNamespaceLimitApplies) {
   SKIP_UNLESS_ROOT();
   ASSERT_CHILD_OK_OR_SKIP([] {
     ChildEnterOwnUserNamespace();
-    CHILD_CHECK(WriteFile(kMaxFile, "1"));
+    CHILD_CHECK(WriteProcFile(kMaxFile, "1"));
     ChildEnterNestedUserNamespace();
     CHILD_CHECK(ReadLong(kMaxFile) == INT_MAX);
     int held = UnshareIpcKeepingOld();
@@ -206,7 +192,7 @@ TEST(IpcNamespaceCountTest, ZeroRefusesAndUserNamespaceTogether) {
   SKIP_UNLESS_ROOT();
   ASSERT_CHILD_OK_OR_SKIP([] {
     ChildEnterOwnUserNamespace();
-    CHILD_CHECK(WriteFile(kMaxFile, "0"));
+    CHILD_CHECK(WriteProcFile(kMaxFile, "0"));
     CHILD_CHECK_ERRNO(unshare(CLONE_NEWIPC), ENOSPC);
     // A new user namespace with its IPC namespace is charged to it (at
     // INT_MAX) and to this one (at 0): refused.
