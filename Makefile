@@ -139,6 +139,10 @@ build/out/mqstress: test/stress/c/mqstress.c test/common/ledger.h
 	@mkdir -p build/out
 	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
 
+build/out/hostile: test/stress/c/hostile.c
+	@mkdir -p build/out
+	gcc -O2 -Wall -static -o $@ $<
+
 build/out/mqmem: test/stress/c/mqmem.c
 	@mkdir -p build/out
 	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
@@ -152,7 +156,8 @@ fuzz-go: vendor/modules.txt
 # patterns (bounds: README's memory table), then the cores' stress tests
 # under -race.
 MQMEM_FLAGS ?=
-stress: runsc build/out/ipcfuzz build/out/mqstress build/out/mqmem
+stress: runsc build/out/ipcfuzz build/out/mqstress build/out/mqmem build/out/hostile
+	$(STRESS_RUN) -diff build/out/hostile
 	$(STRESS_RUN) build/out/ipcfuzz -t $(IPCFUZZ_SECONDS)
 	$(STRESS_RUN) build/out/mqstress -t $(STRESS_SECONDS)
 	$(GO) run ./test/stress/memory -runsc bin/runsc build/out/mqmem $(MQMEM_FLAGS)
