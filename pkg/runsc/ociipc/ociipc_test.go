@@ -195,8 +195,8 @@ func TestSysctlKeysLikeRunc(t *testing.T) {
 }
 
 // TestSysctlKeysForOneFile checks that of keys writing the same file, the
-// one last in byte order gives the value, every time (runc's outcome 7
-// times in 8), and that the one overridden is logged.
+// one last in byte order gives the value, every time (runc's most frequent
+// outcome), and that the one overridden is logged.
 func TestSysctlKeysForOneFile(t *testing.T) {
 	logged := captureLog(t)
 	spec := &specs.Spec{Linux: &specs.Linux{Namespaces: ipcNS, Sysctl: map[string]string{

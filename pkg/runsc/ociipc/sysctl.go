@@ -142,13 +142,15 @@ type ipcSysctls struct {
 //
 // Two keys can write the same file ("fs.mqueue.msg_max" and
 // "fs/mqueue/msg_max"). runc writes both, in Go map order, so the last
-// write varies from run to run; the map it iterates is decoded from the
-// config runc's init receives as JSON, whose keys encoding/json sorts, and
-// for a map of up to 8 keys iteration starts at a random one of 8 slots, so
-// the key last in byte order is written last 7 times in 8 (test/oci saw
-// fs/mqueue/msg_max's value in 15 runs of 16, whatever the order in
-// config.json). That outcome, made certain: keys are taken in byte order and
-// the last one for a file gives its value.
+// write varies from run to run. The map runc's init iterates is decoded
+// from the config it receives as JSON, whose keys encoding/json sorts, so
+// (Go 1.19's maps, up to 8 keys) the keys sit in one bucket's 8 slots in
+// byte order and iteration walks the slots from a random one: the key later
+// in byte order is written later unless the start falls between the two,
+// 1 run in 8 for keys next to each other (test/oci saw fs/mqueue/msg_max's
+// value in 26 runs of 28, whatever the order in config.json). That most
+// frequent outcome, made certain: keys are taken in byte order and the last
+// one for a file gives its value.
 func sortSysctls(spec *specs.Spec) (ipcSysctls, error) {
 	s := ipcSysctls{limits: make(map[string]string), keys: make(map[string]string)}
 	if spec.Linux == nil {
