@@ -35,6 +35,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -201,7 +202,14 @@ func main() {
 		fmt.Println("oci:", err)
 		os.Exit(1)
 	}
-	defer os.RemoveAll(work)
+	// runsc --network=none bind-mounts a network namespace into its root
+	// (runsc/specutils.NullNetNSFilename), which os.RemoveAll can not
+	// remove; concurrent runs may stack several.
+	cleanup := func() {
+		for syscall.Unmount(filepath.Join(work, "runsc-state", "null-netns"), syscall.MNT_DETACH) == nil {
+		}
+		os.RemoveAll(work)
+	}
 
 	runtimes := []runtime{
 		{"runc", []string{*runcPath, "--root", filepath.Join(work, "runc-state")}, []string{"--bundle"}},
@@ -212,6 +220,7 @@ func main() {
 		bundle := filepath.Join(work, tc.name)
 		if err := writeBundle(bundle, probeAbs, tc); err != nil {
 			fmt.Println("oci:", err)
+			cleanup()
 			os.Exit(1)
 		}
 		fmt.Printf("\n== %s: mqueue mount %v, sysctls %v\n", tc.name, tc.mqueue["options"], tc.sysctls)
@@ -237,6 +246,7 @@ func main() {
 		}
 	}
 	fmt.Printf("\n%d passed, %d failed\n", passed, failed)
+	cleanup()
 	if failed > 0 {
 		os.Exit(1)
 	}
