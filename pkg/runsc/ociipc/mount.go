@@ -16,6 +16,8 @@ package ociipc
 
 import (
 	"fmt"
+	"path"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"gvisor.dev/gvisor/pkg/sentry/vfs"
@@ -63,7 +65,10 @@ var mountFlags = func() map[string]mountFlag {
 		"mand", "nomand", "iversion", "noiversion", "silent", "loud",
 		"private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
 		// runsc makes a mount with these a bind mount before it is mounted.
-		"bind", "rbind"} {
+		"bind", "rbind",
+		// runc passes "" on as filesystem data, which Linux's option parser
+		// skips, and acts on tmpcopyup only for tmpfs.
+		"", "tmpcopyup"} {
 		flags[o] = noop
 	}
 	return flags
@@ -87,4 +92,29 @@ func MqueueMount(m *specs.Mount) (string, *vfs.MountOptions, error) {
 		set(opts)
 	}
 	return mqfs.Name, opts, nil
+}
+
+// procMountError returns the error runc gives for mounts[i], an mqueue
+// mount, if it is at or under /proc and no later mount at /proc covers it,
+// nil otherwise. runc fails such a container one way or another: mqueue
+// over /proc hides procfs, and runc's set-up then fails opening
+// /proc/self/fd; a mount point under /proc does not exist (procfs makes no
+// directories) or is one of procfs's own, whose files the mount would hide.
+// runsc would start the container without procfs, or with the mount inside
+// it. The error has the words of runc's check of every other type of mount
+// at /proc (checkProcMount).
+func procMountError(mounts []specs.Mount, i int) error {
+	dest := path.Clean("/" + mounts[i].Destination)
+	for _, later := range mounts[i+1:] {
+		if path.Clean("/"+later.Destination) == "/proc" {
+			return nil
+		}
+	}
+	switch {
+	case dest == "/proc":
+		return fmt.Errorf("%q cannot be mounted because it is not of type proc", dest)
+	case strings.HasPrefix(dest, "/proc/"):
+		return fmt.Errorf("%q cannot be mounted because it is inside /proc", dest)
+	}
+	return nil
 }

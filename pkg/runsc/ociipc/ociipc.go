@@ -20,7 +20,11 @@
 //     IPC namespace, with the spec's mount flags (runc: mount(2));
 //   - linux.sysctl's message queue limits (kernel.msgmax, kernel.msgmnb,
 //     kernel.msgmni, fs.mqueue.*) are set in that namespace before the
-//     container's first process runs (runc: writes to /proc/sys).
+//     container's first process runs (runc: writes to /proc/sys), their
+//     keys read as runc 1.1 reads them (its validator's key rules, the file
+//     it writes for a key, which of two keys for one file wins: see
+//     sortSysctls); the IPC keys this runsc does not implement (kernel.sem,
+//     kernel.shm*) are ignored as stock runsc ignores them, with a warning.
 //
 // runsc's OCI handling has no hook for either, so edits declared in
 // build/overlay.list (build/edits/*.edit) add one call to this package at
@@ -29,3 +33,27 @@
 // runsc/boot mounts a spec's mounts (MqueueMount) and where it prepares a
 // container's first process (ApplySysctls). The logic stays here.
 package ociipc
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Validate checks the IPC parts of spec when runsc reads it, before any
+// sandbox exists, so that a spec runc would refuse fails `runsc create` or
+// `runsc run` with runc's words, naming the culprit: an mqueue mount's
+// option that is not a mount flag or its place at or under /proc, or an
+// IPC sysctl runc refuses (its key, its namespace or its value).
+func Validate(spec *specs.Spec) error {
+	for i := range spec.Mounts {
+		if spec.Mounts[i].Type != MqueueType {
+			continue
+		}
+		if _, _, err := MqueueMount(&spec.Mounts[i]); err != nil {
+			return err
+		}
+		if err := procMountError(spec.Mounts, i); err != nil {
+			return err
+		}
+	}
+	return validateSysctls(spec)
+}
