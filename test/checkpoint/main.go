@@ -27,6 +27,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/mqsentry/mqsentry/test/runscroot"
 )
 
 func main() {
@@ -49,7 +51,7 @@ func run(runscPath, prog string, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer runscroot.RemoveAll(work, filepath.Join(work, "state"))
 	if err := writeSpec(work, prog); err != nil {
 		return err
 	}

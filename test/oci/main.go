@@ -35,8 +35,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/mqsentry/mqsentry/test/runscroot"
 )
 
 // dockerCaps is Docker's default capability set: no CAP_SYS_RESOURCE, so
@@ -205,11 +206,7 @@ func main() {
 	// runsc --network=none bind-mounts a network namespace into its root
 	// (runsc/specutils.NullNetNSFilename), which os.RemoveAll can not
 	// remove; concurrent runs may stack several.
-	cleanup := func() {
-		for syscall.Unmount(filepath.Join(work, "runsc-state", "null-netns"), syscall.MNT_DETACH) == nil {
-		}
-		os.RemoveAll(work)
-	}
+	cleanup := func() { runscroot.RemoveAll(work, filepath.Join(work, "runsc-state")) }
 
 	runtimes := []runtime{
 		{"runc", []string{*runcPath, "--root", filepath.Join(work, "runc-state")}, []string{"--bundle"}},

@@ -26,8 +26,9 @@ import (
 	"regexp"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/mqsentry/mqsentry/test/runscroot"
 )
 
 // saveMode ("NAME-save", from -save-runsc NAME=PATH) runs a case under a
@@ -93,7 +94,7 @@ func (m saveMode) run(ctx context.Context, tc testCase) rawResult {
 	root := m.root
 	if root == "" {
 		root = filepath.Join(work, "state")
-		defer unmountNullNetNS(root)
+		defer runscroot.UnmountNullNetNS(root)
 	}
 	base := []string{m.runsc, "--network=none", "--ignore-cgroups", "--overlay2=all:memory",
 		"--root=" + root, "--debug-log=" + logDir}
@@ -323,14 +324,6 @@ func (m saveMode) writeSpec(dir string, tc testCase) error {
 	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
 }
 
-// unmountNullNetNS removes the bind mounts of the gofers' shared network
-// namespace that runsc leaves in its --root directory (what `runsc do` does
-// on exit), so that the directory can be removed.
-func unmountNullNetNS(root string) {
-	for syscall.Unmount(filepath.Join(root, "null-netns"), syscall.MNT_DETACH) == nil {
-	}
-}
-
 // prepareSaveModes gives every save mode a private copy of its runsc and a
 // runsc --root directory, shared by the run's cases (runsc then reuses one
 // null network namespace for all gofers), made once for the run and removed
@@ -342,8 +335,7 @@ func prepareSaveModes(modes []mode) (cleanup func(), err error) {
 	var dir string
 	cleanup = func() {
 		if dir != "" {
-			unmountNullNetNS(filepath.Join(dir, "root"))
-			os.RemoveAll(dir)
+			runscroot.RemoveAll(dir, filepath.Join(dir, "root"))
 		}
 	}
 	copies := map[string]string{}
