@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -538,6 +539,30 @@ inline int WriteLongFile(const std::string& path, long v) {
   close(fd);
   return e;
 }
+
+// Makes an empty directory for a mount point and removes it at the end.
+// mode 0755 lets users other than root reach it.
+class TempDir {
+ public:
+  explicit TempDir(mode_t mode = 0700) {
+    char tmpl[] = "/tmp/mqfs_test.XXXXXX";
+    if (!mkdtemp(tmpl)) return;
+    if (chmod(tmpl, mode) == 0) {
+      path_ = tmpl;
+    } else {
+      rmdir(tmpl);
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (!path_.empty()) rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 inline std::string MqSysctl(const char* name) {
   return std::string("/proc/sys/fs/mqueue/") + name;
