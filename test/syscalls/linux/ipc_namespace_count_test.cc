@@ -40,7 +40,7 @@
 namespace {
 
 using ::mqtest::BecomeUser;
-using ::mqtest::ChildMapNobodyTo;
+using ::mqtest::ChildEnterOwnNamespacesAsTheirRoot;
 using ::mqtest::kNobody;
 using ::mqtest::kNogroup;
 using ::mqtest::MaybeSave;
@@ -55,15 +55,6 @@ long ReadLong(const char* path) {
   ssize_t n = read(fd, buf, sizeof(buf) - 1);
   close(fd);
   return n > 0 ? strtol(buf, nullptr, 10) : -1;
-}
-
-// In a child: becomes nobody, then root of a new user namespace (nobody
-// mapped to 0), with every capability there. Skips where unprivileged user
-// namespaces are disabled.
-void ChildEnterOwnUserNamespace() {
-  CHILD_CHECK(BecomeUser(kNobody, kNogroup));
-  if (unshare(CLONE_NEWUSER) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
-  ChildMapNobodyTo("0");
 }
 
 // In a child that is root of a user namespace: enters a further one, root
@@ -137,7 +128,7 @@ TEST(IpcNamespaceCountTest, DefaultsAndWhoMayWrite) {
 TEST(IpcNamespaceCountTest, WriteThroughDescriptorNeedsCapability) {
   SKIP_UNLESS_ROOT();
   ASSERT_CHILD_OK_OR_SKIP([] {
-    ChildEnterOwnUserNamespace();
+    ChildEnterOwnNamespacesAsTheirRoot(0);
     int fd = open(kMaxFile, O_WRONLY);
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK(::mqtest::DropCapability(CAP_SYS_RESOURCE));
@@ -153,7 +144,7 @@ TEST(IpcNamespaceCountTest, WriteThroughDescriptorNeedsCapability) {
 TEST(IpcNamespaceCountTest, LimitInOwnUserNamespace) {
   SKIP_UNLESS_ROOT();
   ASSERT_CHILD_OK_OR_SKIP([] {
-    ChildEnterOwnUserNamespace();
+    ChildEnterOwnNamespacesAsTheirRoot(0);
     CHILD_CHECK(WriteProcFile(kMaxFile, "2"));
     int first = UnshareIpcKeepingOld();  // holds the initial namespace, not counted here
     CHILD_CHECK(first >= 0);
@@ -174,7 +165,7 @@ TEST(IpcNamespaceCountTest, LimitInOwnUserNamespace) {
 TEST(IpcNamespaceCountTest, ParentUserNamespaceLimitApplies) {
   SKIP_UNLESS_ROOT();
   ASSERT_CHILD_OK_OR_SKIP([] {
-    ChildEnterOwnUserNamespace();
+    ChildEnterOwnNamespacesAsTheirRoot(0);
     CHILD_CHECK(WriteProcFile(kMaxFile, "1"));
     ChildEnterNestedUserNamespace();
     CHILD_CHECK(ReadLong(kMaxFile) == INT_MAX);
@@ -191,7 +182,7 @@ TEST(IpcNamespaceCountTest, ParentUserNamespaceLimitApplies) {
 TEST(IpcNamespaceCountTest, ZeroRefusesAndUserNamespaceTogether) {
   SKIP_UNLESS_ROOT();
   ASSERT_CHILD_OK_OR_SKIP([] {
-    ChildEnterOwnUserNamespace();
+    ChildEnterOwnNamespacesAsTheirRoot(0);
     CHILD_CHECK(WriteProcFile(kMaxFile, "0"));
     CHILD_CHECK_ERRNO(unshare(CLONE_NEWIPC), ENOSPC);
     // A new user namespace with its IPC namespace is charged to it (at

@@ -71,22 +71,6 @@ std::set<std::string> ListDir(const std::string& dir) {
   return names;
 }
 
-// Makes an empty directory for a mount point and removes it at the end.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/mqfs_test.XXXXXX";
-    if (mkdtemp(tmpl)) path_ = tmpl;
-  }
-  ~TempDir() {
-    if (!path_.empty()) rmdir(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // Runs fn(dir) in a forked child that has its own mount namespace (and, if
 // asked, its own IPC namespace) with mqueue mounted on dir. Skips the test if
 // the sandbox can't do that.
@@ -477,6 +461,53 @@ TEST(MqFsTest, MountShowsMountersIpcNamespace) {
     CHILD_CHECK(ListDir(dir).count(pname) == 1);
   });
   EXPECT_ERRNO(mq_open(cname.c_str(), O_RDWR), ENOENT);
+}
+
+// A mount outlives its IPC namespace as Linux's does once put_ipc_ns has
+// detached the superblock from the namespace (mq_clear_sbinfo): the queues
+// it names stay, listed, readable, openable as queue descriptors and
+// removable, but creating one gives EACCES (mqueue_create_attr), and the
+// mount unmounts. As LTP's mqns_03 and mqns_04: a grandchild in an IPC
+// namespace of its own mounts mqueue in the child's mount namespace and
+// exits, its namespace with it.
+TEST(MqFsTest, MountOutlivesItsIpcNamespace) {
+  TempDir tmp;
+  ASSERT_FALSE(tmp.path().empty()) << strerror(errno);
+  const std::string& dir = tmp.path();
+  ASSERT_CHILD_OK_OR_SKIP([&] {
+    if (unshare(CLONE_NEWNS) != 0) CHILD_SKIP("unshare(CLONE_NEWNS) failed");
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      CHILD_SKIP("cannot make mounts private");
+    int st = RunInChild([&] {
+      CHILD_CHECK_OK(unshare(CLONE_NEWIPC));
+      CHILD_CHECK_OK(mount("none", dir.c_str(), "mqueue", 0, nullptr));
+      struct mq_attr a = QueueAttr(2, 16);
+      mqd_t q = mq_open("/kept", O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+      CHILD_CHECK(q >= 0);
+      CHILD_CHECK_OK(mq_send(q, "left", 4, 3));
+    });
+    if (!ChildOK(st)) CHILD_FAIL("grandchild %s", DescribeStatus(st).c_str());
+    MaybeSave();  // a mount of an IPC namespace that is gone
+    CHILD_CHECK_ERRNO(creat((dir + "/new").c_str(), 0600), EACCES);
+    CHILD_CHECK_ERRNO(open((dir + "/new").c_str(), O_RDWR | O_CREAT | O_EXCL, 0600), EACCES);
+    struct stat sb;
+    CHILD_CHECK_ERRNO(stat((dir + "/new").c_str(), &sb), ENOENT);
+    std::string kept = dir + "/kept";
+    CHILD_CHECK(ListDir(dir) == std::set<std::string>{"kept"});
+    CHILD_CHECK_OK(stat(kept.c_str(), &sb));
+    CHILD_CHECK(S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == 0600);
+    CHILD_CHECK(ReadAll(kept) == QueueLine(4, 0, 0, 0));
+    int fd = open(kept.c_str(), O_RDWR);
+    CHILD_CHECK(fd >= 0);
+    char buf[16];
+    unsigned prio = 0;
+    CHILD_CHECK(mq_receive(fd, buf, sizeof(buf), &prio) == 4 && prio == 3);
+    CHILD_CHECK(memcmp(buf, "left", 4) == 0);
+    CHILD_CHECK_OK(close(fd));
+    CHILD_CHECK_OK(unlink(kept.c_str()));
+    CHILD_CHECK(ListDir(dir).empty());
+    CHILD_CHECK_OK(umount(dir.c_str()));
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -34,6 +34,10 @@
 //     its answers over many objects form one total order that does not
 //     follow the order in which the objects (and processes) were created.
 //   - fcntl(F_MQ_PEEK) needs a descriptor open for reading.
+//   - mount(2) of mqueue needs CAP_SYS_ADMIN over the owner of the
+//     mounter's IPC namespace: the root of a new user and mount namespace
+//     cannot mount, and so list or open, the queues of an IPC namespace it
+//     does not own.
 //   - In a new user and IPC namespace, its root (nobody outside) may write
 //     the namespace's IPC sysctls, and without a uid_map nobody can create
 //     a queue there (EOVERFLOW).
@@ -49,9 +53,11 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ipc.h>
+#include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +75,7 @@ namespace {
 
 using ::mqtest::BecomeUser;
 using ::mqtest::ChildEnterOwnIpcNamespaceAsItsRoot;
+using ::mqtest::ChildEnterOwnNamespacesAsTheirRoot;
 using ::mqtest::ChildMapNobodyTo;
 using ::mqtest::F_MQ_PEEK;
 using ::mqtest::kNobody;
@@ -677,7 +684,7 @@ TEST(SecurityTest, UserNamespaceRootTunesItsIpcNamespace) {
     CHILD_CHECK_ERRNO(open(::mqtest::MqSysctl("msg_max").c_str(), O_WRONLY), EACCES);
   });
   ASSERT_CHILD_OK_OR_SKIP([] {
-    ChildEnterOwnIpcNamespaceAsItsRoot();
+    ChildEnterOwnNamespacesAsTheirRoot(CLONE_NEWIPC);
     const struct {
       std::string path;
       long value;
@@ -727,6 +734,71 @@ TEST(SecurityTest, UserNamespaceRootTunesItsIpcNamespace) {
     CHILD_CHECK(got.mq_maxmsg == 3 && got.mq_msgsize == 200);
     CHILD_CHECK_OK(mq_unlink("/tuned"));
     CHILD_CHECK_OK(mq_unlink("/defaults"));
+  });
+}
+
+// mount(2) of mqueue needs CAP_SYS_ADMIN over the user namespace that owns
+// the mounter's IPC namespace (Linux: mqueue_get_tree gives the superblock
+// that user namespace, and sget_fc checks the mounter's capability in it).
+// The root of a new user and mount namespace is refused (EPERM) the
+// initial IPC namespace's queues; in an IPC namespace of its own it may
+// mount that one's.
+TEST(SecurityTest, MqueueMountNeedsAdminOverIpcNamespaceOwner) {
+  SKIP_UNLESS_ROOT();
+  ::mqtest::TempDir dir(0755);
+  ASSERT_FALSE(dir.path().empty()) << strerror(errno);
+  const std::string& mnt = dir.path();
+  ScopedQueueName name;
+  mqd_t q = CreateNamedQueue(name, 0600);
+  ASSERT_GE(q, 0) << strerror(errno);
+  int st = ::mqtest::RunInChild([&] {
+    ChildEnterOwnNamespacesAsTheirRoot(CLONE_NEWNS);
+    CHILD_CHECK_ERRNO(mount("none", mnt.c_str(), "mqueue", 0, nullptr), EPERM);
+    struct stat sb;
+    CHILD_CHECK_ERRNO(stat((mnt + name).c_str(), &sb), ENOENT);
+  });
+  if (WIFEXITED(st) && WEXITSTATUS(st) == ::mqtest::kChildSkipExit) {
+    mq_close(q);
+    GTEST_SKIP() << "unprivileged user namespaces are disabled";
+  }
+  EXPECT_TRUE(::mqtest::ChildOK(st)) << ::mqtest::DescribeStatus(st);
+  EXPECT_CHILD_OK([&] {
+    ChildEnterOwnNamespacesAsTheirRoot(CLONE_NEWNS | CLONE_NEWIPC);
+    mqd_t own = mq_open("/own", O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
+    CHILD_CHECK(own >= 0);
+    CHILD_CHECK_OK(mount("none", mnt.c_str(), "mqueue", 0, nullptr));
+    struct stat sb;
+    CHILD_CHECK_OK(stat((mnt + "/own").c_str(), &sb));
+    CHILD_CHECK_ERRNO(stat((mnt + name).c_str(), &sb), ENOENT);
+  });
+  mq_close(q);
+}
+
+// The same for a second process: one that enters a user namespace of its
+// own, nested in the owner of its IPC namespace, holds no capability over
+// that owner, so it may not mount the IPC namespace's queues (EPERM), while
+// the IPC namespace's creator may, in a new mount namespace, and sees them.
+TEST(SecurityTest, MqueueMountFromNestedUserNamespaceEPERM) {
+  SKIP_UNLESS_ROOT();
+  ::mqtest::TempDir dir(0755);
+  ASSERT_FALSE(dir.path().empty()) << strerror(errno);
+  const std::string& mnt = dir.path();
+  ASSERT_CHILD_OK_OR_SKIP([&] {
+    ChildEnterOwnNamespacesAsTheirRoot(CLONE_NEWIPC);
+    mqd_t own = mq_open("/own", O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
+    CHILD_CHECK(own >= 0);
+    int st = ::mqtest::RunInChild([&] {
+      CHILD_CHECK_OK(unshare(CLONE_NEWUSER | CLONE_NEWNS));
+      CHILD_CHECK_ERRNO(mount("none", mnt.c_str(), "mqueue", 0, nullptr), EPERM);
+      struct stat sb;
+      CHILD_CHECK_ERRNO(stat((mnt + "/own").c_str(), &sb), ENOENT);
+    });
+    if (!::mqtest::ChildOK(st)) CHILD_FAIL("nested user namespace: %s", ::mqtest::DescribeStatus(st).c_str());
+    CHILD_CHECK_OK(unshare(CLONE_NEWNS));
+    CHILD_CHECK_OK(mount("none", mnt.c_str(), "mqueue", 0, nullptr));
+    ::mqtest::MaybeSave();  // a mount of an IPC namespace owned by a user namespace
+    struct stat sb;
+    CHILD_CHECK_OK(stat((mnt + "/own").c_str(), &sb));
   });
 }
 

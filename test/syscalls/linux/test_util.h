@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -513,17 +514,21 @@ inline void ChildMapNobodyTo(const char* inside_id) {
   CHILD_CHECK(WriteProcFile("/proc/self/gid_map", map.c_str()));
 }
 
-// In a forked child of root: enters a new user and IPC namespace as nobody,
-// with nobody mapped to the new namespace's root, which may then write the
+// In a forked child of root: enters, as nobody, a new user namespace and
+// the new namespaces of others (CLONE_NEW* flags) it owns, with nobody
+// mapped to the new user namespace's root, which may then write the
 // namespace's IPC sysctls but has no capability outside (Linux's capable()
 // exemptions from the limits do not apply). Skips the child (CHILD_SKIP)
 // where unprivileged user namespaces are disabled.
-inline void ChildEnterOwnIpcNamespaceAsItsRoot() {
+inline void ChildEnterOwnNamespacesAsTheirRoot(int others) {
   CHILD_CHECK(BecomeUser(kNobody, kNogroup));
-  if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
+  if (unshare(CLONE_NEWUSER | others) != 0) CHILD_SKIP("unprivileged user namespaces are disabled");
   ChildMapNobodyTo("0");
   CHILD_CHECK(getuid() == 0 && geteuid() == 0);
 }
+
+// The same with a new IPC namespace.
+inline void ChildEnterOwnIpcNamespaceAsItsRoot() { ChildEnterOwnNamespacesAsTheirRoot(CLONE_NEWIPC); }
 
 // In a forked child: becomes uid (see OwnRlimitUid) with RLIMIT_MSGQUEUE at
 // 10000 bytes and creates queue name with *attr = 1 message of 6000 bytes, a
@@ -579,6 +584,30 @@ inline int WriteLongFile(const std::string& path, long v) {
   close(fd);
   return e;
 }
+
+// Makes an empty directory for a mount point and removes it at the end.
+// mode 0755 lets users other than root reach it.
+class TempDir {
+ public:
+  explicit TempDir(mode_t mode = 0700) {
+    char tmpl[] = "/tmp/mqfs_test.XXXXXX";
+    if (!mkdtemp(tmpl)) return;
+    if (chmod(tmpl, mode) == 0) {
+      path_ = tmpl;
+    } else {
+      rmdir(tmpl);
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (!path_.empty()) rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 inline std::string MqSysctl(const char* name) {
   return std::string("/proc/sys/fs/mqueue/") + name;

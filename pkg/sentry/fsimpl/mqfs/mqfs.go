@@ -24,10 +24,13 @@ package mqfs
 import (
 	"fmt"
 
+	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sentry/vfs"
+	"gvisor.dev/gvisor/pkg/sync"
 
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
 )
@@ -57,23 +60,61 @@ func (FilesystemType) GetFilesystem(ctx context.Context, vfsObj *vfs.VirtualFile
 	if registry == nil {
 		return nil, nil, fmt.Errorf("mqfs: IPC namespace has no POSIX queue registry")
 	}
+	// The mounter needs CAP_SYS_ADMIN over the user namespace that owns the
+	// IPC namespace, not only over its mount namespace's owner (which vfs
+	// checks): Linux's mqueue_get_tree makes that user namespace the
+	// superblock's, and sget_fc checks it (mqueue is FS_USERNS_MOUNT).
+	// Otherwise the root of a new user and mount namespace could mount, list
+	// and open the queues of an IPC namespace it has no power over. runsc's
+	// own mounts (InternalMount) are made for the container as it is
+	// created, as runc's by a process holding every capability there.
+	if !opts.InternalMount && !creds.HasCapabilityIn(linux.CAP_SYS_ADMIN, registry.UserNamespace()) {
+		return nil, nil, linuxerr.EPERM
+	}
 	impl := registry.Impl().(*RegistryImpl)
 	impl.fs.VFSFilesystem().IncRef()
 	impl.root.IncRef()
 	return impl.fs.VFSFilesystem(), impl.root.VFSDentry(), nil
 }
 
-// filesystem is one namespace's mqueue filesystem.
+// filesystem is one namespace's mqueue filesystem (Linux's superblock). It
+// lives as long as a mount of it: the namespace's private mount, mounts made
+// by mount(2), which may outlive the namespace, and open files.
 //
 // +stateify savable
 type filesystem struct {
 	kernfs.Filesystem
-	registry *mq.Registry
 	devMinor uint32
+	root     *rootInode
+
+	// userNS owns the namespace. It is the filesystem's for good (Linux's
+	// s_user_ns): a creator it cannot map gets EOVERFLOW even after the
+	// namespace is gone.
+	userNS *auth.UserNamespace
+
+	// mu protects registry. Lock order: kernfs.Filesystem.mu, then mu, then
+	// mq.Registry.mu.
+	mu sync.Mutex `state:"nosave"`
+
+	// registry is the namespace's, nil once the namespace is gone (Linux's
+	// s_fs_info, which mq_clear_sbinfo clears).
+	registry *mq.Registry
 }
 
-// Release implements vfs.FilesystemImpl.Release.
+// detach cuts the filesystem off its namespace, which is going away: no
+// queue can be created in it any more. The queues it names stay, as long as
+// the filesystem does.
+func (fs *filesystem) detach() {
+	fs.mu.Lock()
+	fs.registry = nil
+	fs.mu.Unlock()
+}
+
+// Release implements vfs.FilesystemImpl.Release: the last mount is gone, and
+// the queues lose their names (Linux's kill_litter_super); those still open
+// live on until closed.
 func (fs *filesystem) Release(ctx context.Context) {
+	fs.root.unlinkAll(ctx)
 	fs.VFSFilesystem().VirtualFilesystem().PutAnonBlockDevMinor(fs.devMinor)
 	fs.Filesystem.Release(ctx)
 }

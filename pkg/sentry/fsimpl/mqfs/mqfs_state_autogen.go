@@ -36,8 +36,10 @@ func (fs *filesystem) StateTypeName() string {
 func (fs *filesystem) StateFields() []string {
 	return []string{
 		"Filesystem",
-		"registry",
 		"devMinor",
+		"root",
+		"userNS",
+		"registry",
 	}
 }
 
@@ -47,8 +49,10 @@ func (fs *filesystem) beforeSave() {}
 func (fs *filesystem) StateSave(stateSinkObject state.Sink) {
 	fs.beforeSave()
 	stateSinkObject.Save(0, &fs.Filesystem)
-	stateSinkObject.Save(1, &fs.registry)
-	stateSinkObject.Save(2, &fs.devMinor)
+	stateSinkObject.Save(1, &fs.devMinor)
+	stateSinkObject.Save(2, &fs.root)
+	stateSinkObject.Save(3, &fs.userNS)
+	stateSinkObject.Save(4, &fs.registry)
 }
 
 func (fs *filesystem) afterLoad(context.Context) {}
@@ -56,8 +60,10 @@ func (fs *filesystem) afterLoad(context.Context) {}
 // +checklocksignore
 func (fs *filesystem) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(0, &fs.Filesystem)
-	stateSourceObject.Load(1, &fs.registry)
-	stateSourceObject.Load(2, &fs.devMinor)
+	stateSourceObject.Load(1, &fs.devMinor)
+	stateSourceObject.Load(2, &fs.root)
+	stateSourceObject.Load(3, &fs.userNS)
+	stateSourceObject.Load(4, &fs.registry)
 }
 
 func (i *queueInode) StateTypeName() string {

@@ -47,14 +47,16 @@ func NewRegistryImpl(ctx context.Context, vfsObj *vfs.VirtualFilesystem, creds *
 	fs.VFSFilesystem().Init(vfsObj, &FilesystemType{}, fs)
 	defer fs.VFSFilesystem().DecRef(ctx)
 
+	fs.root = fs.newRootInode(ctx, creds)
 	root := &kernfs.Dentry{}
-	root.InitRoot(&fs.Filesystem, fs.newRootInode(ctx, creds))
+	root.InitRoot(&fs.Filesystem, fs.root)
 	mount := vfsObj.NewDisconnectedMount(fs.VFSFilesystem(), root.VFSDentry(), &vfs.MountOptions{})
 	return &RegistryImpl{fs: fs, root: root, mount: mount}, nil
 }
 
 // Bind implements mq.RegistryImpl.Bind.
 func (r *RegistryImpl) Bind(registry *mq.Registry) {
+	r.fs.userNS = registry.UserNamespace()
 	r.fs.registry = registry
 }
 
@@ -66,10 +68,14 @@ func (r *RegistryImpl) Root() vfs.VirtualDentry {
 	return vd
 }
 
-// Destroy implements mq.RegistryImpl.Destroy: the namespace is gone, so its
-// queues lose their names (those still open live on until closed).
+// Destroy implements mq.RegistryImpl.Destroy: the namespace is gone. As
+// Linux's put_ipc_ns (mq_clear_sbinfo, then mq_put_mnt), the filesystem is
+// detached from it, so that creating a queue in a mount of it that outlives
+// the namespace gives EACCES, and the private mount is dropped. The queues
+// keep their names, which such a mount still shows, until the filesystem's
+// last mount is gone (filesystem.Release).
 func (r *RegistryImpl) Destroy(ctx context.Context) {
-	r.root.Inode().(*rootInode).unlinkAll(ctx)
+	r.fs.detach()
 	r.root.DecRef(ctx)
 	r.mount.DecRef(ctx)
 }

@@ -90,9 +90,16 @@ func (i *rootInode) NewFile(ctx context.Context, name string, opts vfs.OpenOptio
 	// user namespace must be able to name: Linux's may_create
 	// (fsuidgid_has_mapping) refuses before any other creation check, e.g.
 	// in a new user namespace whose uid_map is not written yet.
-	userNS := i.fs.registry.UserNamespace()
-	if !creds.EffectiveKUID.In(userNS).Ok() || !creds.EffectiveKGID.In(userNS).Ok() {
+	if !creds.EffectiveKUID.In(i.fs.userNS).Ok() || !creds.EffectiveKGID.In(i.fs.userNS).Ok() {
 		return nil, linuxerr.EOVERFLOW
+	}
+	// The namespace must stay alive until the queue is named: Linux's
+	// mqueue_create_attr holds a reference on it, and refuses with EACCES
+	// once it is gone (a mount that outlives it).
+	i.fs.mu.Lock()
+	defer i.fs.mu.Unlock()
+	if i.fs.registry == nil {
+		return nil, linuxerr.EACCES
 	}
 	attr, _ := ctx.Value(createAttrKey{}).(*mq.Attr)
 	q, err := i.fs.registry.NewQueue(ctx, attr)
@@ -116,7 +123,7 @@ func (i *rootInode) Unlink(ctx context.Context, name string, child kernfs.Inode)
 	return nil
 }
 
-// unlinkAll removes every name, when the namespace dies.
+// unlinkAll removes every name, when the filesystem is released.
 func (i *rootInode) unlinkAll(ctx context.Context) {
 	children := make(map[string]kernfs.Inode)
 	i.OrderedChildren.ForEachChild(func(name string, child kernfs.Inode) {
