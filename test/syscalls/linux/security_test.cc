@@ -289,15 +289,6 @@ TEST(SecurityTest, RlimitMsgqueueStopsQueueExhaustion) {
   mq_unlink((prefix + "_extra").c_str());
 }
 
-// WriteProcFile writes text to a /proc file in one write.
-static bool WriteProcFile(const char* path, const char* text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return false;
-  bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-  close(fd);
-  return ok;
-}
-
 // In a child that, as nobody, has just unshared CLONE_NEWUSER: maps nobody
 // (65534 outside) to uid and gid inside_id of the new user namespace.
 static void ChildMapNobodyTo(const char* inside_id) {

@@ -539,6 +539,15 @@ inline int WriteLongFile(const std::string& path, long v) {
   return e;
 }
 
+// Writes text to a /proc file such as /proc/self/uid_map in one write.
+inline bool WriteProcFile(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+  close(fd);
+  return ok;
+}
+
 inline std::string MqSysctl(const char* name) {
   return std::string("/proc/sys/fs/mqueue/") + name;
 }
