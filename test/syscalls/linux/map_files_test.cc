@@ -19,6 +19,9 @@
 // lowercase hex: readlink gives the file's path (" (deleted)" once
 // unlinked), following or opening it gives the mapped file itself and needs
 // CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the initial user namespace.
+// Every lookup (of a cached entry too) and every read of the directory
+// checks ptrace read access again with the caller's file-system
+// credentials.
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -712,9 +715,9 @@ TEST(MapFilesTest, CachedEntryCheckedAgainForEachCaller) {
 }
 
 // A map_files directory descriptor the test opened, used by a process that
-// has since lost ptrace read access to the test (it dropped root) or that
-// never had it (it got the descriptor through SCM_RIGHTS): each read is
-// checked again.
+// has since lost ptrace read access to the test (it dropped root, or only
+// its effective uid) or that never had it (it got the descriptor through
+// SCM_RIGHTS): each read is checked again.
 TEST(MapFilesTest, DirectoryDescriptorCheckedOnEachRead) {
   SKIP_WITHOUT_CAPABILITY(CAP_SETUID, "needs CAP_SETUID to become nobody");
   const size_t page = PageSize();
@@ -731,6 +734,14 @@ TEST(MapFilesTest, DirectoryDescriptorCheckedOnEachRead) {
   MaybeSave();
   EXPECT_CHILD_OK([&] {
     CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+    ChildCheckDotsThenEacces(dirfd.get());
+  });
+  // Linux checks with the caller's file-system credentials
+  // (PTRACE_MODE_FSCREDS): a process that keeps root as its real uid but
+  // acts as nobody is refused too.
+  EXPECT_CHILD_OK([&] {
+    CHILD_CHECK_OK(syscall(SYS_setresuid, -1, kNobody, -1));
+    CHILD_CHECK(getuid() == 0 && geteuid() == kNobody);
     ChildCheckDotsThenEacces(dirfd.get());
   });
 
