@@ -685,10 +685,17 @@ TEST(MapFilesTest, CachedEntryCheckedAgainForEachCaller) {
   ASSERT_EQ(ReadLink(entry, &err), looked.file.path());
   ScopedFd dirfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY));
   ASSERT_GE(dirfd.get(), 0) << strerror(errno);
+  ScopedFd linkfd(open(entry.c_str(), O_PATH | O_NOFOLLOW));
+  ASSERT_GE(linkfd.get(), 0) << strerror(errno);
   MaybeSave();
   ASSERT_CHILD_OK_OR_SKIP([&] {
     ChildBecomeUserNamespaceRoot();
     struct stat cst;
+    // readlink through a descriptor of the entry, which walks to nothing,
+    // is checked too; fstat, as in Linux, is not.
+    char buf[256];
+    CHILD_CHECK_ERRNO(readlinkat(linkfd.get(), "", buf, sizeof(buf)), EACCES);
+    CHILD_CHECK_OK(fstat(linkfd.get(), &cst));
     CHILD_CHECK_ERRNO(lstat(entry.c_str(), &cst), EACCES);
     CHILD_CHECK_ERRNO(lstat(uncached.c_str(), &cst), EACCES);
     CHILD_CHECK_ERRNO(stat(entry.c_str(), &cst), EACCES);
