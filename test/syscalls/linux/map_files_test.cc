@@ -19,6 +19,9 @@
 // lowercase hex: readlink gives the file's path (" (deleted)" once
 // unlinked), following or opening it gives the mapped file itself and needs
 // CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the initial user namespace.
+// Every lookup (of a cached entry too) and every read of the directory
+// checks ptrace read access again with the caller's file-system
+// credentials.
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -35,6 +39,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "check_util.h"
 #include "gtest/gtest.h"
@@ -571,6 +576,281 @@ TEST(MapFilesTest, UnprivilegedReadsLinksButCannotOpen) {
     ReadLink(parent_entry, &err);
     CHILD_CHECK(err == EACCES);
   });
+}
+
+// In a forked child of a root test: enters a new user namespace mapping
+// uid and gid 0 to themselves. The child keeps the test's uid and may search
+// its map_files directory (root's, 0500), but its capabilities are the new
+// namespace's: Linux's ptrace_may_access refuses it read access to the test.
+void ChildBecomeUserNamespaceRoot() {
+  if (unshare(CLONE_NEWUSER) != 0) CHILD_SKIP("no user namespaces");
+  CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
+  CHILD_CHECK(WriteProcFile("/proc/self/uid_map", "0 0 1"));
+  CHILD_CHECK(WriteProcFile("/proc/self/gid_map", "0 0 1"));
+}
+
+// The names getdents64 gives from directory fd's current offset, one call
+// at a time, until the end (*err 0) or an error (*err the errno).
+std::vector<std::vector<std::string>> Getdents(int fd, int* err) {
+  std::vector<std::vector<std::string>> calls;
+  alignas(8) char buf[4096];
+  for (;;) {
+    long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+    if (n <= 0) {
+      *err = n == 0 ? 0 : errno;
+      return calls;
+    }
+    std::vector<std::string> names;
+    for (long off = 0; off < n;) {
+      struct dirent64* de = reinterpret_cast<struct dirent64*>(buf + off);
+      names.push_back(de->d_name);
+      off += de->d_reclen;
+    }
+    calls.push_back(names);
+  }
+}
+
+// In a child without ptrace read access to the task of map_files directory
+// fd: as in Linux's proc_map_files_readdir, which checks on every read, the
+// first getdents gives "." and ".." and the next one fails with EACCES,
+// as does one from past the dots.
+void ChildCheckDotsThenEacces(int fd) {
+  CHILD_CHECK_OK(lseek(fd, 0, SEEK_SET));
+  int err = 0;
+  std::vector<std::vector<std::string>> calls = Getdents(fd, &err);
+  CHILD_CHECK(err == EACCES);
+  CHILD_CHECK(calls.size() == 1);
+  CHILD_CHECK((calls[0] == std::vector<std::string>{".", ".."}));
+  CHILD_CHECK_OK(lseek(fd, 2, SEEK_SET));
+  calls = Getdents(fd, &err);
+  CHILD_CHECK(err == EACCES);
+  CHILD_CHECK(calls.empty());
+}
+
+// Sends fd over the connected unix socket sock (SCM_RIGHTS).
+bool SendFd(int sock, int fd) {
+  char byte = 'f';
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  return sendmsg(sock, &msg, 0) == 1;
+}
+
+// Receives a descriptor sent by SendFd; -1 on failure.
+int RecvFd(int sock) {
+  char byte;
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  if (recvmsg(sock, &msg, 0) != 1) return -1;
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+  return fd;
+}
+
+// Linux checks an entry again on every lookup (map_files_d_revalidate, then
+// proc_map_files_lookup): an entry the test has looked up, and so may be
+// cached, is refused like one it never looked up to a process with the
+// test's uid but no ptrace read access to it; the refusal must not tell
+// the entry's mode.
+TEST(MapFilesTest, CachedEntryCheckedAgainForEachCaller) {
+  if (geteuid() != 0) GTEST_SKIP() << "maps uid 0 to itself in a user namespace";
+  const size_t page = PageSize();
+  // Lengths no other case maps, so that no other case caches these names.
+  MappedFile looked(9 * page, 'c', PROT_READ, MAP_SHARED);
+  MappedFile never(10 * page, 'v', PROT_READ, MAP_SHARED);
+  ASSERT_TRUE(looked.ok() && never.ok()) << strerror(errno);
+  const std::string dir = MapFilesDir(getpid());
+  const std::string name = MapName(looked.map.addr(), 9 * page);
+  const std::string entry = dir + "/" + name;
+  const std::string uncached = SelfEntry(never.map.addr(), 10 * page);
+  struct stat st;
+  ASSERT_EQ(lstat(entry.c_str(), &st), 0) << strerror(errno);
+  int err = 0;
+  ASSERT_EQ(ReadLink(entry, &err), looked.file.path());
+  ScopedFd dirfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY));
+  ASSERT_GE(dirfd.get(), 0) << strerror(errno);
+  ScopedFd linkfd(open(entry.c_str(), O_PATH | O_NOFOLLOW));
+  ASSERT_GE(linkfd.get(), 0) << strerror(errno);
+  MaybeSave();
+  ASSERT_CHILD_OK_OR_SKIP([&] {
+    ChildBecomeUserNamespaceRoot();
+    struct stat cst;
+    // readlink through a descriptor of the entry, which walks to nothing,
+    // is checked too; fstat, as in Linux, is not.
+    char buf[256];
+    CHILD_CHECK_ERRNO(readlinkat(linkfd.get(), "", buf, sizeof(buf)), EACCES);
+    CHILD_CHECK_OK(fstat(linkfd.get(), &cst));
+    CHILD_CHECK_ERRNO(lstat(entry.c_str(), &cst), EACCES);
+    CHILD_CHECK_ERRNO(lstat(uncached.c_str(), &cst), EACCES);
+    CHILD_CHECK_ERRNO(stat(entry.c_str(), &cst), EACCES);
+    int e = 0;
+    ReadLink(entry, &e);
+    CHILD_CHECK(e == EACCES);
+    CHILD_CHECK_ERRNO(open(entry.c_str(), O_RDONLY), EACCES);
+    CHILD_CHECK_ERRNO(open(entry.c_str(), O_PATH | O_NOFOLLOW), EACCES);
+    CHILD_CHECK_ERRNO(fstatat(dirfd.get(), name.c_str(), &cst, AT_SYMLINK_NOFOLLOW), EACCES);
+    // A name that is no mapping's is ENOENT before any access check.
+    CHILD_CHECK_ERRNO(lstat((dir + "/map").c_str(), &cst), ENOENT);
+    // The directory is searchable (uid 0 is mapped) but not listable.
+    CHILD_CHECK(lstat(dir.c_str(), &cst) == 0);
+    ScopedFd mine(open(dir.c_str(), O_RDONLY | O_DIRECTORY));
+    CHILD_CHECK(mine.get() >= 0);
+    ChildCheckDotsThenEacces(mine.get());
+    ChildCheckDotsThenEacces(dirfd.get());
+  });
+  // The test itself still has the entry, cached or not.
+  EXPECT_EQ(lstat(entry.c_str(), &st), 0) << strerror(errno);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);  // the mapped file is open O_RDWR
+  EXPECT_EQ(lstat(uncached.c_str(), &st), 0) << strerror(errno);
+  EXPECT_EQ(ReadLink(entry, &err), looked.file.path());
+}
+
+// A map_files directory descriptor the test opened, used by a process that
+// has since lost ptrace read access to the test (it dropped root, or only
+// its effective uid) or that never had it (it got the descriptor through
+// SCM_RIGHTS): each read is checked again.
+TEST(MapFilesTest, DirectoryDescriptorCheckedOnEachRead) {
+  SKIP_WITHOUT_CAPABILITY(CAP_SETUID, "needs CAP_SETUID to become nobody");
+  const size_t page = PageSize();
+  MappedFile mf(page, 'g', PROT_READ, MAP_SHARED);
+  ASSERT_TRUE(mf.ok()) << strerror(errno);
+  ScopedFd dirfd(open(MapFilesDir(getpid()).c_str(), O_RDONLY | O_DIRECTORY));
+  ASSERT_GE(dirfd.get(), 0) << strerror(errno);
+  int err = 0;
+  std::vector<std::vector<std::string>> calls = Getdents(dirfd.get(), &err);
+  ASSERT_EQ(err, 0) << strerror(err);
+  std::set<std::string> names;
+  for (const auto& c : calls) names.insert(c.begin(), c.end());
+  EXPECT_EQ(names.count(MapName(mf.map.addr(), page)), 1u);
+  MaybeSave();
+  EXPECT_CHILD_OK([&] {
+    CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+    ChildCheckDotsThenEacces(dirfd.get());
+  });
+  // Linux checks with the caller's file-system credentials
+  // (PTRACE_MODE_FSCREDS): a process that keeps root as its real uid but
+  // acts as nobody is refused too.
+  EXPECT_CHILD_OK([&] {
+    CHILD_CHECK_OK(syscall(SYS_setresuid, -1, kNobody, -1));
+    CHILD_CHECK(getuid() == 0 && geteuid() == kNobody);
+    ChildCheckDotsThenEacces(dirfd.get());
+  });
+
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0) << strerror(errno);
+  ScopedFd ours(sv[0]), theirs(sv[1]);
+  fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    // Not the test's descriptor: only the one that comes through the socket.
+    close(dirfd.release());
+    CHILD_CHECK(BecomeUser(kNobody, kNogroup));
+    int fd = RecvFd(theirs.get());
+    CHILD_CHECK(fd >= 0);
+    ChildCheckDotsThenEacces(fd);
+    _exit(0);
+  }
+  ASSERT_GE(pid, 0) << strerror(errno);
+  EXPECT_TRUE(SendFd(ours.get(), dirfd.get())) << strerror(errno);
+  ASSERT_WAIT_CHILD_OK(pid);
+  // The test's own reads go on.
+  ASSERT_EQ(lseek(dirfd.get(), 0, SEEK_SET), 0);
+  calls = Getdents(dirfd.get(), &err);
+  EXPECT_EQ(err, 0) << strerror(err);
+  EXPECT_GE(calls.size(), 1u);
+}
+
+// A zombie has no address space: Linux's lookup of every well-formed entry
+// name, cached or not, fails with ESRCH, and the directory lists only "."
+// and "..". Once the zombie is reaped an open directory descriptor gives
+// ENOENT; "." still opens, but ".." (/proc/PID) is ESRCH
+// (proc_pid_permission).
+TEST(MapFilesTest, ZombieAndReapedProcess) {
+  const size_t page = PageSize();
+  TempFile f(Pattern(page, 'z'));
+  ASSERT_GE(f.fd(), 0);
+  int ready[2], go[2];
+  pid_t pid = ForkWithHandshake(ready, go);
+  ASSERT_GE(pid, 0) << strerror(errno);
+  if (pid == 0) {
+    close(ready[0]);
+    close(go[1]);
+    // Lengths no other case maps.
+    void* addrs[2] = {mmap(nullptr, 11 * page, PROT_READ, MAP_SHARED, f.fd(), 0),
+                      mmap(nullptr, 12 * page, PROT_READ, MAP_SHARED, f.fd(), 0)};
+    CHILD_CHECK(addrs[0] != MAP_FAILED && addrs[1] != MAP_FAILED);
+    CHILD_CHECK(write(ready[1], addrs, sizeof(addrs)) == sizeof(addrs));
+    char c;
+    CHILD_CHECK(read(go[0], &c, 1) == 1);
+    _exit(0);
+  }
+  close(ready[1]);
+  close(go[0]);
+  void* addrs[2] = {};
+  ASSERT_EQ(read(ready[0], addrs, sizeof(addrs)), static_cast<ssize_t>(sizeof(addrs)));
+  close(ready[0]);
+  const std::string dir = MapFilesDir(pid);
+  const std::string name = MapName(addrs[0], 11 * page);
+  const std::string entry = dir + "/" + name;
+  const std::string uncached = dir + "/" + MapName(addrs[1], 12 * page);
+  struct stat st;
+  EXPECT_EQ(lstat(entry.c_str(), &st), 0) << strerror(errno);
+  ScopedFd dirfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY));
+  EXPECT_GE(dirfd.get(), 0) << strerror(errno);
+  ScopedFd linkfd(open(entry.c_str(), O_PATH | O_NOFOLLOW));
+  EXPECT_GE(linkfd.get(), 0) << strerror(errno);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  close(go[1]);
+  siginfo_t info = {};
+  ASSERT_EQ(waitid(P_PID, pid, &info, WEXITED | WNOWAIT), 0) << strerror(errno);
+  MaybeSave();
+
+  EXPECT_ERRNO(lstat(entry.c_str(), &st), ESRCH);
+  EXPECT_ERRNO(lstat(uncached.c_str(), &st), ESRCH);
+  EXPECT_ERRNO(lstat((dir + "/map").c_str(), &st), ENOENT);
+  int err = 0;
+  ReadLink(entry, &err);
+  EXPECT_EQ(err, ESRCH);
+  EXPECT_ERRNO(open(entry.c_str(), O_RDONLY), ESRCH);
+  EXPECT_ERRNO(fstatat(dirfd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW), ESRCH);
+  char buf[256];
+  EXPECT_ERRNO(readlinkat(linkfd.get(), "", buf, sizeof(buf)), ENOENT);
+  EXPECT_EQ(lstat(dir.c_str(), &st), 0) << strerror(errno);
+  ASSERT_EQ(lseek(dirfd.get(), 0, SEEK_SET), 0);
+  std::vector<std::vector<std::string>> calls = Getdents(dirfd.get(), &err);
+  EXPECT_EQ(err, 0) << strerror(err);
+  std::vector<std::string> all;
+  for (const auto& c : calls) all.insert(all.end(), c.begin(), c.end());
+  EXPECT_EQ(all, (std::vector<std::string>{".", ".."}));
+
+  ASSERT_WAIT_CHILD_OK(pid);
+  MaybeSave();
+  ASSERT_EQ(lseek(dirfd.get(), 0, SEEK_SET), 0);
+  calls = Getdents(dirfd.get(), &err);
+  EXPECT_EQ(err, ENOENT);
+  EXPECT_TRUE(calls.empty());
+  EXPECT_ERRNO(fstatat(dirfd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW), ENOENT);
+  EXPECT_ERRNO(readlinkat(linkfd.get(), "", buf, sizeof(buf)), ENOENT);
+  ScopedFd dot(openat(dirfd.get(), ".", O_RDONLY | O_DIRECTORY));
+  EXPECT_GE(dot.get(), 0) << strerror(errno);
+  EXPECT_ERRNO(openat(dirfd.get(), "..", O_RDONLY | O_DIRECTORY), ESRCH);
+  EXPECT_EQ(fstatat(dirfd.get(), "..", &st, 0), 0) << strerror(errno);
 }
 
 // threads-max: readable by anyone, a value within Linux's bounds.

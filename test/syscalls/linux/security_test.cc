@@ -83,6 +83,7 @@ using ::mqtest::kNogroup;
 using ::mqtest::mq_peek_attr;
 using ::mqtest::QueueAttr;
 using ::mqtest::ScopedQueueName;
+using ::mqtest::WriteProcFile;
 
 // include/uapi/linux/kcmp.h
 enum { KCMP_FILE = 0, KCMP_VM = 1, KCMP_FILES = 2, KCMP_FS = 3, KCMP_SIGHAND = 4 };

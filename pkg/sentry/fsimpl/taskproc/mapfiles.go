@@ -65,6 +65,18 @@ func InstallMapFiles(dir TaskDir, t *kernel.Task, fs ProcFS, devMinor uint32) ui
 	return 1
 }
 
+// CheckTaskDirAlive is the first check of Linux's proc_pid_permission on
+// /proc/PID and /proc/PID/task/TID, whose task is t (nil for any other
+// task-owned /proc file): ESRCH once the task is reaped. Walks by path no
+// longer find such a directory, but a descriptor still reaches it, e.g.
+// openat of ".." from an open /proc/PID/map_files.
+func CheckTaskDirAlive(t *kernel.Task) error {
+	if t != nil && t.ExitState() == kernel.TaskExitDead {
+		return linuxerr.ESRCH
+	}
+	return nil
+}
+
 // mapFilesDir is /proc/PID/map_files: an entry per mapping of a file in
 // the task's address space, computed on each lookup and listing.
 //
@@ -122,21 +134,25 @@ func (d *mapFilesDir) CheckPermissions(ctx context.Context, creds *auth.Credenti
 	return err
 }
 
-// Lookup implements kernfs.Inode.Lookup like Linux's proc_map_files_lookup:
-// EACCES without ptrace read access to the task; ENOENT unless name is the
-// exact bounds of a mapping of a file.
+// Lookup implements kernfs.Inode.Lookup like Linux's proc_map_files_lookup,
+// which also answers every lookup of a cached entry (mapLink.Valid): ENOENT
+// once the task is reaped or for a name that is no mapping's bounds; then
+// accessMM's ESRCH for a zombie, EACCES without ptrace read access; ENOENT
+// unless name is the exact bounds of a mapping of a file.
 func (d *mapFilesDir) Lookup(ctx context.Context, name string) (kernfs.Inode, error) {
 	if d.task.ExitState() == kernel.TaskExitDead {
 		return nil, linuxerr.ENOENT
-	}
-	if !kernel.ContextCanTrace(ctx, d.task, false) {
-		return nil, linuxerr.EACCES
 	}
 	start, end, ok := parseMapName(name)
 	if !ok {
 		return nil, linuxerr.ENOENT
 	}
-	file := mappedFile(ctx, d.task, start, end)
+	m, release, err := accessMM(ctx, d.task)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	file := mappedFile(m, start, end)
 	if file == nil {
 		return nil, linuxerr.ENOENT
 	}
@@ -146,14 +162,23 @@ func (d *mapFilesDir) Lookup(ctx context.Context, name string) (kernfs.Inode, er
 }
 
 // IterDirents implements kernfs.Inode.IterDirents like Linux's
-// proc_map_files_readdir: one symlink per mapping of a file, in address
-// order. relOffset counts those mappings.
+// proc_map_files_readdir after "." and "..", on every read of the
+// directory: a zombie's directory has nothing more; EACCES without ptrace
+// read access to the task; then one symlink per mapping of a file, in
+// address order. relOffset counts those mappings.
 func (d *mapFilesDir) IterDirents(ctx context.Context, mnt *vfs.Mount, cb vfs.IterDirentsCallback, offset, relOffset int64) (int64, error) {
-	maps := fileMappings(ctx, d.task)
+	m, release, err := accessMM(ctx, d.task)
+	if linuxerr.Equals(linuxerr.ESRCH, err) {
+		return offset, nil
+	}
+	if err != nil {
+		return offset, err
+	}
+	maps := fileMappings(m)
+	release()
 	for i := relOffset; i >= 0 && i < int64(len(maps)); i++ {
-		m := maps[i]
 		dirent := vfs.Dirent{
-			Name:    mapName(m.start, m.end),
+			Name:    mapName(maps[i].start, maps[i].end),
 			Type:    linux.DT_LNK,
 			Ino:     d.fs.NextIno(),
 			NextOff: offset + 1,
@@ -188,14 +213,11 @@ type mapFilesFD struct {
 }
 
 // IterDirents implements vfs.FileDescriptionImpl.IterDirents. As in Linux,
-// every read of the directory, "." and ".." included, needs ptrace read
-// access to the task (EACCES) and the task (ENOENT).
+// every read of the directory, "." and ".." included, needs the task not
+// reaped (ENOENT); mapFilesDir.IterDirents checks the rest after the dots.
 func (fd *mapFilesFD) IterDirents(ctx context.Context, cb vfs.IterDirentsCallback) error {
 	if fd.task.ExitState() == kernel.TaskExitDead {
 		return linuxerr.ENOENT
-	}
-	if !kernel.ContextCanTrace(ctx, fd.task, false) {
-		return linuxerr.EACCES
 	}
 	return fd.GenericDirectoryFD.IterDirents(ctx, cb)
 }
@@ -230,19 +252,43 @@ func (*mapLink) StatFS(context.Context, *vfs.Filesystem) (linux.Statfs, error) {
 	return vfs.GenericStatFS(linux.PROC_SUPER_MAGIC), nil
 }
 
-// Valid implements kernfs.Inode.Valid: the entry lives while the task has
-// a mapping of a file with exactly its bounds (Linux's
-// map_files_d_revalidate).
+// Valid implements kernfs.Inode.Valid like Linux's map_files_d_revalidate,
+// on every walk to a cached entry: the entry stays while the caller may
+// read the task's address space and it has a mapping of a file with
+// exactly the entry's bounds. Otherwise the walk looks the name up afresh
+// (mapFilesDir.Lookup), which gives the caller Linux's error rather than a
+// cached entry another caller was allowed to see.
 func (l *mapLink) Valid(ctx context.Context, _ *kernfs.Dentry, _ string) bool {
 	if l.task.ExitState() == kernel.TaskExitDead {
 		return false
 	}
-	file := mappedFile(ctx, l.task, l.start, l.end)
-	if file == nil {
+	file, err := l.file(ctx)
+	if err != nil {
 		return false
 	}
 	l.fs.SafeDecRefFD(ctx, file)
 	return true
+}
+
+// file returns the file of l's mapping with a reference for the caller, as
+// Linux's map_files_get_link finds it for a caller proc_fd_access_allowed
+// lets in: EACCES without ptrace read access to the task; ENOENT once the
+// task has no address space or no mapping of a file with exactly l's
+// bounds.
+func (l *mapLink) file(ctx context.Context) (*vfs.FileDescription, error) {
+	m, release, err := accessMM(ctx, l.task)
+	if linuxerr.Equals(linuxerr.ESRCH, err) {
+		return nil, linuxerr.ENOENT
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	file := mappedFile(m, l.start, l.end)
+	if file == nil {
+		return nil, linuxerr.ENOENT
+	}
+	return file, nil
 }
 
 // Stat implements kernfs.Inode.Stat: the task's owner, and the size Linux
@@ -261,18 +307,15 @@ func (*mapLink) SetStat(context.Context, *vfs.Filesystem, *auth.Credentials, vfs
 	return linuxerr.EPERM
 }
 
-// Readlink implements kernfs.Inode.Readlink like Linux's proc_pid_readlink:
-// EACCES without ptrace read access; the mapped file's path as the reader
-// sees it, with " (deleted)" once it is unlinked (a memfd's is
-// "/memfd:NAME (deleted)", shared anonymous memory's "/dev/zero
-// (deleted)").
+// Readlink implements kernfs.Inode.Readlink like Linux's proc_pid_readlink,
+// checked again on each call (readlinkat of an O_PATH descriptor walks to
+// no entry): l.file's errors; the mapped file's path as the reader sees
+// it, with " (deleted)" once it is unlinked (a memfd's is "/memfd:NAME
+// (deleted)", shared anonymous memory's "/dev/zero (deleted)").
 func (l *mapLink) Readlink(ctx context.Context, _ *vfs.Mount) (string, error) {
-	if !kernel.ContextCanTrace(ctx, l.task, false) {
-		return "", linuxerr.EACCES
-	}
-	file := mappedFile(ctx, l.task, l.start, l.end)
-	if file == nil {
-		return "", linuxerr.ENOENT
+	file, err := l.file(ctx)
+	if err != nil {
+		return "", err
 	}
 	defer l.fs.SafeDecRefFD(ctx, file)
 	root := vfs.RootFromContext(ctx)
@@ -282,19 +325,16 @@ func (l *mapLink) Readlink(ctx context.Context, _ *vfs.Mount) (string, error) {
 
 // Getlink implements kernfs.Inode.Getlink like Linux's
 // proc_map_files_get_link: EPERM without CAP_SYS_ADMIN or
-// CAP_CHECKPOINT_RESTORE in the initial user namespace, EACCES without
-// ptrace read access; otherwise the walk goes on at the mapped file itself,
-// unlinked or not.
+// CAP_CHECKPOINT_RESTORE in the initial user namespace, then l.file's
+// errors; otherwise the walk goes on at the mapped file itself, unlinked or
+// not.
 func (l *mapLink) Getlink(ctx context.Context, _ *vfs.Mount) (vfs.VirtualDentry, string, error) {
 	if !mayFollow(ctx) {
 		return vfs.VirtualDentry{}, "", linuxerr.EPERM
 	}
-	if !kernel.ContextCanTrace(ctx, l.task, false) {
-		return vfs.VirtualDentry{}, "", linuxerr.EACCES
-	}
-	file := mappedFile(ctx, l.task, l.start, l.end)
-	if file == nil {
-		return vfs.VirtualDentry{}, "", linuxerr.ENOENT
+	file, err := l.file(ctx)
+	if err != nil {
+		return vfs.VirtualDentry{}, "", err
 	}
 	defer l.fs.SafeDecRefFD(ctx, file)
 	vd := file.VirtualDentry()

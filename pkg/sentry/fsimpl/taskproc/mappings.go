@@ -17,6 +17,7 @@ package taskproc
 import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 	"gvisor.dev/gvisor/pkg/hostarch"
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
@@ -55,59 +56,94 @@ func linkMode(readable, writable bool) linux.FileMode {
 	return mode
 }
 
-// withMM calls fn with t's address space, kept alive for the call; it
-// returns false without calling fn when t has none (it has exited) or the
-// build lacks mqsentry's mm accessor.
-func withMM(ctx context.Context, t *kernel.Task, fn func(l mappingLister)) bool {
-	var m *mm.MemoryManager
+// accessMM is Linux's mm_access(t, PTRACE_MODE_READ_FSCREDS), which every
+// map_files lookup, revalidation and listing asks: t's address space, with
+// a user reference that release drops, for a caller that shares it or may
+// ptrace-read t. ESRCH when t has none (it has exited: a zombie, or
+// reaped); EACCES when the caller may not read it.
+func accessMM(ctx context.Context, t *kernel.Task) (m *mm.MemoryManager, release func(), err error) {
 	t.WithMuLocked(func(t *kernel.Task) { m = t.MemoryManager() })
 	if m == nil || !m.IncUsers() {
-		return false
+		return nil, nil, linuxerr.ESRCH
 	}
-	defer m.DecUsers(ctx)
-	l, ok := any(m).(mappingLister)
-	if !ok {
-		return false
+	// As in Linux, sharing the address space (a thread, or a CLONE_VM
+	// child) needs no ptrace check. The caller runs on its own task
+	// goroutine, where its MemoryManager may be read.
+	if caller := kernel.TaskFromContext(ctx); caller == nil || (caller.MemoryManager() != m && !mayRead(caller, t, m)) {
+		m.DecUsers(ctx)
+		return nil, nil, linuxerr.EACCES
 	}
-	fn(l)
-	return true
+	return m, func() { m.DecUsers(ctx) }, nil
 }
 
-// fileMappings lists t's mappings of files in address order.
-func fileMappings(ctx context.Context, t *kernel.Task) []fileMapping {
+// mayRead is Linux's ptrace_may_access(t, PTRACE_MODE_READ_FSCREDS) for
+// caller, t's address space being m. gVisor's Task.CanTrace checks with
+// the real credentials (PTRACE_MODE_REALCREDS); map_files, like Linux's
+// other /proc files about a process's memory, uses the credentials the
+// caller acts on files with: its effective ids (gVisor's file system ids)
+// and effective capabilities. So a root process that set only its
+// effective uid to another user's is refused, as in Linux.
+func mayRead(caller, t *kernel.Task, m *mm.MemoryManager) bool {
+	if caller.ThreadGroup() == t.ThreadGroup() {
+		return true
+	}
+	creds, tcreds := caller.Credentials(), t.Credentials()
+	if creds.HasCapabilityIn(linux.CAP_SYS_PTRACE, tcreds.UserNamespace) {
+		return true
+	}
+	uid, gid := creds.EffectiveKUID, creds.EffectiveKGID
+	if uid != tcreds.RealKUID || uid != tcreds.EffectiveKUID || uid != tcreds.SavedKUID ||
+		gid != tcreds.RealKGID || gid != tcreds.EffectiveKGID || gid != tcreds.SavedKGID {
+		return false
+	}
+	if m.Dumpability() != mm.UserDumpable {
+		return false
+	}
+	// The commoncap LSM: with PTRACE_MODE_FSCREDS the caller's effective
+	// capabilities must cover t's permitted ones, in t's user namespace.
+	return creds.UserNamespace == tcreds.UserNamespace && tcreds.PermittedCaps&^creds.EffectiveCaps == 0
+}
+
+// fileMappings lists m's mappings of files in address order (none if the
+// build lacks mqsentry's mm accessor).
+func fileMappings(m *mm.MemoryManager) []fileMapping {
+	l, ok := any(m).(mappingLister)
+	if !ok {
+		return nil
+	}
 	var maps []fileMapping
-	withMM(ctx, t, func(l mappingLister) {
-		l.ForEachMapping(func(start, end hostarch.Addr, id memmap.MappingIdentity) bool {
-			if fd, ok := id.(*vfs.FileDescription); ok {
-				maps = append(maps, fileMapping{
-					start: uint64(start), end: uint64(end),
-					readable: fd.IsReadable(), writable: fd.IsWritable(),
-				})
-			}
-			return true
-		})
+	l.ForEachMapping(func(start, end hostarch.Addr, id memmap.MappingIdentity) bool {
+		if fd, ok := id.(*vfs.FileDescription); ok {
+			maps = append(maps, fileMapping{
+				start: uint64(start), end: uint64(end),
+				readable: fd.IsReadable(), writable: fd.IsWritable(),
+			})
+		}
+		return true
 	})
 	return maps
 }
 
-// mappedFile returns the file of t's mapping that is exactly [start, end)
+// mappedFile returns the file of m's mapping that is exactly [start, end)
 // (Linux's find_exact_vma with a vm_file), with a reference for the caller,
 // or nil.
-func mappedFile(ctx context.Context, t *kernel.Task, start, end uint64) *vfs.FileDescription {
+func mappedFile(m *mm.MemoryManager, start, end uint64) *vfs.FileDescription {
+	l, ok := any(m).(mappingLister)
+	if !ok {
+		return nil
+	}
 	var file *vfs.FileDescription
-	withMM(ctx, t, func(l mappingLister) {
-		l.ForEachMapping(func(s, e hostarch.Addr, id memmap.MappingIdentity) bool {
-			if uint64(s) < start {
-				return true
+	l.ForEachMapping(func(s, e hostarch.Addr, id memmap.MappingIdentity) bool {
+		if uint64(s) < start {
+			return true
+		}
+		if uint64(s) == start && uint64(e) == end {
+			if fd, ok := id.(*vfs.FileDescription); ok {
+				fd.IncRef()
+				file = fd
 			}
-			if uint64(s) == start && uint64(e) == end {
-				if fd, ok := id.(*vfs.FileDescription); ok {
-					fd.IncRef()
-					file = fd
-				}
-			}
-			return false
-		})
+		}
+		return false
 	})
 	return file
 }

@@ -23,9 +23,11 @@
 // (sysctl_max_threads). gVisor's procfs builds its tree in code we do not
 // replace; small files added to its package (see _shims/fsimpl/proc) call
 // InstallMapFiles when a task's directory is built and add threads-max
-// through ipcproc.AddFile once the /proc root is populated. This package
-// imports gVisor's kernel: only the procfs shim imports it, so there is no
-// import cycle.
+// through ipcproc.AddFile once the /proc root is populated; an edit of
+// gVisor's task.go (build/edits/proc_task_reaped.edit) asks
+// CheckTaskDirAlive before its permission check of /proc/PID. This package
+// imports gVisor's kernel: only gVisor's procfs package imports it, so
+// there is no import cycle.
 package taskproc
 
 import (
