@@ -54,6 +54,7 @@
 namespace {
 
 using ::mqtest::BecomeUser;
+using ::mqtest::ChildMapNobodyTo;
 using ::mqtest::F_MQ_PEEK;
 using ::mqtest::kNobody;
 using ::mqtest::kNogroup;
@@ -273,27 +274,6 @@ TEST(SecurityTest, RlimitMsgqueueStopsQueueExhaustion) {
   });
   for (int i = 0; i <= kAttempts; i++) mq_unlink((prefix + "_" + std::to_string(i)).c_str());
   mq_unlink((prefix + "_extra").c_str());
-}
-
-// WriteProcFile writes text to a /proc file in one write.
-static bool WriteProcFile(const char* path, const char* text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return false;
-  bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-  close(fd);
-  return ok;
-}
-
-// In a child that, as nobody, has just unshared CLONE_NEWUSER: maps nobody
-// (65534 outside) to uid and gid inside_id of the new user namespace.
-static void ChildMapNobodyTo(const char* inside_id) {
-  // Dropping root made the process non-dumpable, which keeps /proc/self's
-  // files root's.
-  CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
-  CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
-  std::string map = std::string(inside_id) + " 65534 1";
-  CHILD_CHECK(WriteProcFile("/proc/self/uid_map", map.c_str()));
-  CHILD_CHECK(WriteProcFile("/proc/self/gid_map", map.c_str()));
 }
 
 // RLIMIT_MSGQUEUE counts a user's queues in every IPC namespace: entering a

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -527,6 +528,27 @@ inline int WriteLongFile(const std::string& path, long v) {
 
 inline std::string MqSysctl(const char* name) {
   return std::string("/proc/sys/fs/mqueue/") + name;
+}
+
+// WriteProcFile writes text to a /proc file in one write.
+inline bool WriteProcFile(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) return false;
+  bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+  close(fd);
+  return ok;
+}
+
+// In a child that, as nobody, has just unshared CLONE_NEWUSER: maps nobody
+// (65534 outside) to uid and gid inside_id of the new user namespace.
+inline void ChildMapNobodyTo(const char* inside_id) {
+  // Dropping root made the process non-dumpable, which keeps /proc/self's
+  // files root's.
+  CHILD_CHECK_OK(prctl(PR_SET_DUMPABLE, 1));
+  CHILD_CHECK(WriteProcFile("/proc/self/setgroups", "deny"));
+  std::string map = std::string(inside_id) + " 65534 1";
+  CHILD_CHECK(WriteProcFile("/proc/self/uid_map", map.c_str()));
+  CHILD_CHECK(WriteProcFile("/proc/self/gid_map", map.c_str()));
 }
 
 }  // namespace mqtest
