@@ -228,6 +228,8 @@ TEST(SysctlTest, WriteAfterDroppingPrivilegesEPERM) {
       errno = 0;
       ssize_t n = PwriteText(f.fd, f.value);
       if (n != -1 || errno != EPERM) CHILD_FAIL("%s: write returned %zd, want EPERM", f.path, n);
+      // Even an empty write: the check comes before anything is parsed.
+      CHILD_CHECK_ERRNO(PwriteText(f.fd, ""), EPERM);
       std::string got = PreadAll(f.fd);
       if (got != f.before) CHILD_FAIL("%s reads %s, was %s", f.path, got.c_str(), f.before.c_str());
     }
