@@ -13,10 +13,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-# Runs every Go fuzz target of the queue cores and the syscall package for
-# FUZZTIME each (default 10s), one after the other, and prints a table of
-# executions per target. A target that fails leaves its input under the
-# package's testdata/fuzz/ (re-run it with `go test -run=TARGET/ID ./PKG`);
+# Runs every Go fuzz target of the queue cores, the syscall package and the
+# sysctl parser for FUZZTIME each (default 10s), one after the other, and
+# prints a table of executions per target. A target that fails leaves its
+# input under the package's testdata/fuzz/ (re-run it with `go test -run=TARGET/ID ./PKG`);
 # the script then exits 1 after the others have run.
 #
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
@@ -49,6 +49,7 @@ TARGETS=(
   pkg/sentry/syscalls/linux:FuzzKcmpEpollSlot
   pkg/sentry/syscalls/linux:FuzzMsgsndArgs
   pkg/sentry/syscalls/linux:FuzzMsgrcvArgs
+  pkg/sentry/fsimpl/ipcproc:FuzzParseSysctlInt
 )
 failed=0
 summary=()

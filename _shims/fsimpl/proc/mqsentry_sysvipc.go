@@ -30,6 +30,6 @@ import (
 func (i *tasksInode) IncLinks(n uint32) {
 	creds := auth.NewRootCredentials(i.pidns.UserNamespace())
 	n += ipcproc.Install(&i.OrderedChildren, creds, i.fs.devMinor, i.fs.NextIno)
-	ipcproc.AddFile(&i.OrderedChildren, []string{"sys", "kernel"}, "threads-max", taskproc.NewThreadsMax(), 0644, creds, i.fs.devMinor, i.fs.NextIno)
+	ipcproc.AddSysctl(&i.OrderedChildren, []string{"sys", "kernel"}, "threads-max", taskproc.NewThreadsMax(), taskproc.ThreadsMaxMode, creds, i.fs.devMinor, i.fs.NextIno)
 	i.InodeAttrs.IncLinks(n)
 }

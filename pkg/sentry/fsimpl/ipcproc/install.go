@@ -20,7 +20,8 @@
 //	/proc/sys/fs/mqueue/*                     POSIX limits (read/write)
 //	/proc/sys/user/max_ipc_namespaces         IPC namespaces per user (package ucount)
 //
-// Each shows the IPC namespace of the task reading or writing it, as Linux's
+// Each sysctl file shows the IPC namespace of the task that opened it, and
+// /proc/sysvipc/msg that of the task reading it, as Linux's
 // ipc/ipc_sysctl.c, ipc/mq_sysctl.c and ipc/msg.c do. gVisor's procfs builds
 // its tree in code we do not replace; a small file added to its package
 // (see _shims/fsimpl/proc) calls Install once the /proc root is populated.
@@ -55,7 +56,7 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 
 	if kdir, ref := lookupDir(ctx, root, "sys", "kernel"); ref != nil {
 		for _, name := range []string{"msgmax", "msgmnb", "msgmni"} {
-			data := &sysctlData{Name: "kernel/" + name}
+			data := &sysctlData{Name: "kernel/" + name, Perm: 0644}
 			child, err := kdir.Lookup(ctx, name)
 			if err != nil {
 				kdir.Insert(name, m.newSysctlFile(data))
@@ -65,20 +66,18 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 			// contents and mode become ours (its permission check
 			// calls CheckPermissions, see _shims/fsimpl/proc).
 			if f, ok := child.(dynamicBytesInode); ok {
-				m.initFile(f, f.Ino(), data, 0644)
+				m.initSysctl(f, f.Ino(), data)
 			}
 			child.DecRef(ctx)
 		}
-		next := &nextIDFile{}
-		m.initFile(next, nextIno(), &sysctlData{Name: sysctlMsgNextID}, 0444)
-		kdir.Insert("msg_next_id", next)
+		kdir.Insert("msg_next_id", m.newSysctlFile(&sysctlData{Name: sysctlMsgNextID, Perm: 0444}))
 		ref.DecRef(ctx)
 	}
 
 	if fsdir, ref := lookupDir(ctx, root, "sys", "fs"); ref != nil {
 		files := make(map[string]kernfs.Inode)
 		for _, name := range mqueueSysctls {
-			files[name] = m.newSysctlFile(&sysctlData{Name: "fs/mqueue/" + name})
+			files[name] = m.newSysctlFile(&sysctlData{Name: "fs/mqueue/" + name, Perm: 0644})
 		}
 		if dir := m.newDir(files); fsdir.Insert("mqueue", dir) != nil {
 			dir.DecRef(ctx)
@@ -103,18 +102,21 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 	return 1
 }
 
-// AddFile adds a file named name with contents data and permissions perm,
-// owned by creds, to the directory reached from root through dirs, after
-// gVisor populated the procfs (as Install does). Other packages' procfs
-// files, such as /proc/sys/kernel/threads-max, are added through it.
-func AddFile(root ProcDir, dirs []string, name string, data vfs.DynamicBytesSource, perm linux.FileMode, creds *auth.Credentials, devMinor uint32, nextIno func() uint64) {
+// AddSysctl adds a sysctl file named name with contents data and
+// permissions perm, owned by creds, to the directory reached from root
+// through dirs, after gVisor populated the procfs (as Install does). Other
+// packages' sysctls, such as /proc/sys/kernel/threads-max, are added
+// through it.
+func AddSysctl(root ProcDir, dirs []string, name string, data Sysctl, perm linux.FileMode, creds *auth.Credentials, devMinor uint32, nextIno func() uint64) {
 	m := fileMaker{installContext{context.Background()}, creds, devMinor, nextIno}
 	dir, ref := lookupDir(m.ctx, root, dirs...)
 	if ref == nil {
 		return
 	}
 	defer ref.DecRef(m.ctx)
-	if f := m.newFile(data, perm); dir.Insert(name, f) != nil {
+	f := &sysctlFile{}
+	m.initFile(f, m.nextIno(), data, perm)
+	if dir.Insert(name, f) != nil {
 		f.DecRef(m.ctx)
 	}
 }
@@ -139,9 +141,16 @@ func (m fileMaker) newFile(data vfs.DynamicBytesSource, perm linux.FileMode) ker
 	return f
 }
 
+// initSysctl (re)initializes f as inode ino showing the IPC sysctl data,
+// each open of which binds it to the opener's IPC namespace.
+func (m fileMaker) initSysctl(f dynamicBytesInode, ino uint64, data *sysctlData) {
+	m.initFile(f, ino, data, data.Perm)
+	f.SetDataSourceProvider(data)
+}
+
 func (m fileMaker) newSysctlFile(data *sysctlData) kernfs.Inode {
 	f := &sysctlFile{}
-	m.initFile(f, m.nextIno(), data, 0644)
+	m.initSysctl(f, m.nextIno(), data)
 	return f
 }
 
@@ -156,6 +165,7 @@ type dynamicBytesInode interface {
 	kernfs.Inode
 	Ino() uint64
 	Init(ctx context.Context, creds *auth.Credentials, devMajor, devMinor uint32, ino uint64, data vfs.DynamicBytesSource, perm linux.FileMode)
+	SetDataSourceProvider(p kernfs.DataSourceProvider)
 }
 
 // lookupDir walks names down from root. It returns the directory reached

@@ -8,6 +8,34 @@ import (
 	"gvisor.dev/gvisor/pkg/state"
 )
 
+func (ns *ipcNamespace) StateTypeName() string {
+	return "mqsentry/pkg/sentry/fsimpl/ipcproc.ipcNamespace"
+}
+
+func (ns *ipcNamespace) StateFields() []string {
+	return []string{
+		"SysV",
+		"Posix",
+	}
+}
+
+func (ns *ipcNamespace) beforeSave() {}
+
+// +checklocksignore
+func (ns *ipcNamespace) StateSave(stateSinkObject state.Sink) {
+	ns.beforeSave()
+	stateSinkObject.Save(0, &ns.SysV)
+	stateSinkObject.Save(1, &ns.Posix)
+}
+
+func (ns *ipcNamespace) afterLoad(context.Context) {}
+
+// +checklocksignore
+func (ns *ipcNamespace) StateLoad(ctx context.Context, stateSourceObject state.Source) {
+	stateSourceObject.Load(0, &ns.SysV)
+	stateSourceObject.Load(1, &ns.Posix)
+}
+
 func (d *sysctlData) StateTypeName() string {
 	return "mqsentry/pkg/sentry/fsimpl/ipcproc.sysctlData"
 }
@@ -15,6 +43,8 @@ func (d *sysctlData) StateTypeName() string {
 func (d *sysctlData) StateFields() []string {
 	return []string{
 		"Name",
+		"Perm",
+		"NS",
 	}
 }
 
@@ -24,6 +54,8 @@ func (d *sysctlData) beforeSave() {}
 func (d *sysctlData) StateSave(stateSinkObject state.Sink) {
 	d.beforeSave()
 	stateSinkObject.Save(0, &d.Name)
+	stateSinkObject.Save(1, &d.Perm)
+	stateSinkObject.Save(2, &d.NS)
 }
 
 func (d *sysctlData) afterLoad(context.Context) {}
@@ -31,6 +63,8 @@ func (d *sysctlData) afterLoad(context.Context) {}
 // +checklocksignore
 func (d *sysctlData) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(0, &d.Name)
+	stateSourceObject.Load(1, &d.Perm)
+	stateSourceObject.Load(2, &d.NS)
 }
 
 func (f *sysctlFile) StateTypeName() string {
@@ -55,31 +89,6 @@ func (f *sysctlFile) afterLoad(context.Context) {}
 
 // +checklocksignore
 func (f *sysctlFile) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-	stateSourceObject.Load(0, &f.DynamicBytesFile)
-}
-
-func (f *nextIDFile) StateTypeName() string {
-	return "mqsentry/pkg/sentry/fsimpl/ipcproc.nextIDFile"
-}
-
-func (f *nextIDFile) StateFields() []string {
-	return []string{
-		"DynamicBytesFile",
-	}
-}
-
-func (f *nextIDFile) beforeSave() {}
-
-// +checklocksignore
-func (f *nextIDFile) StateSave(stateSinkObject state.Sink) {
-	f.beforeSave()
-	stateSinkObject.Save(0, &f.DynamicBytesFile)
-}
-
-func (f *nextIDFile) afterLoad(context.Context) {}
-
-// +checklocksignore
-func (f *nextIDFile) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(0, &f.DynamicBytesFile)
 }
 
@@ -151,9 +160,9 @@ func (f *userSysctlFile) StateLoad(ctx context.Context, stateSourceObject state.
 }
 
 func init() {
+	state.Register((*ipcNamespace)(nil))
 	state.Register((*sysctlData)(nil))
 	state.Register((*sysctlFile)(nil))
-	state.Register((*nextIDFile)(nil))
 	state.Register((*sysvipcMsgData)(nil))
 	state.Register((*maxIPCNamespacesData)(nil))
 	state.Register((*userSysctlFile)(nil))

@@ -48,11 +48,13 @@ func IsLimitSysctl(name string) bool {
 type SysctlValues struct {
 	names  []string // sorted, so that errors and the order of sets are stable
 	raw    []string
-	parsed []int64
+	parsed []sysctlWrite
 }
 
 // ParseSysctls checks limits as writes of the values to their /proc/sys
-// files would: each is parsed and checked against its file's range. Names
+// files would (runc writes each value to its file): each is parsed as the
+// file parses a write (parseSysctlInt) and checked against its file's
+// range; an empty value, an empty write, sets nothing. Names
 // are paths under /proc/sys (see IsLimitSysctl); a name that is not a limit
 // is refused with ENOENT, as opening its file would be.
 func ParseSysctls(values map[string]string) (SysctlValues, error) {
@@ -65,15 +67,15 @@ func ParseSysctls(values map[string]string) (SysctlValues, error) {
 		if !IsLimitSysctl(name) {
 			return SysctlValues{}, &SysctlError{Name: name, Value: values[name], Err: errNoSuchSysctl}
 		}
-		n, err := parseSysctlInt(values[name])
-		if err == nil {
-			err = checkSysctlRange(n, sysctls[name].min, sysctls[name].max)
+		w, err := parseSysctlInt([]byte(values[name]), int64(len(values[name])))
+		if err == nil && w.set {
+			err = checkSysctlRange(w.v, sysctls[name].min, sysctls[name].max)
 		}
 		if err != nil {
 			return SysctlValues{}, &SysctlError{Name: name, Value: values[name], Err: err}
 		}
 		v.raw = append(v.raw, values[name])
-		v.parsed = append(v.parsed, n)
+		v.parsed = append(v.parsed, w)
 	}
 	return v, nil
 }
@@ -81,8 +83,12 @@ func ParseSysctls(values map[string]string) (SysctlValues, error) {
 // Set sets the limits in the IPC namespace of ctx. It checks no
 // credentials: it is for a container runtime setting up a namespace.
 func (v SysctlValues) Set(ctx context.Context) error {
+	ns := ipcNamespaceFromContext(ctx)
 	for i, name := range v.names {
-		if err := sysctls[name].set(ctx, v.parsed[i]); err != nil {
+		if !v.parsed[i].set {
+			continue
+		}
+		if err := sysctls[name].set(ns, v.parsed[i].v); err != nil {
 			return &SysctlError{Name: name, Value: v.raw[i], Err: err}
 		}
 	}

@@ -48,6 +48,26 @@ func TestSetSysctlsSetsEveryLimit(t *testing.T) {
 	}
 }
 
+// Values parse as writes to the files do (Linux's proc_dointvec): base 0,
+// any int for queues_max, and an empty value sets nothing.
+func TestSetSysctlsParsesAsLinux(t *testing.T) {
+	ctx, ns := ipcnstest.New()
+	msgmnb := ns.SysV.Limits().MsgMnb
+	err := SetSysctls(ctx, map[string]string{
+		"kernel/msgmni":        "0x64",
+		"kernel/msgmax":        "010",
+		"kernel/msgmnb":        "",
+		"fs/mqueue/queues_max": "-1",
+	})
+	if err != nil {
+		t.Fatalf("SetSysctls: %v", err)
+	}
+	sysv, posix := ns.SysV.Limits(), ns.Posix.Limits()
+	if sysv.MsgMni != 100 || sysv.MsgMax != 8 || sysv.MsgMnb != msgmnb || posix.QueuesMax != -1 {
+		t.Errorf("limits = %+v, %+v", sysv, posix)
+	}
+}
+
 func TestSetSysctlsIsAllOrNothing(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -60,6 +80,8 @@ func TestSetSysctlsIsAllOrNothing(t *testing.T) {
 		{"msgmni above IPCMNI", map[string]string{"kernel/msgmni": "32769", "fs/mqueue/queues_max": "1"}, "kernel/msgmni", linuxerr.EINVAL},
 		{"negative", map[string]string{"kernel/msgmax": "-1", "fs/mqueue/queues_max": "1"}, "kernel/msgmax", linuxerr.EINVAL},
 		{"not a number", map[string]string{"kernel/msgmnb": "lots", "fs/mqueue/queues_max": "1"}, "kernel/msgmnb", linuxerr.EINVAL},
+		{"plus sign", map[string]string{"kernel/msgmnb": "+5", "fs/mqueue/queues_max": "1"}, "kernel/msgmnb", linuxerr.EINVAL},
+		{"queues_max below INT_MIN", map[string]string{"fs/mqueue/queues_max": "-2147483649", "kernel/msgmnb": "1"}, "fs/mqueue/queues_max", linuxerr.EINVAL},
 		{"no such file", map[string]string{"fs/mqueue/nonesuch": "1", "kernel/msgmnb": "1"}, "fs/mqueue/nonesuch", linuxerr.ENOENT},
 		{"not a limit", map[string]string{"kernel/msg_next_id": "5", "kernel/msgmnb": "1"}, "kernel/msg_next_id", linuxerr.ENOENT},
 	} {

@@ -18,12 +18,8 @@ import (
 	"bytes"
 	"fmt"
 
-	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
-	"gvisor.dev/gvisor/pkg/errors/linuxerr"
-	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
-	"gvisor.dev/gvisor/pkg/sentry/vfs"
 
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/msgqueue"
 )
@@ -37,36 +33,6 @@ var pidTranslator = func(_ context.Context, pid int32) int32 { return pid }
 // initialization, before any task runs.
 func SetPIDTranslator(f func(ctx context.Context, pid int32) int32) {
 	pidTranslator = f
-}
-
-// nextIDFile is /proc/sys/kernel/msg_next_id. It reads as mode 0444, but
-// like Linux (ipc/ipc_sysctl.c, ipc_permissions) it opens for writing for
-// whoever has CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in the user namespace
-// of the opener's IPC namespace, and for nobody else: CAP_DAC_OVERRIDE does
-// not help.
-//
-// +stateify savable
-type nextIDFile struct {
-	kernfs.DynamicBytesFile
-}
-
-// CheckPermissions implements kernfs.Inode.CheckPermissions.
-func (f *nextIDFile) CheckPermissions(ctx context.Context, creds *auth.Credentials, ats vfs.AccessTypes) error {
-	if !ats.MayWrite() {
-		return f.DynamicBytesFile.CheckPermissions(ctx, creds, ats)
-	}
-	if ats.MayExec() {
-		return linuxerr.EACCES
-	}
-	r := msgqueue.RegistryFromContext(ctx)
-	if r == nil {
-		return linuxerr.EACCES
-	}
-	if creds.HasCapabilityIn(linux.CAP_CHECKPOINT_RESTORE, r.UserNamespace()) ||
-		creds.HasCapabilityIn(linux.CAP_SYS_ADMIN, r.UserNamespace()) {
-		return nil
-	}
-	return linuxerr.EACCES
 }
 
 // sysvipcMsgData is /proc/sysvipc/msg.

@@ -22,6 +22,7 @@ import (
 	"gvisor.dev/gvisor/pkg/atomicbitops"
 	"gvisor.dev/gvisor/pkg/context"
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sentry/vfs"
 	"gvisor.dev/gvisor/pkg/usermem"
 
@@ -35,6 +36,10 @@ const (
 	threadsMaxMax = linux.FUTEX_TID_MASK
 )
 
+// ThreadsMaxMode is the mode of /proc/sys/kernel/threads-max, root's as in
+// Linux.
+const ThreadsMaxMode = 0644
+
 // ThreadsMax is the contents of /proc/sys/kernel/threads-max. It starts at
 // the sandbox's task limit: gVisor gives each PID namespace at most
 // kernel.TasksLimit thread ids.
@@ -44,6 +49,8 @@ type ThreadsMax struct {
 	max atomicbitops.Int64
 }
 
+var _ ipcproc.Sysctl = (*ThreadsMax)(nil)
+
 // NewThreadsMax returns threads-max at its initial value.
 func NewThreadsMax() *ThreadsMax {
 	t := &ThreadsMax{}
@@ -51,15 +58,26 @@ func NewThreadsMax() *ThreadsMax {
 	return t
 }
 
+// SysctlMode implements ipcproc.Sysctl.SysctlMode: Linux's default sysctl
+// root has no permissions hook, so the table's mode applies, to the global
+// root as owner (a user namespace's root may read it only).
+func (*ThreadsMax) SysctlMode(*auth.Credentials) linux.FileMode { return ThreadsMaxMode }
+
 // Generate implements vfs.DynamicBytesSource.Generate.
-func (t *ThreadsMax) Generate(_ context.Context, buf *bytes.Buffer) error {
+func (t *ThreadsMax) Generate(ctx context.Context, buf *bytes.Buffer) error {
+	if err := ipcproc.CheckSysctlCaller(ctx, t, vfs.MayRead); err != nil {
+		return err
+	}
 	fmt.Fprintf(buf, "%d\n", t.max.Load())
 	return nil
 }
 
 // Write implements vfs.WritableDynamicBytesSource.Write: one integer in
-// [1, FUTEX_TID_MASK]. The file is root's, mode 0644, as in Linux.
+// [1, FUTEX_TID_MASK], by a caller the file's mode lets write now.
 func (t *ThreadsMax) Write(ctx context.Context, _ *vfs.FileDescription, src usermem.IOSequence, offset int64) (int64, error) {
+	if err := ipcproc.CheckSysctlCaller(ctx, t, vfs.MayWrite); err != nil {
+		return 0, err
+	}
 	return ipcproc.WriteSysctlInt(ctx, src, offset, threadsMaxMin, threadsMaxMax, func(v int64) error {
 		t.max.Store(v)
 		return nil

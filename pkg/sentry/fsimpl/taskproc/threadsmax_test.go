@@ -16,16 +16,21 @@ package taskproc
 
 import (
 	"bytes"
-	"gvisor.dev/gvisor/pkg/context"
 	"testing"
 
+	"gvisor.dev/gvisor/pkg/context"
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
+	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
 	"gvisor.dev/gvisor/pkg/usermem"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/fsimpl/ipcproc"
 )
 
 func TestThreadsMax(t *testing.T) {
-	ctx := context.Background()
+	userNS := auth.NewRootUserNamespace()
+	ctx := auth.ContextWithCredentials(context.Background(), auth.NewRootCredentials(userNS))
 	tm := NewThreadsMax()
 	read := func() string {
 		var buf bytes.Buffer
@@ -60,5 +65,33 @@ func TestThreadsMax(t *testing.T) {
 		if got := read(); got != tc.want {
 			t.Errorf("after write %q: %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// Linux's sysctl_perm on threads-max, at open and at every write: the
+// global root writes, anybody reads, and no capability lets another user
+// write; a write by such a user through a descriptor root opened is EPERM.
+func TestThreadsMaxPermissions(t *testing.T) {
+	userNS := auth.NewRootUserNamespace()
+	allCaps := auth.TaskCapabilities{EffectiveCaps: auth.AllCapabilities}
+	root := auth.NewRootCredentials(userNS)
+	nobody := auth.NewUserCredentials(65534, 65534, nil, &allCaps, userNS)
+	tm := NewThreadsMax()
+	if err := ipcproc.SysctlAccess(tm, root, vfs.MayRead|vfs.MayWrite); err != nil {
+		t.Errorf("root opening for writing: %v", err)
+	}
+	if err := ipcproc.SysctlAccess(tm, nobody, vfs.MayRead); err != nil {
+		t.Errorf("nobody opening for reading: %v", err)
+	}
+	if err := ipcproc.SysctlAccess(tm, nobody, vfs.MayWrite); err != linuxerr.EACCES {
+		t.Errorf("nobody with every capability opening for writing: %v, want EACCES", err)
+	}
+	ctx := auth.ContextWithCredentials(context.Background(), nobody)
+	if n, err := tm.Write(ctx, nil, usermem.BytesIOSequence([]byte("20")), 0); err != linuxerr.EPERM {
+		t.Errorf("nobody writing: %d, %v; want EPERM", n, err)
+	}
+	var buf bytes.Buffer
+	if err := tm.Generate(ctx, &buf); err != nil || buf.String() != "65536\n" {
+		t.Errorf("nobody reads %q, %v", buf.String(), err)
 	}
 }

@@ -419,7 +419,7 @@ func FuzzNewQueueAgainstModel(f *testing.F) {
 				var want *errors.Error
 				var a Attr
 				switch {
-				case count >= lim.QueuesMax && !asRoot:
+				case uint32(count) >= uint32(lim.QueuesMax) && !asRoot: // unsigned in Linux
 					want = linuxerr.ENOSPC
 				case attr == nil:
 					a = Attr{MaxMessages: min(lim.MsgMax, lim.MsgDefault), MaxMessageSize: min(lim.MsgSizeMax, lim.MsgSizeDefault)}
@@ -473,7 +473,7 @@ func FuzzNewQueueAgainstModel(f *testing.F) {
 
 			case 2: // write /proc/sys/fs/mqueue/*
 				field := in.Byte() % 5
-				v := fuzzinput.Pick(in, []int64{0, 1, 10, 128, 256, 8192, 65536, 65537, 16 << 20, 16<<20 + 1, -1, math.MaxInt64, 2})
+				v := fuzzinput.Pick(in, []int64{0, 1, 10, 128, 256, 8192, 65536, 65537, 16 << 20, 16<<20 + 1, -1, math.MaxInt64, 2, math.MinInt32, math.MinInt32 - 1})
 				nl := lim
 				switch field {
 				case 0:
@@ -488,7 +488,7 @@ func FuzzNewQueueAgainstModel(f *testing.F) {
 					nl.MsgSizeDefault = v
 				}
 				err := r.UpdateLimits(func(l *Limits) { *l = nl })
-				ok := nl.QueuesMax >= 0 &&
+				ok := nl.QueuesMax >= math.MinInt32 && nl.QueuesMax <= math.MaxInt32 &&
 					nl.MsgMax >= MsgMaxMin && nl.MsgMax <= MsgMaxHard &&
 					nl.MsgDefault >= MsgMaxMin && nl.MsgDefault <= MsgMaxHard &&
 					nl.MsgSizeMax >= MsgSizeMaxMin && nl.MsgSizeMax <= MsgSizeMaxHard &&

@@ -16,6 +16,7 @@ package mq
 
 import (
 	stdctx "context"
+	"math"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
@@ -119,13 +120,14 @@ func (r *Registry) Limits() Limits {
 }
 
 // UpdateLimits changes the namespace's limits under the registry lock,
-// refusing values out of Linux's bounds (EINVAL).
+// refusing values out of Linux's bounds (EINVAL). queues_max may be any
+// int, as in Linux (see NewQueue).
 func (r *Registry) UpdateLimits(set func(*Limits)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	l := r.limits
 	set(&l)
-	if l.QueuesMax < 0 ||
+	if l.QueuesMax < math.MinInt32 || l.QueuesMax > math.MaxInt32 ||
 		l.MsgMax < MsgMaxMin || l.MsgMax > MsgMaxHard ||
 		l.MsgDefault < MsgMaxMin || l.MsgDefault > MsgMaxHard ||
 		l.MsgSizeMax < MsgSizeMaxMin || l.MsgSizeMax > MsgSizeMaxHard ||
@@ -189,8 +191,9 @@ func (r *Registry) NewQueue(ctx context.Context, attr *Attr) (*Queue, error) {
 	// Linux's mqueue_create_attr checks queues_max before the geometry.
 	// Both exemptions are capable(CAP_SYS_RESOURCE): in the initial user
 	// namespace, not the one owning this IPC namespace, so a task in a new
-	// user namespace does not escape them.
-	if r.queueCount >= r.limits.QueuesMax && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS.Root()) {
+	// user namespace does not escape them. Linux compares the count with
+	// queues_max as unsigned ints: a negative queues_max is a huge one.
+	if uint32(r.queueCount) >= uint32(r.limits.QueuesMax) && !creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, r.userNS.Root()) {
 		return nil, linuxerr.ENOSPC
 	}
 	a, err := r.checkAttr(creds, attr)
