@@ -43,6 +43,16 @@ type Limits struct {
 	MsgSizeDefault int64
 }
 
+// valid reports whether the sysctls under /proc/sys/fs/mqueue accept l
+// (Linux's ipc/mq_sysctl.c bounds).
+func (l Limits) valid() bool {
+	return l.QueuesMax >= 0 &&
+		l.MsgMax >= MsgMaxMin && l.MsgMax <= MsgMaxHard &&
+		l.MsgDefault >= MsgMaxMin && l.MsgDefault <= MsgMaxHard &&
+		l.MsgSizeMax >= MsgSizeMaxMin && l.MsgSizeMax <= MsgSizeMaxHard &&
+		l.MsgSizeDefault >= MsgSizeMaxMin && l.MsgSizeDefault <= MsgSizeMaxHard
+}
+
 // DefaultLimits are the values a new IPC namespace starts with.
 func DefaultLimits() Limits {
 	return Limits{

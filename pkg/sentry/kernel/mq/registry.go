@@ -10,6 +10,8 @@ import (
 	gvipc "gvisor.dev/gvisor/pkg/sentry/kernel/ipc"
 	"gvisor.dev/gvisor/pkg/sentry/limits"
 	"gvisor.dev/gvisor/pkg/sync"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
 )
 
 // RegistryImpl is the filesystem that names a namespace's queues (package
@@ -32,21 +34,54 @@ type Registry struct {
 	impl   RegistryImpl
 
 	// mu protects the fields below. Lock order: Registry.mu, then Queue.mu.
-	mu         sync.Mutex `state:"nosave"`
-	limits     Limits
-	queueCount int64
+	mu     sync.Mutex `state:"nosave"`
+	limits Limits
+	// queueCount and charged are not saved: each restored queue counts
+	// and charges itself again (Queue.afterLoad, restoreCharge), so that
+	// they are the sums over the queues whatever an image holds.
+	queueCount int64 `state:"nosave"`
 	// charged is this namespace's share of each user's RLIMIT_MSGQUEUE
 	// usage, which users counts across namespaces.
-	charged map[auth.KUID]uint64
-	users   *userCharges `state:"nosave"`
+	charged map[auth.KUID]uint64 `state:"nosave"`
+	users   *userCharges         `state:"nosave"`
 }
 
-// afterLoad adds the namespace's charges back to its users' usage.
+// registryName names the registry in errors about a checkpoint image.
+const registryName = "POSIX message queue registry"
+
+// afterLoad checks the registry loaded from a checkpoint image. Its queues
+// charge themselves to it, before or after this runs.
 func (r *Registry) afterLoad(_ stdctx.Context) {
-	r.users = chargesOf(r.userNS)
-	for user, cost := range r.charged {
-		r.users.add(user, int64(cost))
+	if r.userNS == nil {
+		ipc.FailLoad(registryName, "userNS", "missing")
 	}
+	if r.impl == nil {
+		ipc.FailLoad(registryName, "impl", "missing")
+	}
+	if !r.limits.valid() {
+		ipc.FailLoad(registryName, "limits", "%+v out of the sysctls' ranges", r.limits)
+	}
+	r.initCharges()
+}
+
+// initCharges starts the accounting of a restored registry, once.
+func (r *Registry) initCharges() {
+	if r.users == nil {
+		r.users = chargesOf(r.userNS)
+		r.charged = make(map[auth.KUID]uint64)
+	}
+}
+
+// restoreCharge counts and charges a restored queue.
+func (r *Registry) restoreCharge(q *Queue) {
+	if r.userNS == nil {
+		ipc.FailLoad(registryName, "userNS", "missing")
+	}
+	r.initCharges()
+	cost := q.attr.chargedBytes()
+	r.queueCount++
+	r.charged[q.chargedTo] += cost
+	r.users.add(q.chargedTo, int64(cost))
 }
 
 // NewRegistry returns the registry of a new IPC namespace owned by userNS.
@@ -87,11 +122,7 @@ func (r *Registry) UpdateLimits(set func(*Limits)) error {
 	defer r.mu.Unlock()
 	l := r.limits
 	set(&l)
-	if l.QueuesMax < 0 ||
-		l.MsgMax < MsgMaxMin || l.MsgMax > MsgMaxHard ||
-		l.MsgDefault < MsgMaxMin || l.MsgDefault > MsgMaxHard ||
-		l.MsgSizeMax < MsgSizeMaxMin || l.MsgSizeMax > MsgSizeMaxHard ||
-		l.MsgSizeDefault < MsgSizeMaxMin || l.MsgSizeDefault > MsgSizeMaxHard {
+	if !l.valid() {
 		return linuxerr.EINVAL
 	}
 	r.limits = l
@@ -139,12 +170,11 @@ func (r *Registry) checkAttr(creds *auth.Credentials, attr *Attr) (Attr, error) 
 	return *attr, nil
 }
 
-// NewQueue creates a queue for the task of ctx, enforcing queues_max
-// (ENOSPC), the geometry limits (EINVAL) and RLIMIT_MSGQUEUE (EMFILE), in
-// that order. attr nil
-// asks for the namespace defaults. The queue starts linked, with no open
-// descriptor.
-func (r *Registry) NewQueue(ctx context.Context, attr *Attr) (*Queue, error) {
+// NewQueue creates the queue name (without the leading slash) for the task
+// of ctx, enforcing queues_max (ENOSPC), the geometry limits (EINVAL) and
+// RLIMIT_MSGQUEUE (EMFILE), in that order. attr nil asks for the namespace
+// defaults. The queue starts linked, with no open descriptor.
+func (r *Registry) NewQueue(ctx context.Context, name string, attr *Attr) (*Queue, error) {
 	creds := auth.CredentialsFromContext(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -170,7 +200,7 @@ func (r *Registry) NewQueue(ctx context.Context, attr *Attr) (*Queue, error) {
 	}
 	r.charged[user] += cost
 	r.queueCount++
-	return &Queue{registry: r, attr: a, chargedTo: user, linked: true}, nil
+	return &Queue{registry: r, name: name, attr: a, chargedTo: user, linked: true}, nil
 }
 
 // release returns a dead queue's charges.
