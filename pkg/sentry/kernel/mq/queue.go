@@ -33,8 +33,8 @@ type Queue struct {
 	// name is the queue's name in its namespace (without the leading
 	// slash), kept after unlink: it names the queue in errors about a
 	// checkpoint image.
-	name      string
-	attr      Attr
+	name string
+	attr Attr
 	// chargedTo is the user whose RLIMIT_MSGQUEUE pays for the queue.
 	chargedTo auth.KUID
 
