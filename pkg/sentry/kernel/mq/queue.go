@@ -95,8 +95,8 @@ func (q *Queue) checkLoadedAttr() {
 	}
 }
 
-// afterLoad checks the queue's other fields and charges the queue to its
-// registry again: the namespace's queue count and its users'
+// afterLoad checks the queue's other fields and charges a live queue to
+// its registry again: the namespace's queue count and its users'
 // RLIMIT_MSGQUEUE usage are rebuilt from the queues, as their sum.
 func (q *Queue) afterLoad(stdctx.Context) {
 	if q.registry == nil {
@@ -108,18 +108,18 @@ func (q *Queue) afterLoad(stdctx.Context) {
 	if q.openFDs < 0 {
 		ipc.FailLoad(q.imageName(), "openFDs", "%d is negative", q.openFDs)
 	}
-	if !q.linked && q.openFDs == 0 {
-		// Such a queue was released, its charge returned: nothing
-		// refers to it any more.
-		ipc.FailLoad(q.imageName(), "linked", "neither linked nor open")
-	}
 	if q.watchers < 0 {
 		ipc.FailLoad(q.imageName(), "watchers", "%d is negative", q.watchers)
 	}
 	if reg := q.registration; reg != nil {
 		q.checkLoadedRegistration(reg)
 	}
-	q.registry.restoreCharge(q)
+	if q.linked || q.openFDs > 0 {
+		q.registry.restoreCharge(q)
+	}
+	// Otherwise the queue was released, its charge returned, though the
+	// image still holds it (an unlinked file can outlive its last
+	// descriptor in the filesystem's caches): it counts no more.
 }
 
 // checkLoadedRegistration fails the load unless reg is a registration

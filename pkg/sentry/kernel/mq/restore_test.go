@@ -140,6 +140,29 @@ func TestRestoreRoundTrip(t *testing.T) {
 	}
 }
 
+// A released queue that the image still holds (an unlinked name the
+// filesystem keeps cached) counts and charges nothing after restore, as
+// before the checkpoint.
+func TestRestoreReleasedQueueNotCharged(t *testing.T) {
+	in := newImage(t)
+	live, err := in.registry.NewQueue(testContext(), "live", &Attr{MaxMessages: 1, MaxMessageSize: 1})
+	if err != nil {
+		t.Fatalf("NewQueue: %v", err)
+	}
+	in.queues[0].Unlinked()
+	in.queues = append(in.queues, live)
+	out, err := saveLoad(t, in)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if n := out.registry.QueueCount(); n != 1 {
+		t.Errorf("restored registry counts %d queues, want 1", n)
+	}
+	if got, want := out.registry.charged[live.chargedTo], live.attr.chargedBytes(); got != want {
+		t.Errorf("restored charge %d, want %d (the live queue's)", got, want)
+	}
+}
+
 // Each case breaks one invariant of the saved state; loading must fail
 // with an error naming the queue and the field, never panic and never
 // restore the queue.
@@ -161,7 +184,6 @@ func TestRestoreRefusesBrokenQueue(t *testing.T) {
 		{"priority not below MQ_PRIO_MAX", func(i *image) { i.queues[0].messages.peek(1).Priority = linux.MQ_PRIO_MAX }, queue, "messages[1].priority"},
 		{"priority far above MQ_PRIO_MAX", func(i *image) { i.queues[0].messages.peek(2).Priority = 1 << 31 }, queue, "messages[2].priority"},
 		{"negative open descriptors", func(i *image) { i.queues[0].openFDs = -1 }, queue, "openFDs"},
-		{"released queue", func(i *image) { i.queues[0].linked = false }, queue + " (unlinked)", "linked"},
 		{"negative watchers", func(i *image) { i.queues[0].watchers = -1 }, queue, "watchers"},
 		{"no user charged", func(i *image) { i.queues[0].chargedTo = auth.NoID }, queue, "chargedTo"},
 		{"notification method", func(i *image) { i.queues[0].registration.Method = 99 }, queue, "registration.Method"},
