@@ -280,7 +280,7 @@ func TestPOSIXCoreStress(t *testing.T) {
 	userNS := auth.NewRootUserNamespace()
 	ctx := auth.ContextWithCredentials(context.Background(), auth.NewRootCredentials(userNS))
 	r := mq.NewRegistry(userNS, nopImpl{})
-	q, err := r.NewQueue(ctx, &mq.Attr{MaxMessages: 4, MaxMessageSize: msgSize})
+	q, err := r.NewQueue(ctx, "q", &mq.Attr{MaxMessages: 4, MaxMessageSize: msgSize})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func (i *rootInode) NewFile(ctx context.Context, name string, opts vfs.OpenOptio
 		return nil, linuxerr.EACCES
 	}
 	attr, _ := ctx.Value(createAttrKey{}).(*mq.Attr)
-	q, err := i.fs.registry.NewQueue(ctx, attr)
+	q, err := i.fs.registry.NewQueue(ctx, name, attr)
 	if err != nil {
 		return nil, err
 	}

@@ -415,7 +415,7 @@ func FuzzNewQueueAgainstModel(f *testing.F) {
 				if sel := in.Byte(); sel%5 != 0 {
 					attr = &Attr{MaxMessages: fuzzAttrValues[int(sel)%len(fuzzAttrValues)], MaxMessageSize: fuzzinput.Pick(in, fuzzAttrValues)}
 				}
-				q, err := r.NewQueue(ctx, attr)
+				q, err := r.NewQueue(ctx, "q", attr)
 				var want *errors.Error
 				var a Attr
 				switch {

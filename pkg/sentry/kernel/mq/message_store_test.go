@@ -277,7 +277,7 @@ func TestMessageStoreInterleavedAndSaveLoad(t *testing.T) {
 	}
 	// The image holds the messages in receive order; loading them gives
 	// the same store.
-	restored := &Queue{}
+	restored := &Queue{attr: Attr{MaxMessages: MsgMaxHard, MaxMessageSize: 2}}
 	restored.loadMessages(context.Background(), q.saveMessages())
 	checkStore(t, -1, &restored.messages, model)
 }

@@ -23,7 +23,11 @@
 // small interfaces declared here.
 package mq
 
-import "gvisor.dev/gvisor/pkg/abi/linux"
+import (
+	"math"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+)
 
 // MaxName is the longest queue name (without the leading slash glibc strips).
 const MaxName = linux.NAME_MAX
@@ -55,6 +59,16 @@ type Limits struct {
 	MsgSizeMax     int64
 	MsgDefault     int64
 	MsgSizeDefault int64
+}
+
+// valid reports whether the sysctls under /proc/sys/fs/mqueue accept l
+// (Linux's ipc/mq_sysctl.c bounds).
+func (l Limits) valid() bool {
+	return l.QueuesMax >= math.MinInt32 && l.QueuesMax <= math.MaxInt32 &&
+		l.MsgMax >= MsgMaxMin && l.MsgMax <= MsgMaxHard &&
+		l.MsgDefault >= MsgMaxMin && l.MsgDefault <= MsgMaxHard &&
+		l.MsgSizeMax >= MsgSizeMaxMin && l.MsgSizeMax <= MsgSizeMaxHard &&
+		l.MsgSizeDefault >= MsgSizeMaxMin && l.MsgSizeDefault <= MsgSizeMaxHard
 }
 
 // DefaultLimits are the values a new IPC namespace starts with.

@@ -53,7 +53,7 @@ func benchQueue(b *testing.B, maxMsgs, size int64) (context.Context, *Queue) {
 	b.Helper()
 	ctx := benchContext()
 	r := NewRegistry(benchUserNS, benchImpl{})
-	q, err := r.NewQueue(ctx, &Attr{MaxMessages: maxMsgs, MaxMessageSize: size})
+	q, err := r.NewQueue(ctx, "q", &Attr{MaxMessages: maxMsgs, MaxMessageSize: size})
 	if err != nil {
 		b.Fatalf("NewQueue: %v", err)
 	}
@@ -258,7 +258,7 @@ func BenchmarkManyQueues(b *testing.B) {
 			qs := make([]*Queue, n)
 			data := make([]byte, 16)
 			for i := range qs {
-				q, err := r.NewQueue(ctx, &Attr{MaxMessages: 10, MaxMessageSize: 16})
+				q, err := r.NewQueue(ctx, "q", &Attr{MaxMessages: 10, MaxMessageSize: 16})
 				if err != nil {
 					b.Fatalf("NewQueue %d: %v", i, err)
 				}
@@ -307,7 +307,7 @@ func BenchmarkNewQueue(b *testing.B) {
 			b.ReportAllocs()
 			var retained uintptr
 			for b.Loop() {
-				q, err := r.NewQueue(ctx, &Attr{MaxMessages: int64(max(1, len(c.prios))), MaxMessageSize: 16})
+				q, err := r.NewQueue(ctx, "q", &Attr{MaxMessages: int64(max(1, len(c.prios))), MaxMessageSize: 16})
 				if err != nil {
 					b.Fatalf("NewQueue: %v", err)
 				}

@@ -142,6 +142,7 @@ func (q *Queue) StateTypeName() string {
 func (q *Queue) StateFields() []string {
 	return []string{
 		"registry",
+		"name",
 		"attr",
 		"chargedTo",
 		"messages",
@@ -160,30 +161,31 @@ func (q *Queue) StateSave(stateSinkObject state.Sink) {
 	q.beforeSave()
 	messagesValue := q.saveMessages()
 	_ = ([]Message)(messagesValue)
-	stateSinkObject.SaveValue(3, messagesValue)
+	stateSinkObject.SaveValue(4, messagesValue)
 	stateSinkObject.Save(0, &q.registry)
-	stateSinkObject.Save(1, &q.attr)
-	stateSinkObject.Save(2, &q.chargedTo)
-	stateSinkObject.Save(4, &q.registration)
-	stateSinkObject.Save(5, &q.events)
-	stateSinkObject.Save(6, &q.watchers)
-	stateSinkObject.Save(7, &q.linked)
-	stateSinkObject.Save(8, &q.openFDs)
+	stateSinkObject.Save(1, &q.name)
+	stateSinkObject.Save(2, &q.attr)
+	stateSinkObject.Save(3, &q.chargedTo)
+	stateSinkObject.Save(5, &q.registration)
+	stateSinkObject.Save(6, &q.events)
+	stateSinkObject.Save(7, &q.watchers)
+	stateSinkObject.Save(8, &q.linked)
+	stateSinkObject.Save(9, &q.openFDs)
 }
-
-func (q *Queue) afterLoad(context.Context) {}
 
 // +checklocksignore
 func (q *Queue) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(0, &q.registry)
-	stateSourceObject.Load(1, &q.attr)
-	stateSourceObject.Load(2, &q.chargedTo)
-	stateSourceObject.Load(4, &q.registration)
-	stateSourceObject.Load(5, &q.events)
-	stateSourceObject.Load(6, &q.watchers)
-	stateSourceObject.Load(7, &q.linked)
-	stateSourceObject.Load(8, &q.openFDs)
-	stateSourceObject.LoadValue(3, new([]Message), func(y any) { q.loadMessages(ctx, y.([]Message)) })
+	stateSourceObject.Load(1, &q.name)
+	stateSourceObject.Load(2, &q.attr)
+	stateSourceObject.Load(3, &q.chargedTo)
+	stateSourceObject.Load(5, &q.registration)
+	stateSourceObject.Load(6, &q.events)
+	stateSourceObject.Load(7, &q.watchers)
+	stateSourceObject.Load(8, &q.linked)
+	stateSourceObject.Load(9, &q.openFDs)
+	stateSourceObject.LoadValue(4, new([]Message), func(y any) { q.loadMessages(ctx, y.([]Message)) })
+	stateSourceObject.AfterLoad(func() { q.afterLoad(ctx) })
 }
 
 func (r *Registry) StateTypeName() string {
@@ -195,8 +197,6 @@ func (r *Registry) StateFields() []string {
 		"userNS",
 		"impl",
 		"limits",
-		"queueCount",
-		"charged",
 		"nsCharge",
 		"nsLimits",
 	}
@@ -210,10 +210,8 @@ func (r *Registry) StateSave(stateSinkObject state.Sink) {
 	stateSinkObject.Save(0, &r.userNS)
 	stateSinkObject.Save(1, &r.impl)
 	stateSinkObject.Save(2, &r.limits)
-	stateSinkObject.Save(3, &r.queueCount)
-	stateSinkObject.Save(4, &r.charged)
-	stateSinkObject.Save(5, &r.nsCharge)
-	stateSinkObject.Save(6, &r.nsLimits)
+	stateSinkObject.Save(3, &r.nsCharge)
+	stateSinkObject.Save(4, &r.nsLimits)
 }
 
 // +checklocksignore
@@ -221,10 +219,8 @@ func (r *Registry) StateLoad(ctx context.Context, stateSourceObject state.Source
 	stateSourceObject.Load(0, &r.userNS)
 	stateSourceObject.Load(1, &r.impl)
 	stateSourceObject.Load(2, &r.limits)
-	stateSourceObject.Load(3, &r.queueCount)
-	stateSourceObject.Load(4, &r.charged)
-	stateSourceObject.Load(5, &r.nsCharge)
-	stateSourceObject.Load(6, &r.nsLimits)
+	stateSourceObject.Load(3, &r.nsCharge)
+	stateSourceObject.Load(4, &r.nsLimits)
 	stateSourceObject.AfterLoad(func() { r.afterLoad(ctx) })
 }
 

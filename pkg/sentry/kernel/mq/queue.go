@@ -25,6 +25,8 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sync"
 	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
 )
 
 var (
@@ -42,7 +44,11 @@ var (
 // +stateify savable
 type Queue struct {
 	registry *Registry
-	attr     Attr
+	// name is the queue's name in its namespace (without the leading
+	// slash), kept after unlink: it names the queue in errors about a
+	// checkpoint image.
+	name string
+	attr Attr
 	// chargedTo is the user whose RLIMIT_MSGQUEUE pays for the queue.
 	chargedTo auth.KUID
 
@@ -70,11 +76,91 @@ func (q *Queue) saveMessages() []Message {
 	return msgs
 }
 
-// loadMessages queues the saved messages again.
+// loadMessages queues the saved messages again, once the queue's geometry
+// and the messages are checked against each other: the store's index is
+// rebuilt from them, its counters (curmsgs, QSIZE) with it.
 func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
+	q.checkLoadedAttr()
+	if int64(len(msgs)) > q.attr.MaxMessages {
+		ipc.FailLoad(q.imageName(), "curmsgs", "%d messages above maxmsg %d", len(msgs), q.attr.MaxMessages)
+	}
+	for i, m := range msgs {
+		if m.Priority >= linux.MQ_PRIO_MAX {
+			ipc.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].priority", i), "%d is not below MQ_PRIO_MAX (%d)", m.Priority, linux.MQ_PRIO_MAX)
+		}
+		if int64(len(m.Data)) > q.attr.MaxMessageSize {
+			ipc.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].size", i), "%d bytes above msgsize %d", len(m.Data), q.attr.MaxMessageSize)
+		}
+	}
 	for _, m := range msgs {
 		q.messages.push(m)
 	}
+}
+
+// checkLoadedAttr fails the load unless the queue's geometry is one
+// mq_open can give: both positive and within the hard limits, which bound
+// every namespace's limits and CAP_SYS_RESOURCE's exemption.
+func (q *Queue) checkLoadedAttr() {
+	if a := q.attr; a.MaxMessages <= 0 || a.MaxMessages > MsgMaxHard {
+		ipc.FailLoad(q.imageName(), "maxmsg", "%d out of range [1, %d]", a.MaxMessages, MsgMaxHard)
+	}
+	if a := q.attr; a.MaxMessageSize <= 0 || a.MaxMessageSize > MsgSizeMaxHard {
+		ipc.FailLoad(q.imageName(), "msgsize", "%d out of range [1, %d]", a.MaxMessageSize, MsgSizeMaxHard)
+	}
+}
+
+// afterLoad checks the queue's other fields and charges a live queue to
+// its registry again: the namespace's queue count and its users'
+// RLIMIT_MSGQUEUE usage are rebuilt from the queues, as their sum.
+func (q *Queue) afterLoad(stdctx.Context) {
+	if q.registry == nil {
+		ipc.FailLoad(q.imageName(), "registry", "missing")
+	}
+	if !q.chargedTo.Ok() {
+		ipc.FailLoad(q.imageName(), "chargedTo", "no user")
+	}
+	if q.openFDs < 0 {
+		ipc.FailLoad(q.imageName(), "openFDs", "%d is negative", q.openFDs)
+	}
+	if q.watchers < 0 {
+		ipc.FailLoad(q.imageName(), "watchers", "%d is negative", q.watchers)
+	}
+	if reg := q.registration; reg != nil {
+		q.checkLoadedRegistration(reg)
+	}
+	if q.linked || q.openFDs > 0 {
+		q.registry.restoreCharge(q)
+	}
+	// Otherwise the queue was released, its charge returned, though the
+	// image still holds it (an unlinked file can outlive its last
+	// descriptor in the filesystem's caches): it counts no more.
+}
+
+// checkLoadedRegistration fails the load unless reg is a registration
+// mq_notify accepts (see the syscall layer's decodeSigevent), with a
+// process to notify.
+func (q *Queue) checkLoadedRegistration(reg *Registration) {
+	if reg.Target == nil {
+		ipc.FailLoad(q.imageName(), "registration.Target", "missing")
+	}
+	switch reg.Method {
+	case linux.SIGEV_NONE, linux.SIGEV_THREAD:
+	case linux.SIGEV_SIGNAL:
+		if reg.Signo < 0 || reg.Signo > linux.SignalMaximum {
+			ipc.FailLoad(q.imageName(), "registration.Signo", "%d out of range [0, %d]", reg.Signo, linux.SignalMaximum)
+		}
+	default:
+		ipc.FailLoad(q.imageName(), "registration.Method", "%d is not SIGEV_NONE, SIGEV_SIGNAL or SIGEV_THREAD", reg.Method)
+	}
+}
+
+// imageName names the queue in errors about a checkpoint image.
+func (q *Queue) imageName() string {
+	name := fmt.Sprintf("POSIX message queue %q", "/"+q.name)
+	if !q.linked {
+		name += " (unlinked)"
+	}
+	return name
 }
 
 // Attr returns the queue's fixed geometry.

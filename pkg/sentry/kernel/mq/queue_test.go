@@ -55,7 +55,7 @@ func newTestQueue(t *testing.T, maxMsgs, size int64) (*Registry, *Queue) {
 	t.Helper()
 	r := NewRegistry(testUserNS, nopImpl{})
 	ctx := testContext()
-	q, err := r.NewQueue(ctx, &Attr{MaxMessages: maxMsgs, MaxMessageSize: size})
+	q, err := r.NewQueue(ctx, "q", &Attr{MaxMessages: maxMsgs, MaxMessageSize: size})
 	if err != nil {
 		t.Fatalf("NewQueue: %v", err)
 	}
@@ -195,31 +195,31 @@ func TestNotifyRegistration(t *testing.T) {
 func TestRegistryLimits(t *testing.T) {
 	r := NewRegistry(testUserNS, nopImpl{})
 	root := testContext()
-	if _, err := r.NewQueue(root, &Attr{MaxMessages: 0, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
+	if _, err := r.NewQueue(root, "q", &Attr{MaxMessages: 0, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
 		t.Fatalf("maxmsg 0: %v", err)
 	}
-	if _, err := r.NewQueue(root, &Attr{MaxMessages: MsgMaxHard + 1, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
+	if _, err := r.NewQueue(root, "q", &Attr{MaxMessages: MsgMaxHard + 1, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
 		t.Fatalf("above the hard ceiling: %v", err)
 	}
 	// Root has CAP_SYS_RESOURCE: above msg_max is fine below the ceiling.
-	if _, err := r.NewQueue(root, &Attr{MaxMessages: 100, MaxMessageSize: 1}); err != nil {
+	if _, err := r.NewQueue(root, "q", &Attr{MaxMessages: 100, MaxMessageSize: 1}); err != nil {
 		t.Fatalf("root above msg_max: %v", err)
 	}
-	q, err := r.NewQueue(root, nil)
+	q, err := r.NewQueue(root, "q", nil)
 	if err != nil || q.Attr() != (Attr{MaxMessages: 10, MaxMessageSize: 8192}) {
 		t.Fatalf("defaults: %+v, %v", q.Attr(), err)
 	}
 
 	user := auth.NewUserCredentials(1000, 1000, nil, nil, testUserNS)
 	userCtx := auth.ContextWithCredentials(testContext(), user)
-	if _, err := r.NewQueue(userCtx, &Attr{MaxMessages: 11, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
+	if _, err := r.NewQueue(userCtx, "q", &Attr{MaxMessages: 11, MaxMessageSize: 1}); !linuxerr.Equals(linuxerr.EINVAL, err) {
 		t.Fatalf("user above msg_max: %v", err)
 	}
 	live := r.QueueCount()
 	if err := r.UpdateLimits(func(l *Limits) { l.QueuesMax = live }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.NewQueue(userCtx, nil); !linuxerr.Equals(linuxerr.ENOSPC, err) {
+	if _, err := r.NewQueue(userCtx, "q", nil); !linuxerr.Equals(linuxerr.ENOSPC, err) {
 		t.Fatalf("queues_max: %v, want ENOSPC", err)
 	}
 	_ = r.UpdateLimits(func(l *Limits) { l.QueuesMax = 1000 })
@@ -230,16 +230,16 @@ func TestRegistryLimits(t *testing.T) {
 	ls := limits.NewLimitSet()
 	ls.SetUnchecked(limits.MessageQueueBytes, limits.Limit{Cur: 100000, Max: 100000})
 	limited := context.WithValue(userCtx, limits.CtxLimits, ls)
-	q1, err := r.NewQueue(limited, nil)
+	q1, err := r.NewQueue(limited, "q", nil)
 	if err != nil {
 		t.Fatalf("first queue within RLIMIT_MSGQUEUE: %v", err)
 	}
-	if _, err := r.NewQueue(limited, nil); !linuxerr.Equals(linuxerr.EMFILE, err) {
+	if _, err := r.NewQueue(limited, "q", nil); !linuxerr.Equals(linuxerr.EMFILE, err) {
 		t.Fatalf("RLIMIT_MSGQUEUE: %v, want EMFILE", err)
 	}
 	// The charge comes back when the queue dies.
 	q1.Unlinked()
-	if _, err := r.NewQueue(limited, nil); err != nil {
+	if _, err := r.NewQueue(limited, "q", nil); err != nil {
 		t.Fatalf("after release: %v", err)
 	}
 }

@@ -16,7 +16,6 @@ package mq
 
 import (
 	stdctx "context"
-	"math"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
@@ -26,6 +25,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/limits"
 	"gvisor.dev/gvisor/pkg/sync"
 
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ucount"
 )
 
@@ -49,13 +49,16 @@ type Registry struct {
 	impl   RegistryImpl
 
 	// mu protects the fields below. Lock order: Registry.mu, then Queue.mu.
-	mu         sync.Mutex `state:"nosave"`
-	limits     Limits
-	queueCount int64
+	mu     sync.Mutex `state:"nosave"`
+	limits Limits
+	// queueCount and charged are not saved: each restored queue counts
+	// and charges itself again (Queue.afterLoad, restoreCharge), so that
+	// they are the sums over the queues whatever an image holds.
+	queueCount int64 `state:"nosave"`
 	// charged is this namespace's share of each user's RLIMIT_MSGQUEUE
 	// usage, which users counts across namespaces.
-	charged map[auth.KUID]uint64
-	users   *userCharges `state:"nosave"`
+	charged map[auth.KUID]uint64 `state:"nosave"`
+	users   *userCharges         `state:"nosave"`
 
 	// nsCharge counts the IPC namespace against user.max_ipc_namespaces
 	// (nil for namespaces the runtime makes, which Linux does not count
@@ -66,15 +69,45 @@ type Registry struct {
 	nsLimits *ucount.SavedLimits
 }
 
-// afterLoad adds the namespace's charges back to its users' usage.
+// registryName names the registry in errors about a checkpoint image.
+const registryName = "POSIX message queue registry"
+
+// afterLoad checks the registry loaded from a checkpoint image. Its queues
+// charge themselves to it, before or after this runs.
 func (r *Registry) afterLoad(_ stdctx.Context) {
-	r.users = chargesOf(r.userNS)
-	for user, cost := range r.charged {
-		r.users.add(user, int64(cost))
+	if r.userNS == nil {
+		ipc.FailLoad(registryName, "userNS", "missing")
 	}
+	if r.impl == nil {
+		ipc.FailLoad(registryName, "impl", "missing")
+	}
+	if !r.limits.valid() {
+		ipc.FailLoad(registryName, "limits", "%+v out of the sysctls' ranges", r.limits)
+	}
+	r.initCharges()
 	if r.nsCharge != nil {
 		r.nsCharge.Restore()
 	}
+}
+
+// initCharges starts the accounting of a restored registry, once.
+func (r *Registry) initCharges() {
+	if r.users == nil {
+		r.users = chargesOf(r.userNS)
+		r.charged = make(map[auth.KUID]uint64)
+	}
+}
+
+// restoreCharge counts and charges a restored queue.
+func (r *Registry) restoreCharge(q *Queue) {
+	if r.userNS == nil {
+		ipc.FailLoad(registryName, "userNS", "missing")
+	}
+	r.initCharges()
+	cost := q.attr.chargedBytes()
+	r.queueCount++
+	r.charged[q.chargedTo] += cost
+	r.users.add(q.chargedTo, int64(cost))
 }
 
 // HoldNamespaceCharge keeps the count of a namespace made by clone(2) or
@@ -127,11 +160,7 @@ func (r *Registry) UpdateLimits(set func(*Limits)) error {
 	defer r.mu.Unlock()
 	l := r.limits
 	set(&l)
-	if l.QueuesMax < math.MinInt32 || l.QueuesMax > math.MaxInt32 ||
-		l.MsgMax < MsgMaxMin || l.MsgMax > MsgMaxHard ||
-		l.MsgDefault < MsgMaxMin || l.MsgDefault > MsgMaxHard ||
-		l.MsgSizeMax < MsgSizeMaxMin || l.MsgSizeMax > MsgSizeMaxHard ||
-		l.MsgSizeDefault < MsgSizeMaxMin || l.MsgSizeDefault > MsgSizeMaxHard {
+	if !l.valid() {
 		return linuxerr.EINVAL
 	}
 	r.limits = l
@@ -179,12 +208,11 @@ func (r *Registry) checkAttr(creds *auth.Credentials, attr *Attr) (Attr, error) 
 	return *attr, nil
 }
 
-// NewQueue creates a queue for the task of ctx, enforcing queues_max
-// (ENOSPC), the geometry limits (EINVAL) and RLIMIT_MSGQUEUE (EMFILE), in
-// that order. attr nil
-// asks for the namespace defaults. The queue starts linked, with no open
-// descriptor.
-func (r *Registry) NewQueue(ctx context.Context, attr *Attr) (*Queue, error) {
+// NewQueue creates the queue name (without the leading slash) for the task
+// of ctx, enforcing queues_max (ENOSPC), the geometry limits (EINVAL) and
+// RLIMIT_MSGQUEUE (EMFILE), in that order. attr nil asks for the namespace
+// defaults. The queue starts linked, with no open descriptor.
+func (r *Registry) NewQueue(ctx context.Context, name string, attr *Attr) (*Queue, error) {
 	creds := auth.CredentialsFromContext(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -211,7 +239,7 @@ func (r *Registry) NewQueue(ctx context.Context, attr *Attr) (*Queue, error) {
 	}
 	r.charged[user] += cost
 	r.queueCount++
-	return &Queue{registry: r, attr: a, chargedTo: user, linked: true}, nil
+	return &Queue{registry: r, name: name, attr: a, chargedTo: user, linked: true}, nil
 }
 
 // release returns a dead queue's charges.

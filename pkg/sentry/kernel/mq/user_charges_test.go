@@ -34,12 +34,12 @@ func TestRlimitChargesSpanIPCNamespaces(t *testing.T) {
 	ctx := context.WithValue(auth.ContextWithCredentials(context.Background(), user), limits.CtxLimits, ls)
 
 	first := NewRegistry(rootNS, nopImpl{})
-	q, err := first.NewQueue(ctx, nil) // 10 x 8192 bytes and overheads
+	q, err := first.NewQueue(ctx, "q", nil) // 10 x 8192 bytes and overheads
 	if err != nil {
 		t.Fatalf("first queue: %v", err)
 	}
 	second := NewRegistry(rootNS, nopImpl{})
-	if _, err := second.NewQueue(ctx, nil); !linuxerr.Equals(linuxerr.EMFILE, err) {
+	if _, err := second.NewQueue(ctx, "q", nil); !linuxerr.Equals(linuxerr.EMFILE, err) {
 		t.Fatalf("queue in a second IPC namespace: %v, want EMFILE", err)
 	}
 	childNS, err := user.NewChildUserNamespace()
@@ -47,36 +47,42 @@ func TestRlimitChargesSpanIPCNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	inChild := NewRegistry(childNS, nopImpl{})
-	if _, err := inChild.NewQueue(ctx, nil); !linuxerr.Equals(linuxerr.EMFILE, err) {
+	if _, err := inChild.NewQueue(ctx, "q", nil); !linuxerr.Equals(linuxerr.EMFILE, err) {
 		t.Fatalf("queue in a child user namespace's IPC namespace: %v, want EMFILE", err)
 	}
 
 	otherKernel := NewRegistry(auth.NewRootUserNamespace(), nopImpl{})
-	if _, err := otherKernel.NewQueue(ctx, nil); err != nil {
+	if _, err := otherKernel.NewQueue(ctx, "q", nil); err != nil {
 		t.Fatalf("another kernel's namespace: %v", err)
 	}
 
 	// Released anywhere, the charge is available everywhere.
 	q.Unlinked()
-	if _, err := second.NewQueue(ctx, nil); err != nil {
+	if _, err := second.NewQueue(ctx, "q", nil); err != nil {
 		t.Fatalf("after release: %v", err)
 	}
 }
 
-// A restored registry adds its saved share back to its users' usage.
+// A restored queue charges itself to its users' usage again.
 func TestRlimitChargesRestored(t *testing.T) {
 	rootNS := auth.NewRootUserNamespace()
-	r := &Registry{userNS: rootNS, charged: map[auth.KUID]uint64{1000: 90000}}
+	r := &Registry{userNS: rootNS, impl: nopImpl{}, limits: DefaultLimits()}
+	// 11 x 8000 bytes and overheads: 89056 bytes.
+	q := &Queue{registry: r, name: "q", attr: Attr{MaxMessages: 11, MaxMessageSize: 8000}, chargedTo: 1000, linked: true}
+	q.afterLoad(context.Background())
 	r.afterLoad(context.Background())
+	if r.QueueCount() != 1 || r.charged[1000] != q.attr.chargedBytes() {
+		t.Fatalf("restored registry: %d queues, charges %v", r.QueueCount(), r.charged)
+	}
 	user := auth.NewUserCredentials(1000, 1000, nil, nil, rootNS)
 	ls := limits.NewLimitSet()
 	ls.SetUnchecked(limits.MessageQueueBytes, limits.Limit{Cur: 100000, Max: 100000})
 	ctx := context.WithValue(auth.ContextWithCredentials(context.Background(), user), limits.CtxLimits, ls)
 	other := NewRegistry(rootNS, nopImpl{})
-	if _, err := other.NewQueue(ctx, &Attr{MaxMessages: 10, MaxMessageSize: 1024}); !linuxerr.Equals(linuxerr.EMFILE, err) {
+	if _, err := other.NewQueue(ctx, "q", &Attr{MaxMessages: 10, MaxMessageSize: 1024}); !linuxerr.Equals(linuxerr.EMFILE, err) {
 		t.Fatalf("restored usage not counted: %v, want EMFILE", err)
 	}
-	if _, err := other.NewQueue(ctx, &Attr{MaxMessages: 1, MaxMessageSize: 1024}); err != nil {
+	if _, err := other.NewQueue(ctx, "q", &Attr{MaxMessages: 1, MaxMessageSize: 1024}); err != nil {
 		t.Fatalf("a queue within what is left: %v", err)
 	}
 }

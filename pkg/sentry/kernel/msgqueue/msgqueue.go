@@ -24,6 +24,8 @@
 package msgqueue
 
 import (
+	stdctx "context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -75,9 +77,11 @@ type Registry struct {
 	limits Limits
 
 	// messages and bytes are the totals over all queues that MSG_INFO
-	// reports; updated under the queues' locks.
-	messages atomicbitops.Int64
-	bytes    atomicbitops.Int64
+	// reports; updated under the queues' locks. Not saved: each restored
+	// queue adds its own (Queue.afterLoad), so they cannot disagree with
+	// the queues.
+	messages atomicbitops.Int64 `state:"nosave"`
+	bytes    atomicbitops.Int64 `state:"nosave"`
 
 	// msgMax caches limits.MsgMax + 1 for msgsnd and msgrcv, which read it
 	// on every call, as Linux reads msg_ctlmax, but without mu; 0 means not
@@ -146,6 +150,31 @@ func NewRegistry(userNS *auth.UserNamespace) *Registry {
 		ids:    ipc.NewRegistry(userNS),
 		limits: Limits{MsgMax: DefaultMsgMax, MsgMnb: DefaultMsgMnb, MsgMni: DefaultMsgMni},
 	}
+}
+
+// afterLoad checks the registry loaded from a checkpoint image: limits the
+// sysctls accept, and a table holding live queues of this registry only.
+// The table's own consistency is ipc.Registry's to check.
+func (r *Registry) afterLoad(stdctx.Context) {
+	const name = "System V message queue registry"
+	if r.ids == nil {
+		ipc.FailLoad(name, "ids", "missing")
+	}
+	if !r.limits.Valid() {
+		ipc.FailLoad(name, "limits", "%+v out of the sysctls' ranges", r.limits)
+	}
+	r.ids.EachObject(func(idx int32, obj ipc.Object) {
+		q, ok := obj.(*Queue)
+		if !ok || q == nil {
+			ipc.FailLoad(name, fmt.Sprintf("ids.objects[%d]", idx), "%T is not a message queue", obj)
+		}
+		if q.registry != r {
+			ipc.FailLoad(q.imageName(), "registry", "not the registry whose table holds it")
+		}
+		if q.dead {
+			ipc.FailLoad(q.imageName(), "dead", "a removed queue is still in the table")
+		}
+	})
 }
 
 // UserNamespace returns the user namespace owning the IPC namespace.

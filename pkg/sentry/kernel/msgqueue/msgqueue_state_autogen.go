@@ -47,8 +47,6 @@ func (r *Registry) StateFields() []string {
 	return []string{
 		"ids",
 		"limits",
-		"messages",
-		"bytes",
 	}
 }
 
@@ -59,18 +57,13 @@ func (r *Registry) StateSave(stateSinkObject state.Sink) {
 	r.beforeSave()
 	stateSinkObject.Save(0, &r.ids)
 	stateSinkObject.Save(1, &r.limits)
-	stateSinkObject.Save(2, &r.messages)
-	stateSinkObject.Save(3, &r.bytes)
 }
-
-func (r *Registry) afterLoad(context.Context) {}
 
 // +checklocksignore
 func (r *Registry) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(0, &r.ids)
 	stateSourceObject.Load(1, &r.limits)
-	stateSourceObject.Load(2, &r.messages)
-	stateSourceObject.Load(3, &r.bytes)
+	stateSourceObject.AfterLoad(func() { r.afterLoad(ctx) })
 }
 
 func (q *Queue) StateTypeName() string {
@@ -111,8 +104,6 @@ func (q *Queue) StateSave(stateSinkObject state.Sink) {
 	stateSinkObject.Save(9, &q.lrpid)
 }
 
-func (q *Queue) afterLoad(context.Context) {}
-
 // +checklocksignore
 func (q *Queue) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(0, &q.registry)
@@ -125,6 +116,7 @@ func (q *Queue) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 	stateSourceObject.Load(8, &q.lspid)
 	stateSourceObject.Load(9, &q.lrpid)
 	stateSourceObject.LoadValue(3, new([]Message), func(y any) { q.loadMessages(ctx, y.([]Message)) })
+	stateSourceObject.AfterLoad(func() { q.afterLoad(ctx) })
 }
 
 func (m *Message) StateTypeName() string {

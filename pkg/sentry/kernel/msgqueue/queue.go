@@ -17,6 +17,7 @@ package msgqueue
 import (
 	stdctx "context"
 	"errors"
+	"fmt"
 	"math"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
@@ -88,12 +89,49 @@ func (q *Queue) saveMessages() []Message {
 	return out
 }
 
+// loadMessages queues the saved messages again, once they are checked: the
+// store's indexes are rebuilt from them.
 func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
+	for i := range msgs {
+		// mtype and the size are what msgsnd accepts: mtype >= 1 and
+		// at most msgmax bytes, whose largest value is INT_MAX. msgmax
+		// and qbytes may have been lowered since the message was sent,
+		// so neither bounds the queue's messages now.
+		if msgs[i].Type < 1 {
+			ipc.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].mtype", i), "%d is not positive", msgs[i].Type)
+		}
+		if len(msgs[i].Text) > math.MaxInt32 {
+			ipc.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].size", i), "%d is above INT_MAX", len(msgs[i].Text))
+		}
+	}
+	if q.dead && len(msgs) > 0 {
+		ipc.FailLoad(q.imageName(), "messages", "a removed queue holds %d messages", len(msgs))
+	}
 	q.messages.init()
 	for i := range msgs {
 		m := msgs[i]
 		q.messages.push(&m)
 	}
+}
+
+// afterLoad checks the queue's other fields and adds its messages to the
+// registry's totals. Its messages are loaded by then (loadMessages).
+func (q *Queue) afterLoad(stdctx.Context) {
+	if q.registry == nil {
+		ipc.FailLoad(q.imageName(), "registry", "missing")
+	}
+	if q.lspid < 0 || q.lrpid < 0 {
+		ipc.FailLoad(q.imageName(), "lspid/lrpid", "negative pid (%d, %d)", q.lspid, q.lrpid)
+	}
+	if !q.dead {
+		q.registry.messages.Add(int64(q.messages.count))
+		q.registry.bytes.Add(int64(q.messages.bytes))
+	}
+}
+
+// imageName names the queue in errors about a checkpoint image.
+func (q *Queue) imageName() string {
+	return fmt.Sprintf("System V message queue id %d", q.perm.ID)
 }
 
 // fitsLocked reports whether a message of size bytes may be queued

@@ -35,7 +35,6 @@ package ucount
 
 import (
 	stdctx "context"
-	"fmt"
 	"math"
 	"runtime"
 	"weak"
@@ -43,6 +42,8 @@ import (
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sync"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
 )
 
 // RootMaxIPCNamespaces is the root user namespace's initial limit: Linux
@@ -259,8 +260,11 @@ func (l *SavedLimits) beforeSave() {
 // the file's range (an edited image) fails the restore.
 func (l *SavedLimits) afterLoad(stdctx.Context) {
 	for _, w := range l.Written {
-		if w.UserNS == nil || w.Max < 0 || w.Max > math.MaxInt32 {
-			panic(fmt.Sprintf("ucount: checkpoint holds max_ipc_namespaces %d (outside 0..%d) or no user namespace", w.Max, math.MaxInt32))
+		if w.UserNS == nil {
+			ipc.FailLoad("user.max_ipc_namespaces", "UserNS", "missing")
+		}
+		if w.Max < 0 || w.Max > math.MaxInt32 {
+			ipc.FailLoad("user.max_ipc_namespaces", "Max", "%d outside 0..%d", w.Max, math.MaxInt32)
 		}
 		SetMaxIPCNamespaces(w.UserNS, w.Max)
 	}

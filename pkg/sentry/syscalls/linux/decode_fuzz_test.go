@@ -175,7 +175,7 @@ func createWithAttr(t *testing.T, raw []byte, msgMax, msgSizeMax int64, capSysRe
 	}
 	ctx := auth.ContextWithCredentials(context.Background(), creds)
 	a := attr
-	q, err := r.NewQueue(ctx, &a)
+	q, err := r.NewQueue(ctx, "q", &a)
 	return attr, r.Limits(), q, err
 }
 
