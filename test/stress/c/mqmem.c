@@ -37,7 +37,11 @@
 //               namespace, then NAMESPACES new IPC
 //               namespaces one after another, creating a queue of 1 message
 //               of 1 byte in each and keeping its descriptor (which keeps
-//               the namespace alive).
+//               the namespace alive);
+//   idlens      then IDLE_NAMESPACES more, each kept alive by a descriptor of
+//               /proc/self/ns/ipc and holding nothing (what an unprivileged
+//               user can park by the thousand; bounded by
+//               user.max_ipc_namespaces).
 //
 // Before the first phase and after each one it prints "MEASURE <phase>
 // <units>" and waits for a line on stdin: the driver measures the
@@ -132,7 +136,7 @@ static int write_file(const char* path, const char* text) {
   return n == (int)strlen(text) ? 0 : -1;
 }
 
-static void hostile(long queues, long sysv_messages, long waiters, long namespaces) {
+static void hostile(long queues, long sysv_messages, long waiters, long namespaces, long idle_namespaces) {
   char name[64];
   // Every descriptor is kept: make room for them.
   struct rlimit nofile = {4096, 4096};
@@ -205,29 +209,38 @@ static void hostile(long queues, long sysv_messages, long waiters, long namespac
     open_queue("/mqmem_ns", 1, 1);
   }
   measure("namespaces", namespaces);
+
+  // The descriptors fit in the RLIMIT_NOFILE set above with the default
+  // counts; each keeps its namespace alive after the next unshare.
+  for (long i = 0; i < idle_namespaces; i++) {
+    if (open("/proc/self/ns/ipc", O_RDONLY) < 0) fail("parking IPC namespace %ld", i);
+    if (unshare(CLONE_NEWIPC) != 0) fail("unshare(CLONE_NEWIPC) idle %ld", i);
+  }
+  measure("idlens", idle_namespaces);
   printf("MQMEM PASS\n");
   fflush(stdout);
   exit(0);
 }
 
 int main(int argc, char** argv) {
-  long queues = 16, sysv_messages = 65536, waiters = 1000, namespaces = 200;
+  long queues = 16, sysv_messages = 65536, waiters = 1000, namespaces = 200, idle_namespaces = 2000;
   int opt;
-  while ((opt = getopt(argc, argv, "q:m:w:n:")) != -1) {
+  while ((opt = getopt(argc, argv, "q:m:w:n:i:")) != -1) {
     switch (opt) {
       case 'q': queues = atol(optarg); break;
       case 'm': sysv_messages = atol(optarg); break;
       case 'w': waiters = atol(optarg); break;
       case 'n': namespaces = atol(optarg); break;
+      case 'i': idle_namespaces = atol(optarg); break;
       default:
-        fprintf(stderr, "usage: mqmem [-q QUEUES] [-m SYSV_MESSAGES] [-w WAITERS] [-n NAMESPACES]\n");
+        fprintf(stderr, "usage: mqmem [-q QUEUES] [-m SYSV_MESSAGES] [-w WAITERS] [-n NAMESPACES] [-i IDLE_NAMESPACES]\n");
         return 2;
     }
   }
   setvbuf(stdin, NULL, _IONBF, 0);
   pid_t child = fork();
   if (child < 0) fail("fork");
-  if (child == 0) hostile(queues, sysv_messages, waiters, namespaces);
+  if (child == 0) hostile(queues, sysv_messages, waiters, namespaces, idle_namespaces);
   int st;
   if (waitpid(child, &st, 0) != child) fail("waitpid");
   return WIFEXITED(st) ? WEXITSTATUS(st) : 1;

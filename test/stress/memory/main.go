@@ -67,6 +67,8 @@ var perUnitBound = map[string]int64{
 	"waiters": 32 << 10,
 	// An IPC namespace kept alive by one queue descriptor, with that queue.
 	"namespaces": 32 << 10,
+	// An IPC namespace holding nothing, kept alive by a descriptor of it.
+	"idlens": 8 << 10,
 }
 
 type sample struct {

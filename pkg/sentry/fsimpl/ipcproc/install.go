@@ -86,8 +86,10 @@ func Install(root ProcDir, creds *auth.Credentials, devMinor uint32, nextIno fun
 	}
 
 	if sysdir, ref := lookupDir(ctx, root, "sys"); ref != nil {
-		userFile := &userSysctlFile{}
-		m.initFile(userFile, nextIno(), &maxIPCNamespacesData{}, 0644)
+		userFile := &sysctlFile{}
+		data := &maxIPCNamespaces{}
+		m.initFile(userFile, nextIno(), data, 0644)
+		userFile.SetDataSourceProvider(data)
 		if dir := m.newDir(map[string]kernfs.Inode{"max_ipc_namespaces": userFile}); sysdir.Insert("user", dir) != nil {
 			dir.DecRef(ctx)
 		}

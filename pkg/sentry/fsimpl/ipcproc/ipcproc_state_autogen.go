@@ -113,50 +113,29 @@ func (d *sysvipcMsgData) afterLoad(context.Context) {}
 func (d *sysvipcMsgData) StateLoad(ctx context.Context, stateSourceObject state.Source) {
 }
 
-func (m *maxIPCNamespacesData) StateTypeName() string {
-	return "mqsentry/pkg/sentry/fsimpl/ipcproc.maxIPCNamespacesData"
+func (d *maxIPCNamespaces) StateTypeName() string {
+	return "mqsentry/pkg/sentry/fsimpl/ipcproc.maxIPCNamespaces"
 }
 
-func (m *maxIPCNamespacesData) StateFields() []string {
-	return []string{}
-}
-
-func (m *maxIPCNamespacesData) beforeSave() {}
-
-// +checklocksignore
-func (m *maxIPCNamespacesData) StateSave(stateSinkObject state.Sink) {
-	m.beforeSave()
-}
-
-func (m *maxIPCNamespacesData) afterLoad(context.Context) {}
-
-// +checklocksignore
-func (m *maxIPCNamespacesData) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-}
-
-func (f *userSysctlFile) StateTypeName() string {
-	return "mqsentry/pkg/sentry/fsimpl/ipcproc.userSysctlFile"
-}
-
-func (f *userSysctlFile) StateFields() []string {
+func (d *maxIPCNamespaces) StateFields() []string {
 	return []string{
-		"DynamicBytesFile",
+		"UserNS",
 	}
 }
 
-func (f *userSysctlFile) beforeSave() {}
+func (d *maxIPCNamespaces) beforeSave() {}
 
 // +checklocksignore
-func (f *userSysctlFile) StateSave(stateSinkObject state.Sink) {
-	f.beforeSave()
-	stateSinkObject.Save(0, &f.DynamicBytesFile)
+func (d *maxIPCNamespaces) StateSave(stateSinkObject state.Sink) {
+	d.beforeSave()
+	stateSinkObject.Save(0, &d.UserNS)
 }
 
-func (f *userSysctlFile) afterLoad(context.Context) {}
+func (d *maxIPCNamespaces) afterLoad(context.Context) {}
 
 // +checklocksignore
-func (f *userSysctlFile) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-	stateSourceObject.Load(0, &f.DynamicBytesFile)
+func (d *maxIPCNamespaces) StateLoad(ctx context.Context, stateSourceObject state.Source) {
+	stateSourceObject.Load(0, &d.UserNS)
 }
 
 func init() {
@@ -164,6 +143,5 @@ func init() {
 	state.Register((*sysctlData)(nil))
 	state.Register((*sysctlFile)(nil))
 	state.Register((*sysvipcMsgData)(nil))
-	state.Register((*maxIPCNamespacesData)(nil))
-	state.Register((*userSysctlFile)(nil))
+	state.Register((*maxIPCNamespaces)(nil))
 }

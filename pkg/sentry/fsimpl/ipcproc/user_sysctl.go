@@ -21,8 +21,6 @@ import (
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
-	"gvisor.dev/gvisor/pkg/errors/linuxerr"
-	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sentry/vfs"
 	"gvisor.dev/gvisor/pkg/usermem"
@@ -30,53 +28,54 @@ import (
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ucount"
 )
 
-// maxIPCNamespacesData is /proc/sys/user/max_ipc_namespaces: the limit of
-// the caller's user namespace (Linux's user_table in kernel/ucount.c, one
-// per user namespace).
+// maxIPCNamespaces is /proc/sys/user/max_ipc_namespaces: the limit of one
+// user namespace (Linux's user_table in kernel/ucount.c, one set per user
+// namespace, picked by the opener's). The inode holds one with no user
+// namespace and gives each open a copy bound to the opener's.
 //
 // +stateify savable
-type maxIPCNamespacesData struct{}
+type maxIPCNamespaces struct {
+	UserNS *auth.UserNamespace
+}
+
+var _ Sysctl = (*maxIPCNamespaces)(nil)
+
+// DataSource implements kernfs.DataSourceProvider.DataSource.
+func (*maxIPCNamespaces) DataSource(ctx context.Context) (vfs.DynamicBytesSource, error) {
+	return &maxIPCNamespaces{UserNS: auth.CredentialsFromContext(ctx).UserNamespace}, nil
+}
+
+// SysctlMode implements Sysctl.SysctlMode as Linux's set_permissions: with
+// CAP_SYS_RESOURCE in the bound user namespace the file is read-write for
+// everybody, without it read-only, whatever the uid.
+func (d *maxIPCNamespaces) SysctlMode(creds *auth.Credentials) linux.FileMode {
+	userNS := d.UserNS
+	if userNS == nil {
+		userNS = creds.UserNamespace
+	}
+	if creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, userNS) {
+		return 0666
+	}
+	return 0444
+}
 
 // Generate implements vfs.DynamicBytesSource.Generate.
-func (*maxIPCNamespacesData) Generate(ctx context.Context, buf *bytes.Buffer) error {
-	fmt.Fprintf(buf, "%d\n", ucount.MaxIPCNamespaces(auth.CredentialsFromContext(ctx).UserNamespace))
+func (d *maxIPCNamespaces) Generate(ctx context.Context, buf *bytes.Buffer) error {
+	if err := CheckSysctlCaller(ctx, d, vfs.MayRead); err != nil {
+		return err
+	}
+	fmt.Fprintf(buf, "%d\n", ucount.MaxIPCNamespaces(d.UserNS))
 	return nil
 }
 
 // Write implements vfs.WritableDynamicBytesSource.Write: one integer in
-// [0, INT_MAX] (proc_dointvec_minmax), by a writer with CAP_SYS_RESOURCE in
-// its user namespace, checked at every write (EPERM, as
-// proc_sys_call_handler's sysctl_perm gives).
-func (*maxIPCNamespacesData) Write(ctx context.Context, _ *vfs.FileDescription, src usermem.IOSequence, offset int64) (int64, error) {
-	creds := auth.CredentialsFromContext(ctx)
-	if !mayTuneUserNamespace(creds) {
-		return 0, linuxerr.EPERM
+// [0, INT_MAX] (proc_dointvec_minmax).
+func (d *maxIPCNamespaces) Write(ctx context.Context, _ *vfs.FileDescription, src usermem.IOSequence, offset int64) (int64, error) {
+	if err := CheckSysctlCaller(ctx, d, vfs.MayWrite); err != nil {
+		return 0, err
 	}
 	return WriteSysctlInt(ctx, src, offset, 0, math.MaxInt32, func(v int64) error {
-		ucount.SetMaxIPCNamespaces(creds.UserNamespace, v)
+		ucount.SetMaxIPCNamespaces(d.UserNS, v)
 		return nil
 	})
-}
-
-// mayTuneUserNamespace is Linux's set_permissions (kernel/ucount.c): with
-// CAP_SYS_RESOURCE in the user namespace the file is read-write for
-// everybody, without it read-only, whatever the uid.
-func mayTuneUserNamespace(creds *auth.Credentials) bool {
-	return creds.HasCapabilityIn(linux.CAP_SYS_RESOURCE, creds.UserNamespace)
-}
-
-// userSysctlFile is a /proc/sys/user file: its permission check is
-// set_permissions' rather than the mode's.
-//
-// +stateify savable
-type userSysctlFile struct {
-	kernfs.DynamicBytesFile
-}
-
-// CheckPermissions implements kernfs.Inode.CheckPermissions.
-func (f *userSysctlFile) CheckPermissions(_ context.Context, creds *auth.Credentials, ats vfs.AccessTypes) error {
-	if ats.MayExec() || (ats.MayWrite() && !mayTuneUserNamespace(creds)) {
-		return linuxerr.EACCES
-	}
-	return nil
 }
