@@ -22,7 +22,8 @@ import (
 // ForEachMapping calls fn with the bounds and the MappingIdentity (nil for
 // anonymous memory) of each vma, in address order, until fn returns false.
 // fn runs with mm.mappingMu read-locked and must not call into mm. mqsentry
-// adds this accessor for /proc/PID/map_files.
+// adds this accessor for /proc/PID/map_files; it is the contract
+// taskproc.MappingLister, which _shims/fsimpl/proc asserts at compile time.
 func (mm *MemoryManager) ForEachMapping(fn func(start, end hostarch.Addr, id memmap.MappingIdentity) bool) {
 	mm.mappingMu.RLock()
 	defer mm.mappingMu.RUnlock()

@@ -16,7 +16,9 @@ package vfs
 
 // ForEachInterest calls fn with each file registered in ep and the descriptor
 // number it was registered under, with ep's interest mutex held. mqsentry
-// adds this accessor for kcmp(KCMP_EPOLL_TFD).
+// adds this accessor for kcmp(KCMP_EPOLL_TFD); it is the contract
+// EpollTargets of mqsentry's pkg/sentry/syscalls/linux, which
+// _shims/syscalls/linux asserts at compile time.
 func (ep *EpollInstance) ForEachInterest(fn func(file *FileDescription, num int32)) {
 	ep.interestMu.Lock()
 	defer ep.interestMu.Unlock()

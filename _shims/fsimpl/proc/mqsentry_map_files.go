@@ -16,9 +16,15 @@ package proc
 
 import (
 	"gvisor.dev/gvisor/pkg/sentry/fsimpl/kernfs"
+	"gvisor.dev/gvisor/pkg/sentry/mm"
 
 	"github.com/mqsentry/mqsentry/pkg/sentry/fsimpl/taskproc"
 )
+
+// The accessor _shims/mm adds is what map_files finds through
+// taskproc.MappingLister; a pin whose MemoryManager no longer matches stops
+// this build instead of leaving map_files empty.
+var _ taskproc.MappingLister = (*mm.MemoryManager)(nil)
 
 // IncLinks shadows kernfs.InodeAttrs.IncLinks on /proc/PID and
 // /proc/PID/task/TID. newTaskInode calls it exactly once, right after

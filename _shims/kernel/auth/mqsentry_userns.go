@@ -17,6 +17,8 @@ package auth
 // MqsentryParent returns ns's parent, nil for a root user namespace.
 // mqsentry adds this accessor (no logic) so that package ucount can charge
 // a new IPC namespace to every user namespace above it, as Linux does.
+// With MqsentryOwner it is the contract ucount.Ancestry, which
+// _shims/syscalls/linux asserts at compile time.
 func (ns *UserNamespace) MqsentryParent() *UserNamespace { return ns.parent }
 
 // MqsentryOwner returns the effective kuid of ns's creator, which Linux

@@ -22,7 +22,9 @@ import (
 
 // SendRaw queues data on s as one datagram from the kernel, without a
 // netlink header (Linux's netlink_sendskb). mqsentry uses it for
-// mq_notify's SIGEV_THREAD cookies.
+// mq_notify's SIGEV_THREAD cookies; it is the contract RawSender of
+// mqsentry's pkg/sentry/syscalls/linux, which _shims/syscalls/linux asserts
+// at compile time.
 func (s *Socket) SendRaw(ctx context.Context, data []byte) *syserr.Error {
 	return s.sendBufs(ctx, [][]byte{data}, transport.ControlMessages{Credentials: kernelCreds}, 0)
 }

@@ -18,26 +18,35 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sentry/limits"
+	"gvisor.dev/gvisor/pkg/sentry/socket/netlink"
 	"gvisor.dev/gvisor/pkg/sentry/syscalls"
+	"gvisor.dev/gvisor/pkg/sentry/vfs"
 
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/msgqueue"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ucount"
 	mqsys "github.com/mqsentry/mqsentry/pkg/sentry/syscalls/linux"
 )
 
-// The accessors _shims/kernel/auth adds are what package ucount finds at run
-// time; a pin whose UserNamespace no longer matches stops this build.
-var _ ucount.Ancestry = (*auth.UserNamespace)(nil)
+// The contracts mqsentry's packages find on gVisor's types through
+// interfaces (so that they also compile against unmodified gVisor): the
+// accessors _shims/kernel/auth, _shims/socket/netlink and _shims/vfs add,
+// and the IPC namespace's registries, whose types the kernel/mq and
+// kernel/msgqueue shims alias to ours. This package imports both sides, so
+// a pin whose types no longer match stops the runsc build here instead of
+// degrading at run time. (mm's accessor is asserted in _shims/fsimpl/proc.)
+var (
+	_ ucount.Ancestry    = (*auth.UserNamespace)(nil)
+	_ mqsys.RawSender    = (*netlink.Socket)(nil)
+	_ mqsys.EpollTargets = (*vfs.EpollInstance)(nil)
+	_ mq.Namespace       = (*kernel.IPCNamespace)(nil)
+	_ msgqueue.Namespace = (*kernel.IPCNamespace)(nil)
+)
 
 // init installs the calls gVisor lacks and rebuilds the lookup tables.
 func init() {
-	install := func(table *kernel.SyscallTable, sysnos map[string]uintptr) {
-		for _, sc := range mqsys.Syscalls {
-			table.Table[sysnos[sc.Name]] = syscalls.Supported(sc.Name, sc.Fn)
-		}
-		table.Init()
-	}
-	install(AMD64, mqsys.AMD64Numbers)
-	install(ARM64, mqsys.ARM64Numbers)
+	mqsys.InstallSyscalls(AMD64, mqsys.AMD64Numbers)
+	mqsys.InstallSyscalls(ARM64, mqsys.ARM64Numbers)
 }
 
 // RLIMIT_MSGQUEUE is enforced by mqsentry, so programs may set it.

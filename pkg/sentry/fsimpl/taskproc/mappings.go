@@ -26,10 +26,15 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/vfs"
 )
 
-// mappingLister is the accessor mqsentry adds to gVisor's
-// mm.MemoryManager (_shims/mm): each vma's bounds and MappingIdentity, in
-// address order, with the address space's mapping lock held.
-type mappingLister interface {
+// MappingLister is what /proc/PID/map_files needs of an address space
+// beyond gVisor's exported API: each vma's bounds and MappingIdentity, in
+// address order, with the address space's mapping lock held. mqsentry's
+// runsc adds it to gVisor's mm.MemoryManager (_shims/mm), and its procfs
+// shim (_shims/fsimpl/proc) asserts at compile time that mm.MemoryManager
+// implements it, so a pin whose MemoryManager no longer matches stops the
+// build. Asking through the interface keeps this package compiling against
+// unmodified gVisor (go vet, go test), where map_files stays empty.
+type MappingLister interface {
 	ForEachMapping(fn func(start, end hostarch.Addr, id memmap.MappingIdentity) bool)
 }
 
@@ -107,7 +112,7 @@ func mayRead(caller, t *kernel.Task, m *mm.MemoryManager) bool {
 // fileMappings lists m's mappings of files in address order (none if the
 // build lacks mqsentry's mm accessor).
 func fileMappings(m *mm.MemoryManager) []fileMapping {
-	l, ok := any(m).(mappingLister)
+	l, ok := any(m).(MappingLister)
 	if !ok {
 		return nil
 	}
@@ -128,7 +133,7 @@ func fileMappings(m *mm.MemoryManager) []fileMapping {
 // (Linux's find_exact_vma with a vm_file), with a reference for the caller,
 // or nil.
 func mappedFile(m *mm.MemoryManager, start, end uint64) *vfs.FileDescription {
-	l, ok := any(m).(mappingLister)
+	l, ok := any(m).(MappingLister)
 	if !ok {
 		return nil
 	}

@@ -167,13 +167,22 @@ func (r *Registry) UpdateLimits(set func(*Limits)) error {
 	return nil
 }
 
+// Namespace is what this package's users need of gVisor's IPC namespace
+// (kernel.IPCNamespace), whose PosixQueues is declared with gVisor's
+// *mq.Registry: runsc's kernel/mq shim aliases that type to ours, and its
+// syscall shim asserts at compile time that kernel.IPCNamespace implements
+// Namespace, so a pin whose IPC namespace no longer matches stops the build.
+// Asking through the interface keeps mqsentry's packages compiling against
+// unmodified gVisor (go vet, go test).
+type Namespace interface {
+	PosixQueues() *Registry
+	DecRef(ctx context.Context)
+}
+
 // RegistryFromContext returns the registry of the IPC namespace ctx runs
 // in, or nil if it has none.
 func RegistryFromContext(ctx context.Context) *Registry {
-	ns, ok := ctx.Value(gvipc.CtxIPCNamespace).(interface {
-		PosixQueues() *Registry
-		DecRef(context.Context)
-	})
+	ns, ok := ctx.Value(gvipc.CtxIPCNamespace).(Namespace)
 	if !ok {
 		return nil
 	}

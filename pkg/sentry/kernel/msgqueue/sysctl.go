@@ -20,6 +20,18 @@ import (
 	gvipc "gvisor.dev/gvisor/pkg/sentry/kernel/ipc"
 )
 
+// Namespace is what this package's users need of gVisor's IPC namespace
+// (kernel.IPCNamespace), whose MsgqueueRegistry is declared with gVisor's
+// *msgqueue.Registry: runsc's kernel/msgqueue shim aliases that type to
+// ours, and its syscall shim asserts at compile time that
+// kernel.IPCNamespace implements Namespace, so a pin whose IPC namespace no
+// longer matches stops the build. Asking through the interface keeps
+// mqsentry's packages compiling against unmodified gVisor (go vet, go test).
+type Namespace interface {
+	MsgqueueRegistry() *Registry
+	DecRef(ctx context.Context)
+}
+
 // RegistryFromContext returns the registry of the IPC namespace ctx runs in,
 // or nil if ctx has none (or the kernel was built without mqsentry's
 // kernel/msgqueue shim).
@@ -28,10 +40,7 @@ func RegistryFromContext(ctx context.Context) *Registry {
 	if v == nil {
 		return nil
 	}
-	ns, ok := v.(interface {
-		MsgqueueRegistry() *Registry
-		DecRef(context.Context)
-	})
+	ns, ok := v.(Namespace)
 	if !ok {
 		return nil
 	}

@@ -39,10 +39,15 @@ type notifyTarget struct {
 	cookie []byte
 }
 
-// rawSender is a netlink socket as extended by the shim in
-// _shims/socket/netlink (asked through an interface so that this package
-// also compiles against unmodified gVisor).
-type rawSender interface {
+// RawSender is what mq_notify needs of a netlink socket beyond gVisor's
+// exported API: queueing a SIGEV_THREAD cookie as a datagram from the
+// kernel. mqsentry's runsc adds it to gVisor's netlink.Socket
+// (_shims/socket/netlink), and its syscall shim asserts at compile time that
+// netlink.Socket implements it, so a pin whose netlink.Socket no longer
+// matches stops the build. This package asks through the interface so that
+// it also compiles against unmodified gVisor (go vet, go test), where no
+// socket implements it and SIGEV_THREAD fails with EINVAL.
+type RawSender interface {
 	SendRaw(ctx context.Context, data []byte) *syserr.Error
 }
 
@@ -54,7 +59,7 @@ func (n *notifyTarget) sendCookie(ctx context.Context, status byte) {
 		return
 	}
 	n.cookie[linux.NOTIFY_COOKIE_LEN-1] = status
-	if sender, ok := n.sock.Impl().(rawSender); ok {
+	if sender, ok := n.sock.Impl().(RawSender); ok {
 		_ = sender.SendRaw(ctx, n.cookie)
 	}
 	n.sock.DecRef(ctx)
@@ -159,7 +164,7 @@ func (n *notifyTarget) attachSocket(t *kernel.Task, req notifyRequest) error {
 		sock.DecRef(t)
 		return linuxerr.ENOTSOCK
 	}
-	if _, ok := sock.Impl().(rawSender); !ok {
+	if _, ok := sock.Impl().(RawSender); !ok {
 		sock.DecRef(t)
 		return linuxerr.EINVAL
 	}

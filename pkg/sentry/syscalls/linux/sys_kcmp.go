@@ -171,12 +171,15 @@ func kcmpTaskFSContext(task *kernel.Task) *kernel.FSContext {
 	return task.FSContext()
 }
 
-// epollTargets is the accessor that mqsentry's shim adds to gVisor's
-// vfs.EpollInstance (_shims/vfs/mqsentry_epoll_targets.go): it calls fn with every
-// registered file and the descriptor number it was registered under. Asking
-// through an interface keeps this package compiling against unmodified
-// gVisor (go vet, go test).
-type epollTargets interface {
+// EpollTargets is what kcmp(KCMP_EPOLL_TFD) needs of an epoll instance
+// beyond gVisor's exported API: every registered file and the descriptor
+// number it was registered under. mqsentry's runsc adds it to gVisor's
+// vfs.EpollInstance (_shims/vfs/mqsentry_epoll_targets.go), and its syscall
+// shim asserts at compile time that vfs.EpollInstance implements it, so a
+// pin whose EpollInstance no longer matches stops the build. Asking through
+// the interface keeps this package compiling against unmodified gVisor (go
+// vet, go test), where KCMP_EPOLL_TFD fails with EOPNOTSUPP.
+type EpollTargets interface {
 	ForEachInterest(fn func(file *vfs.FileDescription, num int32))
 }
 
@@ -187,7 +190,7 @@ type epollTargets interface {
 // descriptor number slot.tfd must exist (ENOENT). It returns the identities
 // of the file behind idx1 and of that registered file.
 func kcmpEpollTarget(t *kernel.Task, task1, task2 *kernel.Task, idx1 uint32, slotAddr hostarch.Addr) (uint64, uint64, error) {
-	if _, ok := any((*vfs.EpollInstance)(nil)).(epollTargets); !ok {
+	if _, ok := any((*vfs.EpollInstance)(nil)).(EpollTargets); !ok {
 		// Built without the accessor: like Linux without CONFIG_EPOLL.
 		return 0, 0, linuxerr.EOPNOTSUPP
 	}
@@ -222,7 +225,7 @@ func kcmpEpollTarget(t *kernel.Task, task1, task2 *kernel.Task, idx1 uint32, slo
 		file *vfs.FileDescription
 	}
 	var regs []registration
-	any(ep).(epollTargets).ForEachInterest(func(f *vfs.FileDescription, num int32) {
+	any(ep).(EpollTargets).ForEachInterest(func(f *vfs.FileDescription, num int32) {
 		if num == slot.tfd {
 			regs = append(regs, registration{kcmpKey(kcmpSeed, kcmpFile, kcmpID(f)), f})
 		}

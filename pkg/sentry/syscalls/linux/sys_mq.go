@@ -61,10 +61,10 @@ func copyInQueueName(t *kernel.Task, addr hostarch.Addr) (string, error) {
 
 // posixQueues returns the POSIX queue registry of t's IPC namespace. The
 // kernel declares it as gVisor's *mq.Registry, which the runsc build aliases
-// to ours; asking through an interface keeps this package compiling against
+// to ours; asking through mq.Namespace keeps this package compiling against
 // unmodified gVisor too (go vet, go test).
 func posixQueues(t *kernel.Task) *mq.Registry {
-	ns, ok := any(t.IPCNamespace()).(interface{ PosixQueues() *mq.Registry })
+	ns, ok := any(t.IPCNamespace()).(mq.Namespace)
 	if !ok {
 		panic("mqsentry: kernel built without mqsentry's kernel/mq shim")
 	}

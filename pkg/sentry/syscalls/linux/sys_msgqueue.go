@@ -17,7 +17,6 @@ package linux
 import (
 	"github.com/mqsentry/mqsentry/pkg/sentry/fsimpl/ipcproc"
 	"gvisor.dev/gvisor/pkg/abi/linux"
-	"gvisor.dev/gvisor/pkg/context"
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 	"gvisor.dev/gvisor/pkg/hostarch"
 	"gvisor.dev/gvisor/pkg/marshal/primitive"
@@ -38,12 +37,10 @@ const sizeofMsginfo = 32
 
 // msgQueues returns the System V message queue registry of t's IPC
 // namespace. The kernel declares it as gVisor's *msgqueue.Registry, which
-// the runsc build aliases to ours; asking through an interface keeps this
-// package compiling against unmodified gVisor too (see posixQueues).
+// the runsc build aliases to ours; asking through msgqueue.Namespace keeps
+// this package compiling against unmodified gVisor too (see posixQueues).
 func msgQueues(t *kernel.Task) *msgqueue.Registry {
-	ns, ok := any(t.IPCNamespace()).(interface {
-		MsgqueueRegistry() *msgqueue.Registry
-	})
+	ns, ok := any(t.IPCNamespace()).(msgqueue.Namespace)
 	if !ok {
 		panic("mqsentry: kernel built without mqsentry's kernel/msgqueue shim")
 	}
@@ -64,33 +61,6 @@ func msgSender(t *kernel.Task) msgqueue.Caller {
 		Creds: t.Credentials(),
 		PID:   int32(t.Kernel().TaskSet().Root.IDOfThreadGroup(t.ThreadGroup())),
 	}
-}
-
-// msgPIDFor translates a pid recorded in the root PID namespace into t's
-// (Linux keeps a struct pid and prints pid_vnr). A pid no longer in use is
-// only known to the root namespace.
-func msgPIDFor(t *kernel.Task, pid int32) int32 {
-	if pid == 0 {
-		return 0
-	}
-	root := t.Kernel().TaskSet().Root
-	if task := root.TaskWithID(kernel.ThreadID(pid)); task != nil {
-		return int32(t.PIDNamespace().IDOfTask(task))
-	}
-	if t.PIDNamespace() == root {
-		return pid
-	}
-	return 0
-}
-
-func init() {
-	// /proc/sysvipc/msg shows pids as its reader sees them.
-	ipcproc.SetPIDTranslator(func(ctx context.Context, pid int32) int32 {
-		if t := kernel.TaskFromContext(ctx); t != nil {
-			return msgPIDFor(t, pid)
-		}
-		return pid
-	})
 }
 
 // msgBlockInterrupted is what a blocked msgsnd or msgrcv returns when its
@@ -381,8 +351,8 @@ func Msgctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 			MsgCbytes: st.CBytes,
 			MsgQnum:   st.QNum,
 			MsgQbytes: st.QBytes,
-			MsgLspid:  msgPIDFor(t, st.LSPID),
-			MsgLrpid:  msgPIDFor(t, st.LRPID),
+			MsgLspid:  ipcproc.RootPIDIn(t, st.LSPID),
+			MsgLrpid:  ipcproc.RootPIDIn(t, st.LRPID),
 		}
 		if _, err := ds.CopyOut(t, buf); err != nil {
 			return 0, nil, err

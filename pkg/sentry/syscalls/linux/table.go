@@ -14,7 +14,12 @@
 
 package linux
 
-import "gvisor.dev/gvisor/pkg/sentry/kernel"
+import (
+	"fmt"
+
+	"gvisor.dev/gvisor/pkg/sentry/kernel"
+	"gvisor.dev/gvisor/pkg/sentry/syscalls"
+)
 
 // Syscall is one handler of ours to install in gVisor's syscall tables.
 type Syscall struct {
@@ -44,3 +49,18 @@ var (
 		"kcmp": 272,
 	}
 )
+
+// InstallSyscalls puts Syscalls into table, each under its number in
+// sysnos, and rebuilds table's lookup tables. runsc's syscall shim calls it
+// at init for each architecture. A name missing from sysnos panics there,
+// naming the call, rather than installing the handler at syscall 0 (read).
+func InstallSyscalls(table *kernel.SyscallTable, sysnos map[string]uintptr) {
+	for _, sc := range Syscalls {
+		sysno, ok := sysnos[sc.Name]
+		if !ok {
+			panic(fmt.Sprintf("mqsentry: no %v syscall number for %s", table.Arch, sc.Name))
+		}
+		table.Table[sysno] = syscalls.Supported(sc.Name, sc.Fn)
+	}
+	table.Init()
+}
