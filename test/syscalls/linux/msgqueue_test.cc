@@ -248,6 +248,7 @@ class AsyncChild {
     }
   }
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   bool Running() {
     if (done_) return false;
     int status;
@@ -1920,6 +1921,67 @@ TEST(MsgqueueTest, ProcSysvipcMsgListsQueues) {
     int lines = 0;
     for (char ch : contents) lines += ch == '\n';
     EXPECT_EQ(lines, 2) << contents;
+  });
+}
+
+// Reads the lspid and lrpid of queue id from /proc/sysvipc/msg; false if
+// the file cannot be read or has no row for id.
+bool ProcSysvipcMsgPids(int id, long* lspid, long* lrpid) {
+  std::string contents;
+  if (!ReadFile("/proc/sysvipc/msg", &contents)) return false;
+  std::istringstream in(contents);
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    long key, qid, cbytes, qnum;
+    unsigned perms;
+    if (sscanf(line.c_str(), "%ld %ld %o %ld %ld %ld %ld", &key, &qid, &perms,
+               &cbytes, &qnum, lspid, lrpid) == 7 &&
+        qid == id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// msgctl(IPC_STAT) and /proc/sysvipc/msg show pids as the reader's PID
+// namespace sees them: for the file, Linux's sysvipc_proc_open takes the
+// opener's namespace, not the one of the procfs mount (here the parent's).
+TEST(MsgqueueTest, PidsShowInReadersPidNamespace) {
+  EXPECT_CHILD_OK([] {
+    ASSERT_NO_FATAL_FAILURE(EnterNewIpcNamespace());
+    Queue q = Queue::Private(0600);
+    ASSERT_TRUE(q.ok()) << strerror(errno);
+    const int id = q.id();
+    // This process stays in its PID namespace; its next child is pid 1 of
+    // a new one.
+    ASSERT_EQ(unshare(CLONE_NEWPID), 0) << strerror(errno);
+    AsyncChild sender([id] {
+      ASSERT_EQ(getpid(), 1);
+      ASSERT_OK(Send(id, 1, "x"));
+      struct msqid_ds ds = {};
+      ASSERT_OK(MsgCtl(id, IPC_STAT, &ds));
+      EXPECT_EQ(ds.msg_lspid, 1);
+      long lspid = -1, lrpid = -1;
+      ASSERT_TRUE(ProcSysvipcMsgPids(id, &lspid, &lrpid)) << strerror(errno);
+      EXPECT_EQ(lspid, 1);
+      EXPECT_EQ(lrpid, 0);
+    });
+    ASSERT_TRUE(sender.started()) << strerror(errno);
+    const pid_t sender_pid = sender.pid();
+    ASSERT_EQ(sender.Wait(), 0);
+    MaybeSave();  // the pids of an exited sender survive a checkpoint
+
+    Received r;
+    ASSERT_OK(Recv(id, &r, 16, 0, IPC_NOWAIT));
+    struct msqid_ds ds = {};
+    ASSERT_OK(MsgCtl(id, IPC_STAT, &ds));
+    EXPECT_EQ(ds.msg_lspid, sender_pid);
+    EXPECT_EQ(ds.msg_lrpid, getpid());
+    long lspid = -1, lrpid = -1;
+    ASSERT_TRUE(ProcSysvipcMsgPids(id, &lspid, &lrpid)) << strerror(errno);
+    EXPECT_EQ(lspid, sender_pid);
+    EXPECT_EQ(lrpid, getpid());
   });
 }
 
