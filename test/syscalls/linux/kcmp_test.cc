@@ -123,7 +123,7 @@ TEST(KcmpTest, FileIndexIsUnsignedInt) {
   unsigned long high = (1UL << 32) | (unsigned long)fd.get();
   EXPECT_EQ(Kcmp(Self(), Self(), KCMP_FILE, high, fd.get()), 0);
   EXPECT_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, 0xffffffffUL, fd.get()),
-                    EBADF);
+               EBADF);
 }
 
 TEST(KcmpTest, OPathFileCompares) {
