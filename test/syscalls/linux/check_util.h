@@ -12,8 +12,8 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-// The save points and errno checks of every syscall test: those of the POSIX
-// queue tests (through test_util.h) and of msgqueue_test.cc.
+// The save points and errno checks of every syscall test (test_util.h and
+// msg_util.h include it).
 #ifndef MQSENTRY_TEST_SYSCALLS_LINUX_CHECK_UTIL_H_
 #define MQSENTRY_TEST_SYSCALLS_LINUX_CHECK_UTIL_H_
 

@@ -35,71 +35,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kcmp_util.h"
 #include "test_util.h"
 
+namespace mqtest {
 namespace {
 
-using ::mqtest::RunInChild;
-
-// include/uapi/linux/kcmp.h
-enum {
-  KCMP_FILE = 0,
-  KCMP_VM = 1,
-  KCMP_FILES = 2,
-  KCMP_FS = 3,
-  KCMP_SIGHAND = 4,
-  KCMP_IO = 5,
-  KCMP_SYSVSEM = 6,
-  KCMP_EPOLL_TFD = 7,
-};
-
-struct kcmp_epoll_slot {
-  uint32_t efd;
-  uint32_t tfd;
-  uint32_t toff;
-};
-static_assert(sizeof(kcmp_epoll_slot) == 12, "uapi layout");
-
-long Kcmp(pid_t pid1, pid_t pid2, int type, unsigned long idx1,
-          unsigned long idx2) {
-  return syscall(SYS_kcmp, pid1, pid2, type, idx1, idx2);
-}
-
-long KcmpEpoll(pid_t pid1, pid_t pid2, int fd, const void* slot) {
-  return syscall(SYS_kcmp, pid1, pid2, KCMP_EPOLL_TFD, (unsigned long)fd,
-                 (unsigned long)slot);
-}
-
 pid_t Self() { return getpid(); }
-
-// Skips the test where the kernel has no kcmp (CONFIG_KCMP=n).
-#define SKIP_IF_NO_KCMP()                                                   \
-  do {                                                                      \
-    if (Kcmp(Self(), Self(), KCMP_VM, 0, 0) < 0 && errno == ENOSYS)          \
-      GTEST_SKIP() << "kernel without CONFIG_KCMP";                         \
-  } while (0)
-
-#define EXPECT_KCMP_ERRNO(expr, err)                                        \
-  do {                                                                      \
-    errno = 0;                                                              \
-    long r_ = (expr);                                                       \
-    EXPECT_EQ(r_, -1) << #expr;                                             \
-    EXPECT_EQ(errno, (err)) << #expr << ": " << strerror(errno);            \
-  } while (0)
-
-class FD {
- public:
-  explicit FD(int fd) : fd_(fd) {}
-  FD(const FD&) = delete;
-  FD& operator=(const FD&) = delete;
-  ~FD() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // A child that blocks until the returned object is destroyed, so its
 // resources can be compared while it lives.
@@ -143,18 +85,18 @@ pid_t MakeZombie() {
 
 TEST(KcmpTest, SameFdEqual) {
   SKIP_IF_NO_KCMP();
-  FD fd(open("/dev/null", O_RDONLY));
+  ScopedFd fd(open("/dev/null", O_RDONLY));
   ASSERT_GE(fd.get(), 0);
   EXPECT_EQ(Kcmp(Self(), Self(), KCMP_FILE, fd.get(), fd.get()), 0);
 }
 
 TEST(KcmpTest, DupEqual) {
   SKIP_IF_NO_KCMP();
-  FD fd(open("/dev/null", O_RDONLY));
+  ScopedFd fd(open("/dev/null", O_RDONLY));
   ASSERT_GE(fd.get(), 0);
-  FD d(dup(fd.get()));
+  ScopedFd d(dup(fd.get()));
   ASSERT_GE(d.get(), 0);
-  FD d2(fcntl(fd.get(), F_DUPFD_CLOEXEC, 100));
+  ScopedFd d2(fcntl(fd.get(), F_DUPFD_CLOEXEC, 100));
   ASSERT_GE(d2.get(), 0);
   EXPECT_EQ(Kcmp(Self(), Self(), KCMP_FILE, fd.get(), d.get()), 0);
   EXPECT_EQ(Kcmp(Self(), Self(), KCMP_FILE, d2.get(), fd.get()), 0);
@@ -162,8 +104,8 @@ TEST(KcmpTest, DupEqual) {
 
 TEST(KcmpTest, SeparateOpensOfOneFileDiffer) {
   SKIP_IF_NO_KCMP();
-  FD a(open("/dev/null", O_RDONLY));
-  FD b(open("/dev/null", O_RDONLY));
+  ScopedFd a(open("/dev/null", O_RDONLY));
+  ScopedFd b(open("/dev/null", O_RDONLY));
   ASSERT_GE(a.get(), 0);
   ASSERT_GE(b.get(), 0);
   long ab = Kcmp(Self(), Self(), KCMP_FILE, a.get(), b.get());
@@ -176,28 +118,28 @@ TEST(KcmpTest, SeparateOpensOfOneFileDiffer) {
 // is ignored.
 TEST(KcmpTest, FileIndexIsUnsignedInt) {
   SKIP_IF_NO_KCMP();
-  FD fd(open("/dev/null", O_RDONLY));
+  ScopedFd fd(open("/dev/null", O_RDONLY));
   ASSERT_GE(fd.get(), 0);
   unsigned long high = (1UL << 32) | (unsigned long)fd.get();
   EXPECT_EQ(Kcmp(Self(), Self(), KCMP_FILE, high, fd.get()), 0);
-  EXPECT_KCMP_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, 0xffffffffUL, fd.get()),
-                    EBADF);
+  EXPECT_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, 0xffffffffUL, fd.get()),
+               EBADF);
 }
 
 TEST(KcmpTest, OPathFileCompares) {
   SKIP_IF_NO_KCMP();
-  FD fd(open("/dev/null", O_PATH));
+  ScopedFd fd(open("/dev/null", O_PATH));
   ASSERT_GE(fd.get(), 0);
-  FD d(dup(fd.get()));
+  ScopedFd d(dup(fd.get()));
   ASSERT_GE(d.get(), 0);
   EXPECT_EQ(Kcmp(Self(), Self(), KCMP_FILE, fd.get(), d.get()), 0);
 }
 
 TEST(KcmpTest, ForkInheritedFileEqual) {
   SKIP_IF_NO_KCMP();
-  FD fd(open("/dev/null", O_RDONLY));
+  ScopedFd fd(open("/dev/null", O_RDONLY));
   ASSERT_GE(fd.get(), 0);
-  FD other(open("/dev/null", O_RDONLY));
+  ScopedFd other(open("/dev/null", O_RDONLY));
   ASSERT_GE(other.get(), 0);
   int f = fd.get(), o = other.get();
   EXPECT_CHILD_OK([&] {
@@ -278,7 +220,7 @@ TEST(KcmpTest, ThreadSharesEverything) {
     EXPECT_EQ(Kcmp(Self(), tid, type, 0, 0), 0) << "type " << type;
     EXPECT_EQ(Kcmp(tid, Self(), type, 0, 0), 0) << "type " << type;
   }
-  FD fd(open("/dev/null", O_RDONLY));
+  ScopedFd fd(open("/dev/null", O_RDONLY));
   ASSERT_GE(fd.get(), 0);
   EXPECT_EQ(Kcmp(tid, Self(), KCMP_FILE, fd.get(), fd.get()), 0);
   info.done = true;
@@ -400,35 +342,24 @@ TEST(KcmpTest, UnshareFilesAndFsSeparate) {
 // The order: antisymmetric, transitive, stable.
 
 // Checks that cmp (0 equal, 1 less, 2 greater) is a strict total order on n
-// distinct objects.
+// distinct objects (CheckTotalOrder), that asking again gives the same
+// answers, and that sorting with it agrees with every pair.
 void ExpectTotalOrder(int n, const std::function<long(int, int)>& cmp) {
-  std::vector<std::vector<long>> r(n, std::vector<long>(n));
+  std::vector<int> ranks;
+  CheckTotalOrder(n, n, cmp, [](int i, int j) { return i == j; }, &ranks);
+  // Stable: asking again gives the answers ranks (the order the first
+  // answers formed) implies.
   for (int i = 0; i < n; i++) {
-    for (int j = 0; j < n; j++) r[i][j] = cmp(i, j);
-  }
-  for (int i = 0; i < n; i++) {
-    EXPECT_EQ(r[i][i], 0) << i;
     for (int j = 0; j < n; j++) {
-      if (i == j) continue;
-      EXPECT_TRUE(r[i][j] == 1 || r[i][j] == 2) << i << "," << j << ": " << r[i][j];
-      EXPECT_EQ(r[i][j] == 1, r[j][i] == 2) << i << "," << j;
-      for (int k = 0; k < n; k++) {
-        if (r[i][j] == 1 && r[j][k] == 1) {
-          EXPECT_EQ(r[i][k], 1) << i << j << k;
-        }
-      }
+      long want = i == j ? 0 : ranks[i] < ranks[j] ? 1 : 2;
+      EXPECT_EQ(cmp(i, j), want) << i << "," << j;
     }
-  }
-  // Stable: asking again gives the same answers.
-  for (int i = 0; i < n; i++) {
-    for (int j = 0; j < n; j++) EXPECT_EQ(cmp(i, j), r[i][j]);
   }
   // Sorting with it works and agrees with every pair.
   std::vector<int> idx(n);
   for (int i = 0; i < n; i++) idx[i] = i;
-  std::sort(idx.begin(), idx.end(),
-            [&](int a, int b) { return r[a][b] == 1; });
-  for (int i = 0; i + 1 < n; i++) EXPECT_EQ(r[idx[i]][idx[i + 1]], 1);
+  std::sort(idx.begin(), idx.end(), [&](int a, int b) { return ranks[a] < ranks[b]; });
+  for (int i = 0; i + 1 < n; i++) EXPECT_EQ(cmp(idx[i], idx[i + 1]), 1);
 }
 
 TEST(KcmpTest, FileOrderIsTotal) {
@@ -475,10 +406,10 @@ TEST(KcmpTest, ZombieHasNoVmFilesOrFs) {
   }
   long r = Kcmp(z1, z2, KCMP_SIGHAND, 0, 0);
   EXPECT_TRUE(r == 1 || r == 2) << r;
-  EXPECT_KCMP_ERRNO(Kcmp(Self(), z1, KCMP_FILE, 0, 0), EBADF);
+  EXPECT_ERRNO(Kcmp(Self(), z1, KCMP_FILE, 0, 0), EBADF);
   waitpid(z1, nullptr, 0);
   waitpid(z2, nullptr, 0);
-  EXPECT_KCMP_ERRNO(Kcmp(Self(), z1, KCMP_VM, 0, 0), ESRCH);
+  EXPECT_ERRNO(Kcmp(Self(), z1, KCMP_VM, 0, 0), ESRCH);
 }
 
 // ---------------------------------------------------------------------------
@@ -491,12 +422,12 @@ TEST(KcmpTest, NonexistentPidESRCH) {
   ASSERT_GT(gone, 0);
   ASSERT_EQ(waitpid(gone, nullptr, 0), gone);
   for (pid_t bad : {gone, INT_MAX, 0, -1}) {
-    EXPECT_KCMP_ERRNO(Kcmp(bad, Self(), KCMP_VM, 0, 0), ESRCH);
-    EXPECT_KCMP_ERRNO(Kcmp(Self(), bad, KCMP_VM, 0, 0), ESRCH);
+    EXPECT_ERRNO(Kcmp(bad, Self(), KCMP_VM, 0, 0), ESRCH);
+    EXPECT_ERRNO(Kcmp(Self(), bad, KCMP_VM, 0, 0), ESRCH);
   }
   // ESRCH comes before EINVAL and EBADF.
-  EXPECT_KCMP_ERRNO(Kcmp(Self(), INT_MAX, 99, 0, 0), ESRCH);
-  EXPECT_KCMP_ERRNO(Kcmp(INT_MAX, Self(), KCMP_FILE, 9999, 9999), ESRCH);
+  EXPECT_ERRNO(Kcmp(Self(), INT_MAX, 99, 0, 0), ESRCH);
+  EXPECT_ERRNO(Kcmp(INT_MAX, Self(), KCMP_FILE, 9999, 9999), ESRCH);
 }
 
 // A pid is looked up in the caller's PID namespace only.
@@ -528,25 +459,25 @@ TEST(KcmpTest, PidOutsideCallersNamespaceESRCH) {
 TEST(KcmpTest, BadTypeEINVAL) {
   SKIP_IF_NO_KCMP();
   for (int type : {8, 9, 100, -1, INT_MIN}) {
-    EXPECT_KCMP_ERRNO(Kcmp(Self(), Self(), type, 0, 0), EINVAL);
+    EXPECT_ERRNO(Kcmp(Self(), Self(), type, 0, 0), EINVAL);
   }
   // EINVAL for the type comes before any fd is looked at.
-  EXPECT_KCMP_ERRNO(Kcmp(Self(), Self(), 8, 9999, 9999), EINVAL);
+  EXPECT_ERRNO(Kcmp(Self(), Self(), 8, 9999, 9999), EINVAL);
 }
 
 TEST(KcmpTest, BadFdEBADF) {
   SKIP_IF_NO_KCMP();
-  FD fd(open("/dev/null", O_RDONLY));
+  ScopedFd fd(open("/dev/null", O_RDONLY));
   ASSERT_GE(fd.get(), 0);
-  FD gone(open("/dev/null", O_RDONLY));
+  ScopedFd gone(open("/dev/null", O_RDONLY));
   ASSERT_GE(gone.get(), 0);
   int closed = dup(gone.get());
   ASSERT_GE(closed, 0);
   ASSERT_EQ(close(closed), 0);
-  EXPECT_KCMP_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, closed, fd.get()), EBADF);
-  EXPECT_KCMP_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, fd.get(), closed), EBADF);
-  EXPECT_KCMP_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, 100000, 100000), EBADF);
-  EXPECT_KCMP_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, -1UL, fd.get()), EBADF);
+  EXPECT_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, closed, fd.get()), EBADF);
+  EXPECT_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, fd.get(), closed), EBADF);
+  EXPECT_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, 100000, 100000), EBADF);
+  EXPECT_ERRNO(Kcmp(Self(), Self(), KCMP_FILE, -1UL, fd.get()), EBADF);
   // The fd is looked up in the right process: fd 700 exists only in the
   // child.
   ASSERT_EQ(fcntl(700, F_GETFD), -1);
@@ -564,7 +495,7 @@ TEST(KcmpTest, BadFdEBADF) {
 TEST(KcmpTest, UnprivilegedChildCannotReadRootEPERM) {
   SKIP_IF_NO_KCMP();
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  FD fd(open("/dev/null", O_RDONLY));
+  ScopedFd fd(open("/dev/null", O_RDONLY));
   ASSERT_GE(fd.get(), 0);
   int f = fd.get();
   EXPECT_CHILD_OK([f] {
@@ -619,7 +550,7 @@ TEST_F(KcmpEpollTest, RegisteredTargetEqual) {
   kcmp_epoll_slot s = Slot(ev_);
   EXPECT_EQ(KcmpEpoll(Self(), Self(), ev_, &s), 0);
   // Any descriptor of the same file matches.
-  FD d(dup(ev_));
+  ScopedFd d(dup(ev_));
   ASSERT_GE(d.get(), 0);
   EXPECT_EQ(KcmpEpoll(Self(), Self(), d.get(), &s), 0);
   // A different file is ordered against the target, as KCMP_FILE orders it.
@@ -630,15 +561,15 @@ TEST_F(KcmpEpollTest, RegisteredTargetEqual) {
 
 TEST_F(KcmpEpollTest, TargetNotRegisteredENOENT) {
   kcmp_epoll_slot s = Slot(other_);
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), other_, &s), ENOENT);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), other_, &s), ENOENT);
   s = Slot(ev_, 1);  // only one registration under ev_
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), ENOENT);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), ENOENT);
   s = Slot(9999);
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), ENOENT);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), ENOENT);
   // Deleting the registration removes it.
   ASSERT_EQ(epoll_ctl(ep_, EPOLL_CTL_DEL, ev_, nullptr), 0);
   s = Slot(ev_);
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), ENOENT);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), ENOENT);
 }
 
 // The registration outlives its descriptor while the file stays open
@@ -646,7 +577,7 @@ TEST_F(KcmpEpollTest, TargetNotRegisteredENOENT) {
 // registrations made under one descriptor number.
 TEST_F(KcmpEpollTest, RegistrationOutlivesItsFdAndToffSelects) {
   int n = ev_;
-  FD moved(dup(ev_));  // keeps the registered file open
+  ScopedFd moved(dup(ev_));  // keeps the registered file open
   ASSERT_GE(moved.get(), 0);
   ASSERT_EQ(close(ev_), 0);
   ev_ = -1;
@@ -672,7 +603,7 @@ TEST_F(KcmpEpollTest, RegistrationOutlivesItsFdAndToffSelects) {
   EXPECT_EQ(hits_moved, 1);
   EXPECT_EQ(hits_other, 1);
   s = Slot(n, 2);
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), other_, &s), ENOENT);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), other_, &s), ENOENT);
 }
 
 TEST_F(KcmpEpollTest, AcrossProcesses) {
@@ -694,38 +625,38 @@ TEST_F(KcmpEpollTest, AcrossProcesses) {
 TEST_F(KcmpEpollTest, BadEfdEBADF) {
   kcmp_epoll_slot s = Slot(ev_);
   s.efd = 9999;
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), EBADF);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), EBADF);
   s.efd = 0xffffffffu;
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), EBADF);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), EBADF);
 }
 
 TEST_F(KcmpEpollTest, BadIdx1EBADF) {
   kcmp_epoll_slot s = Slot(ev_);
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), 9999, &s), EBADF);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), 9999, &s), EBADF);
   // idx1 is looked at before efd.
   s.efd = 9999;
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), 9999, &s), EBADF);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), 9999, &s), EBADF);
 }
 
 // An efd that is not an epoll instance gives EINVAL, as in Linux.
 TEST_F(KcmpEpollTest, EfdNotEpollEINVAL) {
   kcmp_epoll_slot s = Slot(ev_);
   s.efd = static_cast<uint32_t>(other_);
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), EINVAL);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), EINVAL);
 }
 
 // An O_PATH efd is found (fget_task does not skip it) but is no epoll.
 TEST_F(KcmpEpollTest, OPathEfdEINVAL) {
-  FD path(open("/dev/null", O_PATH));
+  ScopedFd path(open("/dev/null", O_PATH));
   ASSERT_GE(path.get(), 0);
   kcmp_epoll_slot s = Slot(ev_);
   s.efd = static_cast<uint32_t>(path.get());
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), EINVAL);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, &s), EINVAL);
 }
 
 TEST_F(KcmpEpollTest, BadSlotPointerEFAULT) {
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, nullptr), EFAULT);
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, (void*)1), EFAULT);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, nullptr), EFAULT);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, (void*)1), EFAULT);
   long page = sysconf(_SC_PAGESIZE);
   char* m = static_cast<char*>(mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE,
                                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
@@ -735,9 +666,9 @@ TEST_F(KcmpEpollTest, BadSlotPointerEFAULT) {
   kcmp_epoll_slot s = Slot(ev_);
   char* tail = m + page - 8;
   memcpy(tail, &s, 8);
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), ev_, tail), EFAULT);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), ev_, tail), EFAULT);
   // Linux reads the slot before it looks up idx1.
-  EXPECT_KCMP_ERRNO(KcmpEpoll(Self(), Self(), 9999, m + page), EFAULT);
+  EXPECT_ERRNO(KcmpEpoll(Self(), Self(), 9999, m + page), EFAULT);
   // A fully readable copy of the same slot works.
   char* whole = m + page - sizeof(s);
   memcpy(whole, &s, sizeof(s));
@@ -746,3 +677,4 @@ TEST_F(KcmpEpollTest, BadSlotPointerEFAULT) {
 }
 
 }  // namespace
+}  // namespace mqtest

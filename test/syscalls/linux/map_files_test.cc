@@ -79,30 +79,6 @@ std::string ReadLink(const std::string& path, int* err) {
   return std::string(buf, n);
 }
 
-// The names in directory path, "." and ".." left out; sets *err to the
-// errno of opendir or readdir (0 when the whole directory was read).
-std::set<std::string> ListDir(const std::string& path, int* err) {
-  std::set<std::string> names;
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) {
-    *err = errno;
-    return names;
-  }
-  *err = 0;
-  for (;;) {
-    errno = 0;
-    struct dirent* de = readdir(dir);
-    if (de == nullptr) {
-      *err = errno;
-      break;
-    }
-    std::string name = de->d_name;
-    if (name != "." && name != "..") names.insert(name);
-  }
-  closedir(dir);
-  return names;
-}
-
 bool IsMapName(const std::string& s) {
   size_t dash = s.find('-');
   if (dash == std::string::npos || dash == 0 || dash + 1 == s.size()) return false;

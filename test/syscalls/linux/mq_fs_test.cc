@@ -59,18 +59,6 @@ std::string ReadAll(const std::string& path) {
   return s;
 }
 
-std::set<std::string> ListDir(const std::string& dir) {
-  std::set<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return names;
-  while (struct dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.insert(n);
-  }
-  closedir(d);
-  return names;
-}
-
 // Runs fn(dir) in a forked child that has its own mount namespace (and, if
 // asked, its own IPC namespace) with mqueue mounted on dir. Skips the test if
 // the sandbox can't do that.

@@ -37,36 +37,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "signal_util.h"
 #include "test_util.h"
 
 namespace mqtest {
 namespace {
 
 constexpr unsigned kPrioMax = 32768;  // MQ_PRIO_MAX
-
-// Installs a signal handler for the lifetime of the object.
-class ScopedSigaction {
- public:
-  ScopedSigaction(int sig, void (*handler)(int), int flags) : sig_(sig) {
-    struct sigaction sa = {};
-    sa.sa_handler = handler;
-    sa.sa_flags = flags;
-    sigemptyset(&sa.sa_mask);
-    ok_ = sigaction(sig, &sa, &old_) == 0;
-  }
-  ~ScopedSigaction() {
-    if (ok_) sigaction(sig_, &old_, nullptr);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  int sig_;
-  bool ok_;
-  struct sigaction old_;
-};
-
-std::atomic<int> g_signals{0};
-void CountSignal(int) { g_signals++; }
 
 // Starts a thread that sleeps 50 ms, calls MaybeSave() (normally with the
 // calling thread blocked in a wait for the queue) and then sends msg with

@@ -69,31 +69,30 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kcmp_util.h"
 #include "test_util.h"
 
 namespace {
 
 using ::mqtest::BecomeUser;
+using ::mqtest::CheckTotalOrder;
 using ::mqtest::ChildEnterOwnIpcNamespaceAsItsRoot;
 using ::mqtest::ChildEnterOwnNamespacesAsTheirRoot;
 using ::mqtest::ChildMapNobodyTo;
 using ::mqtest::F_MQ_PEEK;
+using ::mqtest::HaveKcmp;
+using ::mqtest::Kcmp;
+using ::mqtest::KCMP_FILE;
+using ::mqtest::KCMP_FILES;
+using ::mqtest::KCMP_FS;
+using ::mqtest::KCMP_SIGHAND;
+using ::mqtest::KCMP_VM;
 using ::mqtest::kNobody;
 using ::mqtest::kNogroup;
 using ::mqtest::mq_peek_attr;
 using ::mqtest::QueueAttr;
 using ::mqtest::ScopedQueueName;
 using ::mqtest::WriteProcFile;
-
-// include/uapi/linux/kcmp.h
-enum { KCMP_FILE = 0, KCMP_VM = 1, KCMP_FILES = 2, KCMP_FS = 3, KCMP_SIGHAND = 4 };
-
-long Kcmp(pid_t pid1, pid_t pid2, int type, unsigned long idx1,
-          unsigned long idx2) {
-  return syscall(SYS_kcmp, pid1, pid2, type, idx1, idx2);
-}
-
-bool HaveKcmp() { return !(Kcmp(getpid(), getpid(), KCMP_VM, 0, 0) < 0 && errno == ENOSYS); }
 
 // Drops to nobody in a forked child, or fails the child.
 #define CHILD_BECOME_NOBODY() CHILD_CHECK(BecomeUser(kNobody, kNogroup))
@@ -965,47 +964,6 @@ TEST(SecurityTest, KcmpTargetWithMoreCapabilitiesEPERM) {
 
 // ---------------------------------------------------------------------------
 // kcmp(2) reveals an order, not addresses.
-
-// Asks cmp(i, j) for every pair of n objects and checks that the answers
-// form one strict total order: 0 exactly when same(i, j), 1 and 2 swapped
-// when the arguments are, and transitive. ranks[i] (for the first
-// n_distinct objects, which must be pairwise different) is the object's
-// position in that order. Failures are reported with gtest.
-void CheckTotalOrder(int n, int n_distinct, const std::function<long(int, int)>& cmp,
-                     const std::function<bool(int, int)>& same,
-                     std::vector<int>* ranks) {
-  std::vector<int> wins(n_distinct, 0);
-  int bad = 0;
-  for (int i = 0; i < n; i++) {
-    long self = cmp(i, i);
-    if (self != 0 && bad++ < 5) ADD_FAILURE() << "cmp(" << i << ", itself) = " << self;
-    for (int j = i + 1; j < n; j++) {
-      long r = cmp(i, j), back = cmp(j, i);
-      bool ok = (r == 0 && back == 0 && same(i, j)) ||
-                (r == 1 && back == 2 && !same(i, j)) ||
-                (r == 2 && back == 1 && !same(i, j));
-      if (!ok) {
-        if (bad++ < 5) ADD_FAILURE() << "cmp(" << i << ", " << j << ") = " << r << ", reversed " << back
-                                     << ", same object: " << same(i, j) << " (errno " << errno << ")";
-        continue;
-      }
-      if (i < n_distinct && j < n_distinct) {
-        if (r == 2) wins[i]++;  // i orders after j
-        if (r == 1) wins[j]++;
-      }
-    }
-  }
-  // A tournament is transitive exactly when its scores are 0, 1, ..., n-1.
-  std::vector<int> sorted = wins;
-  std::sort(sorted.begin(), sorted.end());
-  for (int k = 0; k < n_distinct; k++) {
-    if (sorted[k] != k) {
-      ADD_FAILURE() << "not a total order: " << k << "-th lowest score is " << sorted[k];
-      break;
-    }
-  }
-  *ranks = wins;
-}
 
 // Kendall's tau between the creation order (0..n-1) and ranks.
 double KendallTau(const std::vector<int>& ranks) {

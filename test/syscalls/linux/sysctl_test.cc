@@ -57,11 +57,6 @@ using ::mqtest::kNogroup;
 using ::mqtest::MaybeSave;
 using ::mqtest::ReadFileString;
 
-#define SKIP_UNLESS_ROOT()                                          \
-  do {                                                              \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (to unshare)"; \
-  } while (0)
-
 // Moves the forked child into a private IPC namespace of its own, so that
 // nothing it writes reaches the host's (or the sandbox's) namespace.
 #define CHILD_ENTER_PRIVATE_IPC_NAMESPACE()                                     \

@@ -168,36 +168,64 @@ func classify(r rawResult, lenient bool) (status, string) {
 	return st, reason
 }
 
-// knownFailures maps "MODE BINARY:Suite.Case" to the documented reason why
-// that case cannot pass in that mode yet.
-type knownFailures map[string]string
+// skipMarker starts a known-failures line that allows a skip:
+// "skip MODE BINARY:Suite.Case REASON...".
+const skipMarker = "skip"
 
-// parseKnownFailures reads lines of "MODE BINARY:Suite.Case REASON...";
-// blank lines and lines starting with '#' are ignored.
+// knownFailures holds the known-failures file: the cases that cannot pass
+// yet in a mode, and the cases that may skip in a mode (a skip elsewhere in a
+// mode that must pass is a failure), each keyed "MODE BINARY:Suite.Case" and
+// mapped to the documented reason.
+type knownFailures struct {
+	failures map[string]string
+	skips    map[string]string
+}
+
+// parseKnownFailures reads lines of "MODE BINARY:Suite.Case REASON..." (a
+// known failure) and "skip MODE BINARY:Suite.Case REASON..." (an allowed
+// skip); blank lines and lines starting with '#' are ignored.
 func parseKnownFailures(data []byte) (knownFailures, error) {
-	known := knownFailures{}
+	known := knownFailures{failures: map[string]string{}, skips: map[string]string{}}
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		fields := strings.Fields(line)
-		if len(fields) < 3 {
-			return nil, fmt.Errorf("known failures line %d: want MODE CASE REASON", i+1)
+		into := known.failures
+		if fields[0] == skipMarker {
+			into = known.skips
+			fields = fields[1:]
 		}
-		known[fields[0]+" "+fields[1]] = strings.Join(fields[2:], " ")
+		if len(fields) < 3 {
+			return knownFailures{}, fmt.Errorf("known failures line %d: want [skip] MODE CASE REASON", i+1)
+		}
+		into[fields[0]+" "+fields[1]] = strings.Join(fields[2:], " ")
 	}
 	return known, nil
 }
 
 // apply turns a failure of a listed case into statusKnown, keeping the
-// documented reason visible.
-func (k knownFailures) apply(mode string, c testCase, st status, reason string) (status, string) {
-	why, ok := k[mode+" "+filepath.Base(c.binary)+":"+c.fullName()]
-	if !ok || !st.failed() {
-		return st, reason
+// documented reason visible. strict is set where the case must pass (a
+// required mode, and not an MqsentryOnly case outside mqsentry): there a
+// skip is a failure unless the case is listed as allowed to skip in that
+// mode, so that a case that starts skipping cannot silently stop guarding
+// what it tests.
+func (k knownFailures) apply(mode string, strict bool, c testCase, st status, reason string) (status, string) {
+	key := mode + " " + filepath.Base(c.binary) + ":" + c.fullName()
+	switch {
+	case st.failed():
+		if why, ok := k.failures[key]; ok {
+			return statusKnown, "known failure (" + why + "): " + reason
+		}
+	case st == statusSkip && strict:
+		if why, ok := k.skips[key]; ok {
+			return statusSkip, "allowed skip (" + why + ")"
+		}
+		return statusFail, "skipped in required mode " + mode + " (a skip must be listed as \"" +
+			skipMarker + " " + key + " REASON\" in the known-failures file)"
 	}
-	return statusKnown, "known failure (" + why + "): " + reason
+	return st, reason
 }
 
 func classifyStrict(r rawResult) (status, string) {

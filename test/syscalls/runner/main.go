@@ -42,11 +42,19 @@
 // "pass" if they pass and "n/a" otherwise, never as failures; in required
 // runsc modes (ours) they must pass.
 //
+// -known-failures names a file of exceptions, each with its reason (format
+// at the top of test/syscalls/known_failures.txt): "MODE CASE REASON" lists
+// a case that cannot pass yet in MODE (a failure there is reported "known"),
+// "skip MODE CASE REASON" a case that may skip in MODE. A skip in a required
+// mode is a failure unless it is listed so (MqsentryOnly cases natively
+// excepted), so that a case that starts skipping cannot silently stop
+// guarding what it tests.
+//
 // The output is the table (one row per case, one column per mode: pass, FAIL,
 // skip, n/a or timeout), the last lines of output of every failing case, a
 // summary per mode, and last a line "N passed, M failed" that CI parses: N and
-// M count case×mode units over the required modes (skips and n/a count as
-// neither). The exit status is 1 if any case failed in a required mode (or
+// M count case×mode units over the required modes (allowed skips, known
+// failures and n/a count as neither). The exit status is 1 if any case failed in a required mode (or
 // nothing could be run), 2 on bad usage.
 package main
 
@@ -106,7 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var(&saveRunsc, "save-runsc", "add a mode `NAME=PATH` whose column NAME-save runs cases under a runsc that checkpoints the sandbox at every MaybeSave() and restores it from the image (repeatable)")
 	fs.Var(&runscArgs, "runsc-arg", "extra runsc flag placed before the subcommand (do; run and restore in NAME-save modes), as `[NAME:]FLAG`: with NAME: for that mode only (NAME-save: for a save mode), else for every runsc mode (repeatable)")
 	native := fs.Bool("native", true, "run the native mode")
-	knownPath := fs.String("known-failures", "", "`file` listing cases that cannot pass yet in a mode, with the reason (reported as \"known\", not failed)")
+	knownPath := fs.String("known-failures", "", "`file` listing cases that cannot pass yet in a mode (reported as \"known\", not failed) and cases that may skip in a required mode, with the reasons")
 	required := fs.String("required", "native,ours", "comma-separated `modes` that must pass; failures elsewhere are only reported")
 	fs.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "per-case timeout, after which the case's process group is killed")
 	fs.IntVar(&cfg.jobs, "j", 2, "number of cases run in parallel")
@@ -406,7 +414,7 @@ func runAll(ctx context.Context, cfg *config, cases []testCase, progress io.Writ
 				cancel()
 				lenient := tc.mqsentryOnly() && (m.isNative() || !cfg.required[m.name()])
 				st, reason := classify(raw, lenient)
-				st, reason = cfg.known.apply(m.name(), tc, st, reason)
+				st, reason = cfg.known.apply(m.name(), cfg.required[m.name()] && !lenient, tc, st, reason)
 				c := cell{status: st, reason: reason, dur: time.Since(start), restores: raw.restores}
 				if st.failed() {
 					c.output = lastLines(raw.output, cfg.tail)

@@ -359,16 +359,64 @@ func TestKnownFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := testCase{binary: "/x/mq_test", suite: "Mq", name: "Proc"}
-	if st, reason := known.apply("ours", c, statusFail, "exit status 1"); st != statusKnown || !strings.Contains(reason, "/proc entry missing") {
+	if st, reason := known.apply("ours", true, c, statusFail, "exit status 1"); st != statusKnown || !strings.Contains(reason, "/proc entry missing") {
 		t.Errorf("listed failure = %v %q, want known with the reason", st, reason)
 	}
-	if st, _ := known.apply("native", c, statusFail, ""); st != statusFail {
+	if st, _ := known.apply("native", true, c, statusFail, ""); st != statusFail {
 		t.Errorf("failure in an unlisted mode = %v, want FAIL", st)
 	}
-	if st, _ := known.apply("ours", c, statusPass, ""); st != statusPass {
+	if st, _ := known.apply("ours", true, c, statusPass, ""); st != statusPass {
 		t.Errorf("pass of a listed case = %v, want pass", st)
 	}
-	if _, err := parseKnownFailures([]byte("ours onlytwo\n")); err == nil {
-		t.Errorf("malformed line accepted")
+	for _, bad := range []string{"ours onlytwo\n", "skip ours mq_test:Mq.Proc\n", "skip\n"} {
+		if _, err := parseKnownFailures([]byte(bad)); err == nil {
+			t.Errorf("malformed line %q accepted", bad)
+		}
+	}
+}
+
+// A skip where the case must pass is a failure unless the file lists it
+// with the skip marker for that mode; a listed skip does not excuse a
+// failure, nor a listed failure a skip.
+func TestKnownSkips(t *testing.T) {
+	known, err := parseKnownFailures([]byte(
+		"skip native mq_test:Mq.NeedsCap host root lacks CAP_SYS_RESOURCE\n" +
+			"ours mq_test:Mq.Broken not implemented yet\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	needsCap := testCase{binary: "/x/mq_test", suite: "Mq", name: "NeedsCap"}
+	broken := testCase{binary: "/x/mq_test", suite: "Mq", name: "Broken"}
+	other := testCase{binary: "/x/mq_test", suite: "Mq", name: "Other"}
+	for _, tc := range []struct {
+		what   string
+		mode   string
+		strict bool
+		c      testCase
+		st     status
+		want   status
+		reason string
+	}{
+		{"listed skip", "native", true, needsCap, statusSkip, statusSkip, "CAP_SYS_RESOURCE"},
+		{"listed skip, other mode", "ours", true, needsCap, statusSkip, statusFail, "skip ours mq_test:Mq.NeedsCap"},
+		{"unlisted skip", "native", true, other, statusSkip, statusFail, "skipped in required mode native"},
+		{"skip where not strict", "upstream", false, other, statusSkip, statusSkip, ""},
+		{"listed skip that passes", "native", true, needsCap, statusPass, statusPass, ""},
+		{"listed skip that fails", "native", true, needsCap, statusFail, statusFail, ""},
+		{"listed failure that skips", "ours", true, broken, statusSkip, statusFail, "skipped in required mode ours"},
+		{"listed failure", "ours", true, broken, statusFail, statusKnown, "not implemented yet"},
+	} {
+		st, reason := known.apply(tc.mode, tc.strict, tc.c, tc.st, "skipped")
+		if st != tc.want || !strings.Contains(reason, tc.reason) {
+			t.Errorf("%s: apply = %v %q, want %v with %q", tc.what, st, reason, tc.want, tc.reason)
+		}
+	}
+	// Without a known-failures file no skip is allowed.
+	empty, err := parseKnownFailures(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := empty.apply("ours-save", true, other, statusSkip, "skipped"); st != statusFail || !st.failed() {
+		t.Errorf("skip with no known-failures file = %v, want FAIL", st)
 	}
 }

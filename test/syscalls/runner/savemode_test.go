@@ -232,10 +232,10 @@ func TestKnownFailuresSaveColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := testCase{binary: "/x/mq_test", suite: "Mq", name: "Order"}
-	if st, _ := known.apply("ours-save", c, statusFail, ""); st != statusKnown {
+	if st, _ := known.apply("ours-save", true, c, statusFail, ""); st != statusKnown {
 		t.Errorf("ours-save failure = %v, want known", st)
 	}
-	if st, _ := known.apply("ours", c, statusFail, ""); st != statusFail {
+	if st, _ := known.apply("ours", true, c, statusFail, ""); st != statusFail {
 		t.Errorf("ours failure = %v, want FAIL", st)
 	}
 }
