@@ -24,7 +24,7 @@ CXXFLAGS := -std=c++17 -O1 -Wall -static -pthread
 RUNNER := $(GO) run ./test/syscalls/runner -known-failures test/syscalls/known_failures.txt
 RUNSC_FLAGS ?=
 
-.PHONY: all deps runsc run test checkpoint-test oci-test mqdump-test vet generate check-generated unit syscall-tests test-binaries compare clean
+.PHONY: all deps runsc run test checkpoint-test oci-test mqdump-test vet shellcheck generate check-generated unit syscall-tests test-binaries compare clean
 
 all: runsc
 
@@ -50,9 +50,21 @@ runsc: vendor/modules.txt
 bin/runsc-upstream: go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -mod=mod -o $@ gvisor.dev/gvisor/runsc
 
-bin/mqdemo: examples/mqdemo.c
-	@mkdir -p bin
-	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
+# The C programs, static (they run in any root file system, e.g. an OCI
+# bundle's holding nothing else): bin/NAME and build/out/NAME are built from
+# the NAME.c of C_SRCS. A target needing what tools/install-deps.sh installs
+# (gcc, gtest) names deps explicitly: `make -j` does not keep the order of
+# a prerequisite list.
+C_SRCS := examples/mqdemo.c test/bench/mqbench.c test/fuzz/ipcfuzz.c \
+	$(wildcard test/stress/c/*.c test/checkpoint/c/*_checkpoint.c) test/oci/c/ociprobe.c
+C_PROGS := bin/mqdemo bin/mqbench \
+	$(patsubst %.c,build/out/%,$(notdir $(filter-out examples/% test/bench/%,$(C_SRCS))))
+CFLAGS := -O2 -Wall -static -pthread
+.SECONDEXPANSION:
+$(C_PROGS): $$(filter %/$$(@F).c,$(C_SRCS)) | deps
+	@mkdir -p $(@D)
+	gcc $(CFLAGS) -o $@ $< -lrt
+build/out/ipcfuzz build/out/mqstress: test/common/ledger.h
 
 run: deps runsc bin/mqdemo
 	bin/runsc --network=none --ignore-cgroups $(RUNSC_FLAGS) do $(CURDIR)/bin/mqdemo
@@ -63,15 +75,27 @@ generate:
 check-generated:
 	$(GO) run -mod=mod ./tools/stateify -check -name-root mqsentry $(STATE_PKGS)
 
-vet: vendor/modules.txt
+vet: vendor/modules.txt shellcheck
 	@unformatted=$$(gofmt -l cmd pkg tools test _shims); if [ -n "$$unformatted" ]; then echo "gofmt: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run ./tools/license
 
-unit: vendor/modules.txt
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+# Every shell script git tracks: *.sh and the files whose first line is a sh
+# or bash shebang (the deploy wrappers, .ci/run). -x -P SCRIPTDIR follows what
+# a script sources from its own directory (test/e2e/lib.sh).
+shellcheck:
+	./tools/install-deps.sh shellcheck
+	git ls-files -z -- ':!vendor' | xargs -0 awk 'FNR == 1 && (FILENAME ~ /\.sh$$/ || /^#!.*[\/ ](ba|da)?sh( |$$)/) { print FILENAME } { nextfile }' | xargs shellcheck -x -P SCRIPTDIR
 
-build/out/tests/%: test/syscalls/linux/%.cc $(TEST_HDRS)
+# The Go tests, but for those other targets of `make test` run: test/mqdump
+# (mqdump-test, after runsc: its round trips need bin/runsc) and the cores'
+# stress tests (stress, for CORE_STRESS). go test's vet subset is left to
+# the vet target, which runs all of go vet.
+unit: vendor/modules.txt
+	set -o pipefail; pkgs=$$($(GO) list ./... | grep -v '/test/mqdump$$') && \
+	CGO_ENABLED=1 $(GO) test -race -count=1 -vet=off -skip CoreStress $$pkgs
+
+build/out/tests/%: test/syscalls/linux/%.cc $(TEST_HDRS) | deps
 	@mkdir -p build/out/tests
 	g++ $(CXXFLAGS) -o $@ $< -lgtest -lgtest_main -lrt
 
@@ -90,19 +114,11 @@ syscall-tests: runsc test-binaries
 syscall-tests-save: runsc test-binaries
 	$(RUNNER) -native=false -save-runsc ours=bin/runsc -required ours-save -timeout $(SAVE_TIMEOUT) $(TEST_BINS)
 
-build/out/%_checkpoint: test/checkpoint/c/%_checkpoint.c
-	@mkdir -p build/out
-	gcc -O2 -Wall -static -o $@ $< -lrt
-
 # Fills POSIX and SysV queues, checkpoints and restores the sandbox, drains
 # and compares.
 checkpoint-test: runsc build/out/mq_checkpoint build/out/msg_checkpoint
 	$(GO) run ./test/checkpoint -runsc bin/runsc -prog build/out/mq_checkpoint
 	$(GO) run ./test/checkpoint -runsc bin/runsc -prog build/out/msg_checkpoint
-
-build/out/ociprobe: test/oci/c/ociprobe.c
-	@mkdir -p build/out
-	gcc -O2 -Wall -static -o $@ $< -lrt
 
 # The same OCI bundles (Docker's /dev/mqueue mount, IPC sysctls, a refused
 # value) under Debian's runc and under bin/runsc: what the container sees
@@ -130,22 +146,6 @@ CORE_STRESS ?= 3s
 IPCFUZZ_SEEDS ?= 1 2 3 4 5
 STRESS_RUN := $(GO) run ./test/stress/run -runsc ours=bin/runsc -timeout 30m
 .PHONY: fuzz fuzz-go stress ipcfuzz-diff
-
-build/out/ipcfuzz: test/fuzz/ipcfuzz.c test/common/ledger.h
-	@mkdir -p build/out
-	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
-
-build/out/mqstress: test/stress/c/mqstress.c test/common/ledger.h
-	@mkdir -p build/out
-	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
-
-build/out/hostile: test/stress/c/hostile.c
-	@mkdir -p build/out
-	gcc -O2 -Wall -static -o $@ $<
-
-build/out/mqmem: test/stress/c/mqmem.c
-	@mkdir -p build/out
-	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
 
 # Every Go fuzz target (decoders and queue cores against models) for FUZZTIME.
 fuzz-go: vendor/modules.txt
@@ -186,10 +186,6 @@ clean:
 BENCH_FLAGS ?=
 BENCH := $(GO) run ./test/bench/driver -runsc-flags "$(RUNSC_FLAGS)" $(BENCH_FLAGS)
 .PHONY: bench bench-go bench-c
-
-bin/mqbench: test/bench/mqbench.c
-	@mkdir -p bin
-	gcc -O2 -Wall -static -pthread -o $@ $< -lrt
 
 bench: runsc bin/runsc-upstream bin/mqbench
 	$(BENCH)

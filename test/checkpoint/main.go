@@ -19,7 +19,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -28,6 +27,9 @@ import (
 	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/mqsentry/mqsentry/test/ocispec"
 	"github.com/mqsentry/mqsentry/test/runscroot"
 )
 
@@ -103,38 +105,19 @@ var specSysctls = [][2]string{{"fs.mqueue.msg_max", "300"}, {"kernel.msgmnb", "2
 // read-only, without a terminal, with Docker's /dev/mqueue mount and
 // specSysctls.
 func writeSpec(dir, prog string) error {
+	// Queues deeper than msg_max need CAP_SYS_RESOURCE.
 	caps := []string{"CAP_SYS_RESOURCE", "CAP_SYS_ADMIN", "CAP_DAC_OVERRIDE", "CAP_KILL"}
-	spec := map[string]any{
-		"ociVersion": "1.0.0",
-		"process": map[string]any{
-			"terminal": false,
-			"user":     map[string]any{"uid": 0, "gid": 0},
-			"args":     append([]string{prog}, specSysctls[0][1], specSysctls[1][1]),
-			"env":      []string{"PATH=/usr/bin:/bin"},
-			"cwd":      "/",
-			// Queues deeper than msg_max need CAP_SYS_RESOURCE.
-			"capabilities": map[string]any{
-				"bounding":  caps,
-				"effective": caps,
-				"permitted": caps,
-			},
+	return ocispec.Write(dir, &specs.Spec{
+		Version:  ocispec.Version,
+		Process:  ocispec.RootProcess([]string{prog, specSysctls[0][1], specSysctls[1][1]}, []string{"PATH=/usr/bin:/bin"}, "/", caps),
+		Root:     &specs.Root{Path: "/", Readonly: true},
+		Hostname: "mqsentry",
+		Mounts:   []specs.Mount{ocispec.ProcMount, ocispec.MqueueMount(ocispec.DockerMqueueOptions...)},
+		Linux: &specs.Linux{
+			Namespaces: ocispec.Namespaces(specs.PIDNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.MountNamespace),
+			Sysctl:     map[string]string{specSysctls[0][0]: specSysctls[0][1], specSysctls[1][0]: specSysctls[1][1]},
 		},
-		"root":     map[string]any{"path": "/", "readonly": true},
-		"hostname": "mqsentry",
-		"mounts": []map[string]any{
-			{"destination": "/proc", "type": "proc", "source": "proc"},
-			{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": []string{"nosuid", "noexec", "nodev"}},
-		},
-		"linux": map[string]any{
-			"namespaces": []map[string]any{{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}},
-			"sysctl":     map[string]string{specSysctls[0][0]: specSysctls[0][1], specSysctls[1][0]: specSysctls[1][1]},
-		},
-	}
-	data, err := json.MarshalIndent(spec, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
+	})
 }
 
 // startDetached starts a detached runsc whose container writes to outPath.

@@ -58,6 +58,7 @@ ids= # of the pods and containers made, for cleanup
 RUNSC_CRI_STATE=
 
 crictl() { timeout "${CRICTL_TIMEOUT:-120}" "$CRICTL_DIR/crictl" --config "$CRI/crictl.yaml" "$@"; }
+# shellcheck disable=SC2317 # called through run (lib.sh)
 ctr() { timeout 120 "$CTR" -a "$CRI/containerd.sock" -n k8s.io "$@"; }
 
 cleanup() {
@@ -83,14 +84,14 @@ cleanup() {
 			say "killing leftover runsc-cri waiter $(<"$p") of ${p##*/}"
 			kill "$(<"$p")" 2>/dev/null
 		done
-		for p in $(grep -lF -- "$CRI/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
+		while read -r p; do
 			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = containerd-shim ] || continue
 			say "killing leftover shim (pid $p)"
 			id=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | sed -n '/^-id$/{n;p}')
 			kill -KILL "$p" 2>/dev/null
 			# and its socket: containerd 1.6 names it by a hash of address, namespace and id
 			[ -n "$id" ] && rm -f "/run/containerd/s/$(printf '%s' "$CRI/containerd.sock/k8s.io/$id" | sha256sum | cut -d' ' -f1)"
-		done
+		done < <(grep -lF -- "$CRI/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3)
 	fi
 	if [ -n "$CRI" ]; then
 		cp "$CRI/containerd.log" "$WORK/" 2>/dev/null
@@ -261,6 +262,7 @@ step "pod A: messages from the producer container to the consumer container"
 say "+ crictl exec -s --timeout 90 $CONS /bin/mqe2e consume 3 >$WORK/consumer.out &"
 crictl exec -s --timeout 90 "$CONS" /bin/mqe2e consume 3 >"$WORK/consumer.out" 2>&1 &
 consumer=$!
+# shellcheck disable=SC2317 # called through wait_for (lib.sh)
 queue_made() { ! crictl exec -s "$PROD" /bin/mqe2e absent; }
 wait_for 30 queue_made || say "    (the consumer has not made /mqe2e within 30 s)"
 for c in "producer $PROD" "consumer $CONS"; do

@@ -22,6 +22,7 @@
 # ends with finish, which runs cleanup, prints "N passed, M failed" and exits 1
 # when anything failed. With E2E_TALLY set (test/e2e/all.sh) finish also
 # appends "NAME PASSED FAILED KNOWN" to that file.
+# shellcheck shell=bash
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -171,7 +172,7 @@ check_produced() {
 # SysV ones by type 1..N; with any-order (a consumer that was already waiting
 # takes each message as it comes) in any order.
 check_consumed() {
-	local want= got p i
+	local want='' got p i
 	for p in 3 2 1; do
 		for ((i = 1; i <= $2; i++)); do
 			[ $((1 + (i - 1) % 3)) = "$p" ] && want+="received posix prio $p: posix #$i from producer pid ${3:-[0-9]*},"

@@ -30,7 +30,7 @@
 # Environment: GO (default go), FUZZ_MINIMIZE (default 5s: how long a new
 # input is minimized; the go default of 60s starves short runs).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 GO=${GO:-go}
 FUZZTIME=${1:-${FUZZTIME:-10s}}
 MINIMIZE=${FUZZ_MINIMIZE:-5s}
@@ -60,10 +60,10 @@ for t in "${TARGETS[@]}"; do
   out=$(mktemp)
   start=$(date +%s)
   for attempt in 1 2; do
-    before=$(ls "$pkg/testdata/fuzz/$fn" 2>/dev/null | sort)
+    before=$(find "$pkg/testdata/fuzz/$fn" -type f 2>/dev/null | sort)
     $GO test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$MINIMIZE" "./$pkg" 2>&1 | tee "$out" | grep -v 'fuzz: elapsed'
     status=${PIPESTATUS[0]}
-    after=$(ls "$pkg/testdata/fuzz/$fn" 2>/dev/null | sort)
+    after=$(find "$pkg/testdata/fuzz/$fn" -type f 2>/dev/null | sort)
     race=no
     if [ "$status" -ne 0 ] && ! grep -q '^ok' "$out" && [ "$before" = "$after" ] && ! grep -q 'Failing input' "$out" &&
       [ "$(grep -c -- '--- FAIL' "$out")" = 1 ] && grep -qx '    context deadline exceeded' "$out"; then

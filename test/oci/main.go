@@ -28,7 +28,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -37,6 +36,9 @@ import (
 	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/mqsentry/mqsentry/test/ocispec"
 	"github.com/mqsentry/mqsentry/test/runscroot"
 )
 
@@ -48,12 +50,11 @@ var dockerCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FO
 
 // dockerMqueue is the mount Docker, podman and containerd's CRI put in
 // every spec.
-var dockerMqueue = map[string]any{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
-	"options": []string{"nosuid", "noexec", "nodev"}}
+var dockerMqueue = ocispec.MqueueMount(ocispec.DockerMqueueOptions...)
 
 type testCase struct {
 	name    string
-	mqueue  map[string]any    // the mqueue mount, nil for none
+	mqueue  *specs.Mount      // the mqueue mount, nil for none
 	sysctls map[string]string // linux.sysctl
 	hostIPC bool              // no IPC namespace of the container's own
 	// want are lines both runtimes must print; for a case whose container
@@ -74,7 +75,7 @@ type testCase struct {
 var cases = []testCase{
 	{
 		name:   "docker-sysctls",
-		mqueue: dockerMqueue,
+		mqueue: &dockerMqueue,
 		sysctls: map[string]string{
 			"fs.mqueue.msg_max": "100", "kernel.msgmnb": "65536", "kernel.msgmax": "4096",
 			"fs.mqueue.queues_max": "32", "fs.mqueue.msgsize_default": "1024",
@@ -100,7 +101,7 @@ var cases = []testCase{
 	},
 	{
 		name:      "readonly-mount-defaults",
-		mqueue:    map[string]any{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": []string{"ro", "nosuid", "nodev", "noexec"}},
+		mqueue:    ptr(ocispec.MqueueMount("ro", "nosuid", "nodev", "noexec")),
 		mustStart: true,
 		want: []string{
 			"mount /dev/mqueue: type mqueue flags ro,nosuid,nodev,noexec",
@@ -115,13 +116,13 @@ var cases = []testCase{
 	},
 	{
 		name:    "refused-value",
-		mqueue:  dockerMqueue,
+		mqueue:  &dockerMqueue,
 		sysctls: map[string]string{"fs.mqueue.msg_max": "0", "kernel.msgmnb": "65536"},
 		want:    []string{"write /proc/sys/fs/mqueue/msg_max", "invalid argument"},
 	},
 	{
 		name:    "refused-key",
-		mqueue:  dockerMqueue,
+		mqueue:  &dockerMqueue,
 		sysctls: map[string]string{"fs.mqueue.nonesuch": "1"},
 		want:    []string{"open /proc/sys/fs/mqueue/nonesuch", "no such file or directory"},
 	},
@@ -129,7 +130,7 @@ var cases = []testCase{
 		// runc writes both keys' file in Go map order: the key last in
 		// byte order (fs/mqueue/msg_max) wins 7 runs in 8. Ours: always.
 		name:        "two-keys-one-file",
-		mqueue:      dockerMqueue,
+		mqueue:      &dockerMqueue,
 		sysctls:     map[string]string{"fs.mqueue.msg_max": "30", "fs/mqueue/msg_max": "20"},
 		mustStart:   true,
 		want:        []string{"sysctl fs/mqueue/msg_max = 20", "as uid 65534: mq_open maxmsg 21: EINVAL", "DONE"},
@@ -139,7 +140,7 @@ var cases = []testCase{
 	{
 		// runc's path.Join drops a trailing '/' and empty components.
 		name:      "slash-forms",
-		mqueue:    dockerMqueue,
+		mqueue:    &dockerMqueue,
 		sysctls:   map[string]string{"fs.mqueue.msg_max/": "20", "kernel/msgmnb": "32768", "fs/mqueue//queues_max": "64"},
 		mustStart: true,
 		want:      []string{"sysctl fs/mqueue/msg_max = 20", "sysctl kernel/msgmnb = 32768", "sysctl fs/mqueue/queues_max = 64", "new SysV queue: msg_qbytes 32768", "DONE"},
@@ -148,14 +149,14 @@ var cases = []testCase{
 		// runc's validator swaps '.' and '/' in a key whose first
 		// separator is '/' and then takes it for no IPC key.
 		name:    "mixed-separators",
-		mqueue:  dockerMqueue,
+		mqueue:  &dockerMqueue,
 		sysctls: map[string]string{"fs.mqueue.msg_max": "30", "fs/mqueue.msg_max": "20"},
 		// runc's log quotes the quotes.
 		want: []string{`fs.mqueue/msg_max`, "is not in a separate kernel namespace"},
 	},
 	{
 		name:    "host-ipc-namespace",
-		mqueue:  dockerMqueue,
+		mqueue:  &dockerMqueue,
 		sysctls: map[string]string{"kernel.msgmax": "4096"},
 		hostIPC: true,
 		want:    []string{"kernel.msgmax", "is not allowed in the hosts ipc namespace"},
@@ -164,7 +165,7 @@ var cases = []testCase{
 		// This runsc has no SysV semaphores or shared memory limits:
 		// stock runsc ignores these keys, and so do we, with a warning.
 		name:      "unimplemented-ipc-sysctls",
-		mqueue:    dockerMqueue,
+		mqueue:    &dockerMqueue,
 		sysctls:   map[string]string{"kernel.sem": "250 32000 32 128", "kernel.shmmax": "68719476736", "fs.mqueue.msg_max": "64"},
 		mustStart: true,
 		want:      []string{"sysctl fs/mqueue/msg_max = 64", "DONE"},
@@ -173,7 +174,7 @@ var cases = []testCase{
 	{
 		// runc passes "" on as (empty) data and keeps tmpcopyup for tmpfs.
 		name:      "empty-and-tmpcopyup-options",
-		mqueue:    map[string]any{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": []string{"", "nosuid", "tmpcopyup", "nodev"}},
+		mqueue:    ptr(ocispec.MqueueMount("", "nosuid", "tmpcopyup", "nodev")),
 		mustStart: true,
 		want:      []string{"mount /dev/mqueue: magic 0x19800202", "mount /dev/mqueue: type mqueue flags rw,nosuid,nodev", "unlink /dev/mqueue/ociprobe: ok", "DONE"},
 	},
@@ -182,7 +183,7 @@ var cases = []testCase{
 		// /proc/self/fd; ours refuses the spec with the words runc's
 		// checkProcMount has for other types.
 		name:   "mqueue-over-proc",
-		mqueue: map[string]any{"destination": "/proc", "type": "mqueue", "source": "mqueue", "options": []string{"nosuid", "noexec", "nodev"}},
+		mqueue: &specs.Mount{Destination: "/proc", Type: "mqueue", Source: "mqueue", Options: ocispec.DockerMqueueOptions},
 		wantOnly: map[string][]string{
 			"runc":  {"open /proc/self/fd: no such file or directory"},
 			"runsc": {`"/proc" cannot be mounted because it is not of type proc`},
@@ -220,7 +221,7 @@ func main() {
 			cleanup()
 			os.Exit(1)
 		}
-		fmt.Printf("\n== %s: mqueue mount %v, sysctls %v\n", tc.name, tc.mqueue["options"], tc.sysctls)
+		fmt.Printf("\n== %s: mqueue mount %v, sysctls %v\n", tc.name, mqueueOptions(tc.mqueue), tc.sysctls)
 		outs := make([]result, len(runtimes))
 		logDir := filepath.Join(work, "runsc-logs", tc.name)
 		for i, rt := range runtimes {
@@ -392,41 +393,34 @@ func writeBundle(dir, probe string, tc testCase) error {
 	if err := os.WriteFile(filepath.Join(rootfs, "bin", "ociprobe"), data, 0o755); err != nil {
 		return err
 	}
-	mounts := []map[string]any{
-		{"destination": "/proc", "type": "proc", "source": "proc"},
-		{"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+	mounts := []specs.Mount{
+		ocispec.ProcMount,
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
 	}
 	if tc.mqueue != nil {
-		mounts = append(mounts, tc.mqueue)
+		mounts = append(mounts, *tc.mqueue)
 	}
-	namespaces := []map[string]any{{"type": "pid"}, {"type": "uts"}, {"type": "mount"}}
+	namespaces := []specs.LinuxNamespaceType{specs.PIDNamespace, specs.UTSNamespace, specs.MountNamespace}
 	if !tc.hostIPC {
-		namespaces = append(namespaces, map[string]any{"type": "ipc"})
+		namespaces = append(namespaces, specs.IPCNamespace)
 	}
-	linux := map[string]any{"namespaces": namespaces}
-	if tc.sysctls != nil {
-		linux["sysctl"] = tc.sysctls
-	}
-	spec := map[string]any{
-		"ociVersion": "1.0.2",
-		"process": map[string]any{
-			"terminal": false,
-			"user":     map[string]any{"uid": 0, "gid": 0},
-			"args":     []string{"/bin/ociprobe"},
-			"env":      []string{"PATH=/bin"},
-			"cwd":      "/",
-			"capabilities": map[string]any{
-				"bounding": dockerCaps, "effective": dockerCaps, "permitted": dockerCaps,
-			},
-		},
-		"root":     map[string]any{"path": "rootfs"},
-		"hostname": "mqoci",
-		"mounts":   mounts,
-		"linux":    linux,
-	}
-	data, err = json.MarshalIndent(spec, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
+	return ocispec.Write(dir, &specs.Spec{
+		Version:  ocispec.Version,
+		Process:  ocispec.RootProcess([]string{"/bin/ociprobe"}, []string{"PATH=/bin"}, "/", dockerCaps),
+		Root:     &specs.Root{Path: "rootfs"},
+		Hostname: "mqoci",
+		Mounts:   mounts,
+		Linux:    &specs.Linux{Namespaces: ocispec.Namespaces(namespaces...), Sysctl: tc.sysctls},
+	})
 }
+
+// mqueueOptions are the options of the mqueue mount m, nil for none.
+func mqueueOptions(m *specs.Mount) []string {
+	if m == nil {
+		return nil
+	}
+	return m.Options
+}
+
+// ptr returns a pointer to a copy of v.
+func ptr[T any](v T) *T { return &v }

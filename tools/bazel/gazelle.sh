@@ -40,7 +40,7 @@ if [[ ! -x $gazelle ]]; then
   mkdir -p "$cache"
   # GOFLAGS is cleared so that a -mod=vendor from the environment does not
   # apply to Gazelle's own module.
-  if ! GOFLAGS= GOBIN=$cache "$go" install "$GAZELLE_PKG@$GAZELLE_VERSION"; then
+  if ! GOFLAGS='' GOBIN=$cache "$go" install "$GAZELLE_PKG@$GAZELLE_VERSION"; then
     echo "gazelle.sh: building Gazelle $GAZELLE_VERSION with '$go install' failed" >&2
     exit 1
   fi

@@ -38,4 +38,4 @@ binary=$(readlink -f "$binary")
 # gVisor's test helpers look at TEST_ON_GVISOR; runsc do passes the
 # environment on to the test.
 export TEST_ON_GVISOR=systrap
-exec "$runsc" --network=none --ignore-cgroups do "$binary" --gtest_color=no "$@"
+exec "$runsc" --network=none --ignore-cgroups 'do' "$binary" --gtest_color=no "$@"

@@ -18,7 +18,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +27,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/mqsentry/mqsentry/test/ocispec"
 	"github.com/mqsentry/mqsentry/test/runscroot"
 )
 
@@ -281,7 +283,7 @@ var allCapabilities = []string{
 
 // spec is the OCI config of a save-mode case: what `runsc do BINARY ARGS`
 // would build.
-func (m saveMode) spec(tc testCase) (map[string]any, error) {
+func (m saveMode) spec(tc testCase) (*specs.Spec, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -290,25 +292,15 @@ func (m saveMode) spec(tc testCase) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	caps := map[string]any{
-		"bounding": allCapabilities, "effective": allCapabilities, "inheritable": allCapabilities,
-		"permitted": allCapabilities, "ambient": allCapabilities,
-	}
-	return map[string]any{
-		"ociVersion": "1.0.0",
-		"process": map[string]any{
-			"terminal":     false,
-			"user":         map[string]any{"uid": 0, "gid": 0},
-			"args":         gtestArgv(tc),
-			"env":          append(baseEnv(), "TEST_ON_GVISOR="+m.platform()),
-			"cwd":          cwd,
-			"capabilities": caps,
-		},
-		"root":     map[string]any{"path": "/", "readonly": false},
-		"hostname": hostname,
-		"linux": map[string]any{
-			"namespaces": []map[string]any{{"type": "network"}},
-		},
+	process := ocispec.RootProcess(gtestArgv(tc), append(baseEnv(), "TEST_ON_GVISOR="+m.platform()), cwd, allCapabilities)
+	process.Capabilities.Inheritable = allCapabilities
+	process.Capabilities.Ambient = allCapabilities
+	return &specs.Spec{
+		Version:  ocispec.Version,
+		Process:  process,
+		Root:     &specs.Root{Path: "/"},
+		Hostname: hostname,
+		Linux:    &specs.Linux{Namespaces: ocispec.Namespaces(specs.NetworkNamespace)},
 	}, nil
 }
 
@@ -317,11 +309,7 @@ func (m saveMode) writeSpec(dir string, tc testCase) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(spec, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
+	return ocispec.Write(dir, spec)
 }
 
 // prepareSaveModes gives every save mode a private copy of its runsc and a

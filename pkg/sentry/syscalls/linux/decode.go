@@ -21,8 +21,9 @@ package linux
 // decoder holds the checks Linux makes at its point of that order, and only
 // those (decode_fuzz_test.go fuzzes them against reference models).
 //
-// Structures are decoded field by field at their Linux amd64/arm64 offsets,
-// as the Sentry reads them (hostarch.ByteOrder).
+// A structure gVisor's ABI package has (struct mq_attr, struct sigevent) is
+// copied in as that type; the others are decoded field by field at their
+// Linux amd64/arm64 offsets, as the Sentry reads them (hostarch.ByteOrder).
 
 import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
@@ -32,48 +33,26 @@ import (
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
 )
 
-// struct mq_attr { long mq_flags, mq_maxmsg, mq_msgsize, mq_curmsgs;
-// long __reserved[4]; }.
-const (
-	sizeofMqAttr      = 64
-	mqAttrFlagsOffset = 0
-	mqAttrMaxmsgOff   = 8
-	mqAttrMsgsizeOff  = 16
-)
-
 // decodeMqOpenAttr decodes mq_open's struct mq_attr, of which only
 // mq_maxmsg and mq_msgsize count (mq_flags and mq_curmsgs are ignored, as in
 // Linux). No check belongs here: Linux validates the geometry only when it
 // creates the queue (mqueue_get_inode: after the descriptor, the lookup and
 // queues_max), which mq.Registry.NewQueue does, and an existing queue opened
 // with O_CREAT ignores even an invalid attr.
-func decodeMqOpenAttr(raw *[sizeofMqAttr]byte) mq.Attr {
-	return mq.Attr{
-		MaxMessages:    int64(hostarch.ByteOrder.Uint64(raw[mqAttrMaxmsgOff:])),
-		MaxMessageSize: int64(hostarch.ByteOrder.Uint64(raw[mqAttrMsgsizeOff:])),
-	}
+func decodeMqOpenAttr(a *linux.MqAttr) mq.Attr {
+	return mq.Attr{MaxMessages: a.MqMaxmsg, MaxMessageSize: a.MqMsgsize}
 }
 
 // decodeMqSetattr decodes mq_getsetattr's new struct mq_attr, of which only
 // mq_flags counts: any bit but O_NONBLOCK is EINVAL, checked before the
 // descriptor as in Linux's do_mq_getsetattr. It returns the O_NONBLOCK bit
 // the description gets.
-func decodeMqSetattr(raw *[sizeofMqAttr]byte) (uint32, error) {
-	flags := int64(hostarch.ByteOrder.Uint64(raw[mqAttrFlagsOffset:]))
-	if flags&^linux.O_NONBLOCK != 0 {
+func decodeMqSetattr(a *linux.MqAttr) (uint32, error) {
+	if a.MqFlags&^linux.O_NONBLOCK != 0 {
 		return 0, linuxerr.EINVAL
 	}
-	return uint32(flags), nil
+	return uint32(a.MqFlags), nil
 }
-
-// struct sigevent { sigval_t sigev_value; int sigev_signo, sigev_notify;
-// union { int _pad[12]; int _tid; ... } _sigev_un; }.
-const (
-	sizeofSigevent       = 64
-	sigeventValueOffset  = 0
-	sigeventSignoOffset  = 8
-	sigeventNotifyOffset = 12
-)
 
 // notifyRequest is mq_notify's decoded struct sigevent.
 type notifyRequest struct {
@@ -92,12 +71,8 @@ type notifyRequest struct {
 // SIGEV_THREAD, then for SIGEV_SIGNAL a signal outside 0..64
 // (valid_signal), are EINVAL. SIGEV_THREAD's cookie and socket are the
 // handler's, next.
-func decodeSigevent(raw *[sizeofSigevent]byte) (notifyRequest, error) {
-	req := notifyRequest{
-		method: int32(hostarch.ByteOrder.Uint32(raw[sigeventNotifyOffset:])),
-		signo:  int32(hostarch.ByteOrder.Uint32(raw[sigeventSignoOffset:])),
-		value:  hostarch.ByteOrder.Uint64(raw[sigeventValueOffset:]),
-	}
+func decodeSigevent(s *linux.Sigevent) (notifyRequest, error) {
+	req := notifyRequest{method: s.Notify, signo: s.Signo, value: s.Value}
 	switch req.method {
 	case linux.SIGEV_NONE, linux.SIGEV_THREAD:
 	case linux.SIGEV_SIGNAL:

@@ -33,9 +33,11 @@ import (
 // Fuzz targets and table tests of the decoders in decode.go. Each decoder is
 // checked against a reference model written here the plain way, from
 // Linux's C (ipc/mqueue.c, ipc/msg.c, kernel/kcmp.c), and, where a structure
-// is decoded, against an independent decoding of the same bytes (gVisor's
-// marshalling of the ABI type, or encoding/binary over a Go mirror of the C
-// struct) and an encode→decode round trip.
+// is decoded, against an independent decoding of the same bytes
+// (encoding/binary over a Go mirror of the C struct) and an encode→decode
+// round trip. struct mq_attr and struct sigevent reach their decoders as
+// gVisor's ABI types, unmarshalled from the bytes as CopyIn does, so that
+// check covers gVisor's layout of them too.
 
 // padTo returns data cut or zero-padded to n bytes.
 func padTo(data []byte, n int) []byte {
@@ -44,20 +46,52 @@ func padTo(data []byte, n int) []byte {
 	return out
 }
 
-// encodeMqAttr is a struct mq_attr as gVisor marshals it.
-func encodeMqAttr(flags, maxmsg, msgsize, curmsgs int64) []byte {
-	a := linux.MqAttr{MqFlags: flags, MqMaxmsg: maxmsg, MqMsgsize: msgsize, MqCurmsgs: curmsgs}
-	buf := make([]byte, a.SizeBytes())
-	a.MarshalBytes(buf)
-	return buf
+// cMqAttr mirrors struct mq_attr { long mq_flags, mq_maxmsg, mq_msgsize,
+// mq_curmsgs; long __reserved[4]; }.
+type cMqAttr struct {
+	Flags, Maxmsg, Msgsize, Curmsgs int64
+	Reserved                        [4]int64
 }
 
-// encodeSigevent is a struct sigevent as gVisor marshals it.
+// cSigevent mirrors struct sigevent { sigval_t sigev_value; int
+// sigev_signo, sigev_notify; union { int _pad[12]; int _tid; ... }
+// _sigev_un; }, the union as _pad (_tid is _pad[0]).
+type cSigevent struct {
+	Value         uint64
+	Signo, Notify int32
+	Pad           [12]int32
+}
+
+// sizeofMqAttr and sizeofSigevent are the C sizes, which fuzz inputs are
+// cut or padded to.
+var (
+	sizeofMqAttr   = binary.Size(cMqAttr{})
+	sizeofSigevent = binary.Size(cSigevent{})
+)
+
+// encodeMqAttr is a struct mq_attr in the C layout.
+func encodeMqAttr(flags, maxmsg, msgsize, curmsgs int64) []byte {
+	return encodeC(cMqAttr{Flags: flags, Maxmsg: maxmsg, Msgsize: msgsize, Curmsgs: curmsgs})
+}
+
+// encodeSigevent is a struct sigevent in the C layout.
 func encodeSigevent(value uint64, signo, notify, tid int32) []byte {
-	s := linux.Sigevent{Value: value, Signo: signo, Notify: notify, Tid: tid}
-	buf := make([]byte, s.SizeBytes())
-	s.MarshalBytes(buf)
-	return buf
+	return encodeC(cSigevent{Value: value, Signo: signo, Notify: notify, Pad: [12]int32{tid}})
+}
+
+// copyInMqAttr is what linux.MqAttr.CopyIn reads from raw, the handlers'
+// copy.
+func copyInMqAttr(raw []byte) *linux.MqAttr {
+	var a linux.MqAttr
+	a.UnmarshalUnsafe(raw)
+	return &a
+}
+
+// copyInSigevent is what linux.Sigevent.CopyIn reads from raw.
+func copyInSigevent(raw []byte) *linux.Sigevent {
+	var s linux.Sigevent
+	s.UnmarshalUnsafe(raw)
+	return &s
 }
 
 // cPeekAttr mirrors struct mq_peek_attr field by field.
@@ -96,11 +130,11 @@ func sameErr(got, want error) bool {
 }
 
 func TestDecoderLayouts(t *testing.T) {
-	if n := (*linux.MqAttr)(nil).SizeBytes(); n != sizeofMqAttr {
-		t.Errorf("sizeof(struct mq_attr) = %d, decoder uses %d", n, sizeofMqAttr)
+	if n := (*linux.MqAttr)(nil).SizeBytes(); n != sizeofMqAttr || n != 64 {
+		t.Errorf("sizeof(struct mq_attr) = 64, C mirror %d, linux.MqAttr %d", sizeofMqAttr, n)
 	}
-	if n := (*linux.Sigevent)(nil).SizeBytes(); n != sizeofSigevent {
-		t.Errorf("sizeof(struct sigevent) = %d, decoder uses %d", n, sizeofSigevent)
+	if n := (*linux.Sigevent)(nil).SizeBytes(); n != sizeofSigevent || n != 64 {
+		t.Errorf("sizeof(struct sigevent) = 64, C mirror %d, linux.Sigevent %d", sizeofSigevent, n)
 	}
 	if n := binary.Size(cPeekAttr{}); n != peekAttrSize {
 		t.Errorf("sizeof(struct mq_peek_attr) = %d, decoder uses %d", n, peekAttrSize)
@@ -160,7 +194,7 @@ var fuzzUserNS = auth.NewRootUserNamespace()
 // the sysctl's bounds), as root (CAP_SYS_RESOURCE) or as an ordinary user.
 // It returns the decoded attr, the limits used and NewQueue's result.
 func createWithAttr(t *testing.T, raw []byte, msgMax, msgSizeMax int64, capSysResource bool) (mq.Attr, mq.Limits, *mq.Queue, error) {
-	attr := decodeMqOpenAttr((*[sizeofMqAttr]byte)(raw))
+	attr := decodeMqOpenAttr(copyInMqAttr(raw))
 	r := mq.NewRegistry(fuzzUserNS, nopRegistryImpl{})
 	clamp := func(v, lo, hi int64) int64 { return max(lo, min(hi, v)) }
 	if err := r.UpdateLimits(func(l *mq.Limits) {
@@ -197,14 +231,14 @@ func FuzzMqOpenAttr(f *testing.F) {
 	f.Add([]byte{}, int64(0), int64(0), true)
 	f.Fuzz(func(t *testing.T, data []byte, msgMax, msgSizeMax int64, capSysResource bool) {
 		raw := padTo(data, sizeofMqAttr)
-		var ref linux.MqAttr
-		ref.UnmarshalBytes(raw)
+		var ref cMqAttr
+		decodeC(raw, &ref)
 
 		attr, l, q, err := createWithAttr(t, raw, msgMax, msgSizeMax, capSysResource)
-		if attr.MaxMessages != ref.MqMaxmsg || attr.MaxMessageSize != ref.MqMsgsize {
-			t.Fatalf("decoded %+v, marshalling says maxmsg %d msgsize %d", attr, ref.MqMaxmsg, ref.MqMsgsize)
+		if attr.MaxMessages != ref.Maxmsg || attr.MaxMessageSize != ref.Msgsize {
+			t.Fatalf("decoded %+v, the C layout says maxmsg %d msgsize %d", attr, ref.Maxmsg, ref.Msgsize)
 		}
-		if rt := decodeMqOpenAttr((*[sizeofMqAttr]byte)(encodeMqAttr(ref.MqFlags^1, attr.MaxMessages, attr.MaxMessageSize, ref.MqCurmsgs+1))); rt != attr {
+		if rt := decodeMqOpenAttr(copyInMqAttr(encodeMqAttr(ref.Flags^1, attr.MaxMessages, attr.MaxMessageSize, ref.Curmsgs+1))); rt != attr {
 			t.Fatalf("round trip of %+v gave %+v", attr, rt)
 		}
 
@@ -292,19 +326,19 @@ func FuzzMqSetattr(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		raw := padTo(data, sizeofMqAttr)
-		var ref linux.MqAttr
-		ref.UnmarshalBytes(raw)
-		flags, err := decodeMqSetattr((*[sizeofMqAttr]byte)(raw))
-		if ref.MqFlags != 0 && ref.MqFlags != linux.O_NONBLOCK {
+		var ref cMqAttr
+		decodeC(raw, &ref)
+		flags, err := decodeMqSetattr(copyInMqAttr(raw))
+		if ref.Flags != 0 && ref.Flags != linux.O_NONBLOCK {
 			if !linuxerr.Equals(linuxerr.EINVAL, err) || flags != 0 {
-				t.Fatalf("mq_flags %#x: got %#x, %v; want EINVAL", ref.MqFlags, flags, err)
+				t.Fatalf("mq_flags %#x: got %#x, %v; want EINVAL", ref.Flags, flags, err)
 			}
 			return
 		}
-		if err != nil || int64(flags) != ref.MqFlags || flags&^linux.O_NONBLOCK != 0 {
-			t.Fatalf("mq_flags %#x: got %#x, %v", ref.MqFlags, flags, err)
+		if err != nil || int64(flags) != ref.Flags || flags&^linux.O_NONBLOCK != 0 {
+			t.Fatalf("mq_flags %#x: got %#x, %v", ref.Flags, flags, err)
 		}
-		rt, err := decodeMqSetattr((*[sizeofMqAttr]byte)(encodeMqAttr(int64(flags), ref.MqMaxmsg^1, ref.MqMsgsize-1, ref.MqCurmsgs+1)))
+		rt, err := decodeMqSetattr(copyInMqAttr(encodeMqAttr(int64(flags), ref.Maxmsg^1, ref.Msgsize-1, ref.Curmsgs+1)))
 		if err != nil || rt != flags {
 			t.Fatalf("round trip of %#x gave %#x, %v", flags, rt, err)
 		}
@@ -326,7 +360,7 @@ func TestDecodeMqSetattr(t *testing.T) {
 		{-1, 0, linuxerr.EINVAL},
 		{math.MinInt64, 0, linuxerr.EINVAL},
 	} {
-		got, err := decodeMqSetattr((*[sizeofMqAttr]byte)(encodeMqAttr(tc.flags, -1, -1, -1)))
+		got, err := decodeMqSetattr(copyInMqAttr(encodeMqAttr(tc.flags, -1, -1, -1)))
 		if got != tc.want || !sameErr(err, tc.err) {
 			t.Errorf("mq_flags %#x: got %#x, %v; want %#x, %v", tc.flags, got, err, tc.want, tc.err)
 		}
@@ -337,7 +371,7 @@ func TestDecodeMqSetattr(t *testing.T) {
 
 // refSigevent is do_mq_notify's check of a struct sigevent, with
 // valid_signal's conversion of sigev_signo to unsigned long.
-func refSigevent(s linux.Sigevent) error {
+func refSigevent(s cSigevent) error {
 	switch s.Notify {
 	case linux.SIGEV_NONE, linux.SIGEV_THREAD:
 		return nil
@@ -350,7 +384,7 @@ func refSigevent(s linux.Sigevent) error {
 }
 
 // FuzzSigevent decodes arbitrary bytes as mq_notify's struct sigevent: the
-// fields match gVisor's marshalling and survive a round trip (whatever
+// fields match the C layout and survive a round trip (whatever
 // sigev_notify_thread_id and the rest of the union hold), and the request is
 // accepted exactly when the model accepts it.
 func FuzzSigevent(f *testing.F) {
@@ -366,9 +400,9 @@ func FuzzSigevent(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		raw := padTo(data, sizeofSigevent)
-		var ref linux.Sigevent
-		ref.UnmarshalBytes(raw)
-		req, err := decodeSigevent((*[sizeofSigevent]byte)(raw))
+		var ref cSigevent
+		decodeC(raw, &ref)
+		req, err := decodeSigevent(copyInSigevent(raw))
 		want := refSigevent(ref)
 		if !sameErr(err, want) {
 			t.Fatalf("%+v: got %v, model %v", ref, err, want)
@@ -380,12 +414,12 @@ func FuzzSigevent(f *testing.F) {
 			return
 		}
 		if req != (notifyRequest{method: ref.Notify, signo: ref.Signo, value: ref.Value}) {
-			t.Fatalf("decoded %+v, marshalling says %+v", req, ref)
+			t.Fatalf("decoded %+v, the C layout says %+v", req, ref)
 		}
 		if req.method == linux.SIGEV_SIGNAL && (req.signo < 0 || req.signo > linux.SignalMaximum) {
 			t.Fatalf("accepted signal %d", req.signo)
 		}
-		rt, err := decodeSigevent((*[sizeofSigevent]byte)(encodeSigevent(req.value, req.signo, req.method, ref.Tid^1)))
+		rt, err := decodeSigevent(copyInSigevent(encodeSigevent(req.value, req.signo, req.method, ref.Pad[0]^1)))
 		if err != nil || rt != req {
 			t.Fatalf("round trip of %+v gave %+v, %v", req, rt, err)
 		}
@@ -410,7 +444,7 @@ func TestDecodeSigevent(t *testing.T) {
 		{"method 3", 1, 3, linuxerr.EINVAL},
 		{"method -1", 1, -1, linuxerr.EINVAL},
 	} {
-		req, err := decodeSigevent((*[sizeofSigevent]byte)(encodeSigevent(0xdead, tc.signo, tc.notify, 7)))
+		req, err := decodeSigevent(copyInSigevent(encodeSigevent(0xdead, tc.signo, tc.notify, 7)))
 		if !sameErr(err, tc.err) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.err)
 		}
@@ -675,11 +709,10 @@ func TestCheckMsgrcv(t *testing.T) {
 
 // TestDecodersDoNotAllocate: the send and receive paths call these.
 func TestDecodersDoNotAllocate(t *testing.T) {
-	var mqattr [sizeofMqAttr]byte
-	var sev [sizeofSigevent]byte
+	var mqattr linux.MqAttr
+	sev := linux.Sigevent{Notify: 0x7f} // EINVAL
 	var peek [peekAttrSize]byte
 	var slot [kcmpEpollSlotSize]byte
-	sev[sigeventNotifyOffset] = 0x7f // EINVAL
 	var sink error
 	if n := testing.AllocsPerRun(100, func() {
 		sink = checkMsgsnd(-1, 1, 0, 8192)

@@ -118,11 +118,11 @@ func MqNotify(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 
 	var reg *mq.Registration
 	if sigevAddr != 0 {
-		raw := (*[sizeofSigevent]byte)(t.CopyScratchBuffer(sizeofSigevent))
-		if _, err := t.CopyInBytes(sigevAddr, raw[:]); err != nil {
+		var sigev linux.Sigevent
+		if _, err := sigev.CopyIn(t, sigevAddr); err != nil {
 			return 0, nil, err
 		}
-		req, err := decodeSigevent(raw)
+		req, err := decodeSigevent(&sigev)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -91,11 +91,11 @@ func MqOpen(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	// created.
 	var attr *mq.Attr
 	if attrAddr != 0 {
-		raw := (*[sizeofMqAttr]byte)(t.CopyScratchBuffer(sizeofMqAttr))
-		if _, err := t.CopyInBytes(attrAddr, raw[:]); err != nil {
+		var in linux.MqAttr
+		if _, err := in.CopyIn(t, attrAddr); err != nil {
 			return 0, nil, err
 		}
-		a := decodeMqOpenAttr(raw)
+		a := decodeMqOpenAttr(&in)
 		attr = &a
 	}
 	name, err := copyInQueueName(t, nameAddr)
@@ -322,12 +322,12 @@ func MqGetsetattr(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (ui
 
 	var newFlags uint32
 	if newAddr != 0 {
-		raw := (*[sizeofMqAttr]byte)(t.CopyScratchBuffer(sizeofMqAttr))
-		if _, err := t.CopyInBytes(newAddr, raw[:]); err != nil {
+		var in linux.MqAttr
+		if _, err := in.CopyIn(t, newAddr); err != nil {
 			return 0, nil, err
 		}
 		var err error
-		if newFlags, err = decodeMqSetattr(raw); err != nil {
+		if newFlags, err = decodeMqSetattr(&in); err != nil {
 			return 0, nil, err
 		}
 	}
