@@ -12,22 +12,15 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-// Package taskproc provides procfs files about tasks that gVisor's procfs
-// lacks:
-//
-//	/proc/PID/map_files/START-END   a symlink per file-backed mapping of the
-//	                                task, opening the mapped file itself
-//	/proc/sys/kernel/threads-max    the limit on the number of tasks
-//
-// They model Linux's fs/proc/base.c (proc_map_files_*) and kernel/fork.c
-// (sysctl_max_threads). gVisor's procfs builds its tree in code we do not
-// replace; small files added to its package (see _shims/fsimpl/proc) call
-// InstallMapFiles when a task's directory is built and add threads-max
-// through ipcproc.AddFile once the /proc root is populated; an edit of
-// gVisor's task.go (build/edits/proc_task_reaped.edit) asks
-// CheckTaskDirAlive before its permission check of /proc/PID. This package
-// imports gVisor's kernel: only gVisor's procfs package imports it, so
-// there is no import cycle.
+// Package taskproc provides /proc/PID/map_files/START-END, which gVisor's
+// procfs lacks: a symlink per file-backed mapping of the task, opening the
+// mapped file itself. It models Linux's fs/proc/base.c (proc_map_files_*).
+// gVisor's procfs builds its tree in code we do not replace; a small file
+// added to its package (see _shims/fsimpl/proc) calls InstallMapFiles when
+// a task's directory is built, and an edit of gVisor's task.go
+// (build/edits/proc_task_reaped.edit) asks CheckTaskDirAlive before its
+// permission check of /proc/PID. This package imports gVisor's kernel: only
+// gVisor's procfs package imports it, so there is no import cycle.
 package taskproc
 
 import (

@@ -143,34 +143,8 @@ func (l *mapLink) StateLoad(ctx context.Context, stateSourceObject state.Source)
 	stateSourceObject.Load(9, &l.end)
 }
 
-func (t *ThreadsMax) StateTypeName() string {
-	return "mqsentry/pkg/sentry/fsimpl/taskproc.ThreadsMax"
-}
-
-func (t *ThreadsMax) StateFields() []string {
-	return []string{
-		"max",
-	}
-}
-
-func (t *ThreadsMax) beforeSave() {}
-
-// +checklocksignore
-func (t *ThreadsMax) StateSave(stateSinkObject state.Sink) {
-	t.beforeSave()
-	stateSinkObject.Save(0, &t.max)
-}
-
-func (t *ThreadsMax) afterLoad(context.Context) {}
-
-// +checklocksignore
-func (t *ThreadsMax) StateLoad(ctx context.Context, stateSourceObject state.Source) {
-	stateSourceObject.Load(0, &t.max)
-}
-
 func init() {
 	state.Register((*mapFilesDir)(nil))
 	state.Register((*mapFilesFD)(nil))
 	state.Register((*mapLink)(nil))
-	state.Register((*ThreadsMax)(nil))
 }

@@ -12,7 +12,12 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package taskproc
+// Package threadsmax provides /proc/sys/kernel/threads-max, the limit on
+// the number of tasks, which gVisor's procfs lacks: Linux's
+// sysctl_max_threads (kernel/fork.c). The file is added through
+// ipcproc.AddSysctl, which gives it Linux's sysctl permission rule, once
+// the /proc root is populated (see _shims/fsimpl/proc).
+package threadsmax
 
 import (
 	"bytes"
