@@ -21,6 +21,46 @@
 // Linux. This package does not import the kernel package (the kernel imports
 // it): whatever it needs from a task arrives through context.Context or the
 // small interfaces declared here.
+//
+// Lock ordering:
+//
+//	kernfs.Filesystem.mu (mqfs: open, create, unlink)
+//	  mqfs.filesystem.mu (create)
+//	    Registry.mu
+//	      userCharges.mu
+//	vfs.DynamicBytesFileDescriptionImpl.mu (a read of the queue's file)
+//	  Queue.mu
+//	    kernel.TaskSet.mu (NotifyTarget: Exited, PIDIn, signal delivery)
+//	      kernel.SignalHandlers.mu (SIGEV_SIGNAL)
+//	    netlink socket and unix transport locks (SIGEV_THREAD's cookie)
+//	    waiter.Queue's lock (poll, select and epoll watchers)
+//	      vfs.EpollInstance.readyMu
+//
+//	vfs.EpollInstance.interestMu
+//	  Queue.mu (Readiness, EventRegister, EventUnregister)
+//
+// kernfs.Filesystem.mu is also held around Queue.mu (open, unlink) and
+// Registry.mu (an unlink that releases the queue).
+//
+//	chargesByKernelMu
+//
+// Queue.mu and Registry.mu are never held together: a queue returns its
+// charge (Registry.release) after unlocking.
+//
+// Under Queue.mu runs what Linux's ipc/mqueue.c does under info->lock: the
+// mq_notify signal (__do_notify's do_send_sig_info), the SIGEV_THREAD
+// cookie sent on its netlink socket (netlink_sendskb, for NOTIFY_WOKENUP and
+// NOTIFY_REMOVED alike), the wake-up of poll and select watchers
+// (wake_up(&info->wait_q)), and the hand-over of a message to a blocked
+// task, whose Waiter is completed there (Linux queues it with wake_q_add
+// and wakes it after unlocking; completing is a non-blocking channel send,
+// the wake-up's only part that is not the scheduler's). Outside it run what
+// Linux does outside: copies to and from user memory (the syscall layer's,
+// F_MQ_PEEK's: a queued message's data is never written to, so it is read
+// without the lock), and the release of an ended registration's
+// SIGEV_THREAD socket (NotifyTarget.Release: dropping a file's last
+// reference runs its release, which takes the socket's locks; Linux drops a
+// struct sock reference inside netlink_sendskb, which cannot).
 package mq
 
 import (
