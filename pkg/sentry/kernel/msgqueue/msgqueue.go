@@ -31,9 +31,9 @@
 // ipc.Registry.Get, which locks an existing queue to check its
 // permission), IPC_SET and IPC_RMID hold both. msgsnd, msgrcv and
 // IPC_STAT find their queue without Registry.mu (FindByID) and take its mu
-// alone; MSG_STAT, /proc/sysvipc/msg and the sysctls take the two one after
-// the other. ipc.Registry has no lock of its own: Registry.mu serializes
-// it.
+// alone; MSG_STAT and /proc/sysvipc/msg take the two one after the other,
+// IPC_INFO, MSG_INFO and the sysctls Registry.mu alone. ipc.Registry has no
+// lock of its own: Registry.mu serializes it.
 //
 // Nothing else is taken under Queue.mu. The syscall layer copies a message
 // in before Send and out after Receive returns, as Linux's load_msg runs
