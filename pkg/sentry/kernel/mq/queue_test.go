@@ -312,3 +312,28 @@ func TestReleaseAfterUnlock(t *testing.T) {
 		q.mu.Unlock()
 	}
 }
+
+// TestPeekCopiesOutUnlocked checks that F_MQ_PEEK's copy to user memory runs
+// without the queue's lock, and still gives the message at the index.
+func TestPeekCopiesOutUnlocked(t *testing.T) {
+	ctx := testContext()
+	_, q := newTestQueue(t, 4, 8)
+	for i, s := range []string{"low", "high"} {
+		if err := q.Send(ctx, Message{Priority: uint32(i), Data: []byte(s)}, nil); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+	}
+	var got string
+	prio, n, err := q.Peek(1, func(data []byte) (int, error) {
+		if !q.mu.TryLock() {
+			t.Error("copyOut runs under the queue's lock")
+		} else {
+			q.mu.Unlock()
+		}
+		got = string(data)
+		return len(data), nil
+	})
+	if err != nil || prio != 0 || n != 3 || got != "low" {
+		t.Errorf("Peek(1) = %d, %d, %v, data %q; want 0, 3, nil, \"low\"", prio, n, err, got)
+	}
+}
