@@ -75,9 +75,17 @@ generate:
 check-generated:
 	$(GO) run -mod=mod ./tools/stateify -check -name-root mqsentry $(STATE_PKGS)
 
-vet: vendor/modules.txt shellcheck
+# gVisor's lock analyzer, built from the gVisor module go.mod pins: it
+# checks the +checklocks annotations (guarded fields, functions that need or
+# take a lock) of our packages; vendored gVisor is analyzed for facts only.
+bin/checklocks: go.mod go.sum
+	@mkdir -p bin
+	$(GO) build -mod=mod -o $@ gvisor.dev/gvisor/tools/checklocks/cmd/checklocks
+
+vet: vendor/modules.txt bin/checklocks shellcheck
 	@unformatted=$$(gofmt -l cmd pkg tools test _shims); if [ -n "$$unformatted" ]; then echo "gofmt: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -vettool=$(CURDIR)/bin/checklocks ./...
 	$(GO) run ./tools/license
 
 # Every shell script git tracks: *.sh and the files whose first line is a sh

@@ -269,6 +269,7 @@ func (tg *target) IsCaller(ctx context.Context) bool        { return ctx.Value(t
 func (tg *target) PIDIn(context.Context) int32              { return 1 }
 func (tg *target) Notify(context.Context, *mq.Registration) { tg.fired.Add(1) }
 func (tg *target) Removed(context.Context)                  { tg.removed.Add(1) }
+func (tg *target) Release(context.Context)                  {}
 func (tg *target) Exited() bool                             { return false }
 
 // TestPOSIXCoreStress: producers and consumers block on a 4-message queue

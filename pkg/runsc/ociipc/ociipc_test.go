@@ -263,7 +263,8 @@ func TestUnimplementedIPCSysctlsWarn(t *testing.T) {
 
 // logRecorder keeps warnings logged through gVisor's log package.
 type logRecorder struct {
-	mu    sync.Mutex
+	mu sync.Mutex
+	// +checklocks:mu
 	lines []string
 }
 

@@ -207,9 +207,11 @@ const outputLimit = 4 << 20
 
 // tailBuffer is an io.Writer keeping the last limit bytes written to it.
 type tailBuffer struct {
-	mu    sync.Mutex
+	mu sync.Mutex
+	// +checklocks:mu
 	limit int
-	buf   []byte
+	// +checklocks:mu
+	buf []byte
 }
 
 func newTailBuffer(limit int) *tailBuffer { return &tailBuffer{limit: limit} }

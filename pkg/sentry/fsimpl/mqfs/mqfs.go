@@ -19,6 +19,17 @@
 // open(2) of a queue's file gives a descriptor the mq_* calls accept.
 //
 // It is the counterpart of the filesystem half of Linux's ipc/mqueue.c.
+//
+// Lock ordering:
+//
+//	kernfs.Filesystem.mu
+//	  filesystem.mu (creating a queue)
+//	    mq.Registry.mu
+//	  mq.Queue.mu (opening a queue, unlinking it)
+//
+// A queue's last close (QueueFD.Release) and the status line of a read of
+// its file take mq.Queue.mu without kernfs.Filesystem.mu; package mq
+// describes what runs under it.
 package mqfs
 
 import (
@@ -92,12 +103,12 @@ type filesystem struct {
 	// namespace is gone.
 	userNS *auth.UserNamespace
 
-	// mu protects registry. Lock order: kernfs.Filesystem.mu, then mu, then
-	// mq.Registry.mu.
+	// mu protects registry (see the package comment for its order).
 	mu sync.Mutex `state:"nosave"`
 
 	// registry is the namespace's, nil once the namespace is gone (Linux's
 	// s_fs_info, which mq_clear_sbinfo clears).
+	// +checklocks:mu
 	registry *mq.Registry
 }
 

@@ -57,7 +57,9 @@ func NewRegistryImpl(ctx context.Context, vfsObj *vfs.VirtualFilesystem, creds *
 // Bind implements mq.RegistryImpl.Bind.
 func (r *RegistryImpl) Bind(registry *mq.Registry) {
 	r.fs.userNS = registry.UserNamespace()
+	r.fs.mu.Lock()
 	r.fs.registry = registry
+	r.fs.mu.Unlock()
 }
 
 // Root returns the root of the namespace's private mount, with a reference

@@ -34,8 +34,12 @@ type object struct {
 }
 
 func (o *object) IPCPerm() *Perm { return &o.perm }
-func (o *object) Lock()          { o.mu.Lock() }
-func (o *object) Unlock()        { o.mu.Unlock() }
+
+// +checklocksacquire:o.mu
+func (o *object) Lock() { o.mu.Lock() }
+
+// +checklocksrelease:o.mu
+func (o *object) Unlock() { o.mu.Unlock() }
 
 func newObject(p Perm) Object { return &object{perm: p} }
 

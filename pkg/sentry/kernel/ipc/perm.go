@@ -24,6 +24,16 @@
 // The package knows nothing of any one mechanism (message queues, package
 // msgqueue, keep their own state next to a Perm) and does not import the
 // kernel package.
+//
+// Lock ordering:
+//
+//	(the mechanism's registry lock: msgqueue.Registry.mu)
+//	  Object.Lock (msgqueue.Queue.mu)
+//
+// The package has no lock of its own. Its Registry is serialized by the
+// mechanism's registry lock, under which Registry.Get takes an existing
+// object's lock to check the caller's permission, as Linux's ipcget takes
+// the object's spinlock under the ids rwsem.
 package ipc
 
 import (

@@ -58,6 +58,7 @@ func (c *countingTarget) PIDIn(context.Context) int32           { return 42 }
 func (c *countingTarget) Notify(context.Context, *Registration) { c.fired++ }
 func (c *countingTarget) Exited() bool                          { return c.exited }
 func (c *countingTarget) Removed(context.Context)               { c.removed++ }
+func (c *countingTarget) Release(context.Context)               {}
 
 type fzEntry struct {
 	m   Message
@@ -515,7 +516,7 @@ func FuzzNewQueueAgainstModel(f *testing.F) {
 		left := len(r.charged)
 		r.mu.Unlock()
 		if r.QueueCount() != 0 || left != 0 {
-			t.Fatalf("after releasing everything: %d queues, charges %v", r.QueueCount(), r.charged)
+			t.Fatalf("after releasing everything: %d queues, %d users charged", r.QueueCount(), left)
 		}
 	})
 }

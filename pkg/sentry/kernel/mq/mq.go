@@ -21,6 +21,46 @@
 // Linux. This package does not import the kernel package (the kernel imports
 // it): whatever it needs from a task arrives through context.Context or the
 // small interfaces declared here.
+//
+// Lock ordering:
+//
+//	kernfs.Filesystem.mu (mqfs: create, open, unlink)
+//	  mqfs.filesystem.mu (create)
+//	    Registry.mu
+//	      userCharges.mu
+//	  Queue.mu (open, unlink)
+//	    kernel.TaskSet.mu (NotifyTarget's Exited and PIDIn, signals)
+//	      kernel.SignalHandlers.mu (SIGEV_SIGNAL's signal)
+//	    netlink socket and unix transport locks (SIGEV_THREAD's cookie)
+//	    waiter.Queue's lock (poll, select and epoll watchers)
+//	      vfs.EpollInstance.readyMu
+//
+//	chargesByKernelMu
+//
+// Queue.mu is also taken under vfs.EpollInstance.interestMu (Readiness,
+// EventRegister, EventUnregister) and under the lock of
+// vfs.DynamicBytesFileDescriptionImpl (the status line a read of the
+// queue's file returns). Queue.mu and Registry.mu are never held together:
+// a queue returns its charge (Registry.release) after unlocking, under
+// kernfs.Filesystem.mu when an unlink releases it.
+//
+// Under Queue.mu runs what Linux's ipc/mqueue.c runs under info->lock: the
+// mq_notify signal (__do_notify's do_send_sig_info), the SIGEV_THREAD
+// cookie sent on its netlink socket (netlink_sendskb, for NOTIFY_WOKENUP and
+// NOTIFY_REMOVED alike), the registrant's pid for the status line, and the
+// wake-up of poll and select watchers (wake_up(&info->wait_q)). The
+// hand-over of a message to a blocked task completes its Waiter there too:
+// a non-blocking channel send, where Linux queues the task with wake_q_add
+// under the lock and wakes it after unlocking; the wake-up proper is the Go
+// scheduler's.
+//
+// Outside it runs what Linux runs outside: copies to and from user memory
+// (the syscall layer's, and F_MQ_PEEK's: a queued message's data is never
+// written to, so it is read without the lock), and the release of an ended
+// registration's SIGEV_THREAD socket (NotifyTarget.Release, from
+// Queue.unlock). Linux drops a struct sock reference inside netlink_sendskb,
+// which cannot sleep; dropping a file's last reference runs the socket's
+// release, which takes the socket's locks.
 package mq
 
 import (

@@ -317,7 +317,7 @@ func BenchmarkNewQueue(b *testing.B) {
 				for range c.prios {
 					mustReceive(b, ctx, q, 16)
 				}
-				retained = storeHeapBytes(&q.messages)
+				retained = storeHeapBytes(&q.messages) // +checklocksignore: q is this goroutine's.
 				q.Unlinked()
 			}
 			b.ReportMetric(float64(retained), "retained-B")

@@ -159,6 +159,15 @@ func (q *Queue) beforeSave() {}
 // +checklocksignore
 func (q *Queue) StateSave(stateSinkObject state.Sink) {
 	q.beforeSave()
+	if !state.IsZeroValue(&q.receivers) {
+		state.Failf("receivers is %#v, expected zero", &q.receivers)
+	}
+	if !state.IsZeroValue(&q.senders) {
+		state.Failf("senders is %#v, expected zero", &q.senders)
+	}
+	if !state.IsZeroValue(&q.ended) {
+		state.Failf("ended is %#v, expected zero", &q.ended)
+	}
 	messagesValue := q.saveMessages()
 	_ = ([]Message)(messagesValue)
 	stateSinkObject.SaveValue(4, messagesValue)

@@ -17,6 +17,7 @@ package mq
 import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 )
 
 // NotifyTarget is the process registered with mq_notify. It is implemented
@@ -37,6 +38,12 @@ type NotifyTarget interface {
 	// to user space.
 	Removed(ctx context.Context)
 
+	// Release lets go of what the registration holds (SIGEV_THREAD's
+	// socket) once it ended by Notify or Removed. The queue calls it after
+	// unlocking, while Notify and Removed run under its lock: see the
+	// package comment.
+	Release(ctx context.Context)
+
 	// Exited reports whether the target process has exited. Linux drops a
 	// registration when the registrant's descriptors are closed at exit;
 	// the Sentry does not tell descriptions about exits, so the queue asks.
@@ -45,6 +52,8 @@ type NotifyTarget interface {
 
 // registrationLocked returns the live registration, dropping one whose
 // process has exited.
+//
+// +checklocks:q.mu
 func (q *Queue) registrationLocked(ctx context.Context) *Registration {
 	if q.registration != nil && q.registration.Target.Exited() {
 		q.removeLocked(ctx)
@@ -53,10 +62,13 @@ func (q *Queue) registrationLocked(ctx context.Context) *Registration {
 }
 
 // removeLocked ends the registration without firing it.
+//
+// +checklocks:q.mu
 func (q *Queue) removeLocked(ctx context.Context) {
 	reg := q.registration
 	q.registration = nil
 	reg.Target.Removed(ctx)
+	q.ended = reg
 }
 
 // Registration is one mq_notify registration.
@@ -75,7 +87,7 @@ type Registration struct {
 // registration (a no-op for any other process), as mq_notify does.
 func (q *Queue) Notify(ctx context.Context, reg *Registration) error {
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer q.unlock(ctx)
 	current := q.registrationLocked(ctx)
 	if reg == nil {
 		if current != nil && current.Target.IsCaller(ctx) {
@@ -84,7 +96,7 @@ func (q *Queue) Notify(ctx context.Context, reg *Registration) error {
 		return nil
 	}
 	if current != nil {
-		return errBusy
+		return linuxerr.EBUSY
 	}
 	q.registration = reg
 	return nil
@@ -94,7 +106,7 @@ func (q *Queue) Notify(ctx context.Context, reg *Registration) error {
 // descriptor of q, as Linux's mqueue_flush_file does.
 func (q *Queue) Flush(ctx context.Context) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer q.unlock(ctx)
 	if q.registration != nil && q.registration.Target.IsCaller(ctx) {
 		q.removeLocked(ctx)
 	}
@@ -102,6 +114,8 @@ func (q *Queue) Flush(ctx context.Context) {
 
 // fireLocked sends the registered notification, once: the registration is
 // consumed by firing.
+//
+// +checklocks:q.mu
 func (q *Queue) fireLocked(ctx context.Context) {
 	reg := q.registrationLocked(ctx)
 	if reg == nil {
@@ -111,4 +125,5 @@ func (q *Queue) fireLocked(ctx context.Context) {
 	if reg.Method != linux.SIGEV_NONE {
 		reg.Target.Notify(ctx, reg)
 	}
+	q.ended = reg
 }

@@ -29,11 +29,8 @@ import (
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
 )
 
-var (
-	// ErrWaiting means the caller's Waiter was queued and it must block.
-	ErrWaiting = linuxerr.ErrWouldBlock
-	errBusy    = linuxerr.EBUSY
-)
+// ErrWaiting means the caller's Waiter was queued and it must block.
+var ErrWaiting = linuxerr.ErrWouldBlock
 
 // Queue is one POSIX message queue (Linux's struct mqueue_inode_info without
 // the inode, which mqfs provides).
@@ -52,22 +49,58 @@ type Queue struct {
 	// chargedTo is the user whose RLIMIT_MSGQUEUE pays for the queue.
 	chargedTo auth.KUID
 
-	// mu protects everything below. Lock order: Registry.mu, then Queue.mu.
-	mu           sync.Mutex   `state:"nosave"`
-	messages     messageStore `state:".([]Message)"`
-	receivers    waiterList   `state:"nosave"`
-	senders      waiterList   `state:"nosave"`
+	// mu protects everything below. It is never held together with
+	// Registry.mu; see the package comment for what runs under it.
+	mu sync.Mutex `state:"nosave"`
+	// +checklocks:mu
+	messages messageStore `state:".([]Message)"`
+	// receivers and senders are the tasks blocked in mq_timedreceive and
+	// mq_timedsend. A checkpoint interrupts every blocked call, which then
+	// withdraws its waiter (FinishReceive, FinishSend) before its task
+	// stops and the kernel is saved: both are empty at save, which fails
+	// otherwise.
+	// +checklocks:mu
+	receivers waiterList `state:"zerovalue"`
+	// +checklocks:mu
+	senders waiterList `state:"zerovalue"`
+	// +checklocks:mu
 	registration *Registration
-	events       waiter.Queue
+	// ended is the registration that ended (fired or removed) in the
+	// critical section under way, whose Target.Release runs once mu is
+	// unlocked (see unlock). A critical section ends at most one: so it is
+	// nil whenever mu is unlocked, at save as well.
+	// +checklocks:mu
+	ended *Registration `state:"zerovalue"`
+	// +checklocks:mu
+	events waiter.Queue
 	// watchers counts events' entries (poll, epoll, select), so that send
 	// and receive skip the notification when nobody watches.
+	// +checklocks:mu
 	watchers int
-	linked   bool
-	openFDs  int64
+	// +checklocks:mu
+	linked bool
+	// +checklocks:mu
+	openFDs int64
+}
+
+// unlock unlocks q.mu, then releases what a registration that ended under
+// it holds: its SIGEV_THREAD socket's last reference may be dropped there,
+// which runs the socket's release and must not happen under q.mu.
+//
+// +checklocksrelease:q.mu
+func (q *Queue) unlock(ctx context.Context) {
+	ended := q.ended
+	q.ended = nil
+	q.mu.Unlock()
+	if ended != nil {
+		ended.Target.Release(ctx)
+	}
 }
 
 // saveMessages returns the queued messages in receive order: the image
 // holds the messages, not the store's index.
+//
+// +checklocksignore: the kernel is stopped while it is saved.
 func (q *Queue) saveMessages() []Message {
 	msgs := make([]Message, q.messages.count)
 	for i := range msgs {
@@ -79,6 +112,8 @@ func (q *Queue) saveMessages() []Message {
 // loadMessages queues the saved messages again, once the queue's geometry
 // and the messages are checked against each other: the store's index is
 // rebuilt from them, its counters (curmsgs, QSIZE) with it.
+//
+// +checklocksignore: nothing else uses the queue while it is loaded.
 func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
 	q.checkLoadedAttr()
 	if int64(len(msgs)) > q.attr.MaxMessages {
@@ -112,6 +147,8 @@ func (q *Queue) checkLoadedAttr() {
 // afterLoad checks the queue's other fields and charges a live queue to
 // its registry again: the namespace's queue count and its users'
 // RLIMIT_MSGQUEUE usage are rebuilt from the queues, as their sum.
+//
+// +checklocksignore: nothing else uses the queue while it is loaded.
 func (q *Queue) afterLoad(stdctx.Context) {
 	if q.registry == nil {
 		ipc.FailLoad(q.imageName(), "registry", "missing")
@@ -155,6 +192,8 @@ func (q *Queue) checkLoadedRegistration(reg *Registration) {
 }
 
 // imageName names the queue in errors about a checkpoint image.
+//
+// +checklocksignore: it runs while the queue is loaded.
 func (q *Queue) imageName() string {
 	name := fmt.Sprintf("POSIX message queue %q", "/"+q.name)
 	if !q.linked {
@@ -182,7 +221,7 @@ func (q *Queue) Send(ctx context.Context, m Message, w *Waiter) error {
 		return linuxerr.EMSGSIZE
 	}
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer q.unlock(ctx)
 	if q.messages.count >= q.attr.MaxMessages {
 		if w == nil {
 			return linuxerr.EAGAIN
@@ -196,6 +235,8 @@ func (q *Queue) Send(ctx context.Context, m Message, w *Waiter) error {
 }
 
 // deliverLocked puts m where the next receiver will find it.
+//
+// +checklocks:q.mu
 func (q *Queue) deliverLocked(ctx context.Context, m Message) {
 	if !q.receivers.Empty() {
 		// A blocked receiver implies an empty queue; Linux hands the message
@@ -213,6 +254,8 @@ func (q *Queue) deliverLocked(ctx context.Context, m Message) {
 }
 
 // notifyWatchersLocked wakes poll/epoll/select waiters interested in mask.
+//
+// +checklocks:q.mu
 func (q *Queue) notifyWatchersLocked(mask waiter.EventMask) {
 	if q.watchers > 0 {
 		q.events.Notify(mask)
@@ -276,13 +319,21 @@ func (q *Queue) FinishReceive(w *Waiter) (Message, bool) {
 	return m, true
 }
 
-// Peek copies the message at index i in receive order into buf without
-// removing it (F_MQ_PEEK). It returns the priority and the bytes copied.
+// Peek copies the message at index i in receive order out with copyOut
+// without removing it (F_MQ_PEEK). It returns the priority and the bytes
+// copied. copyOut runs without q.mu, as Linux copies a received message
+// after unlocking: a queued message's data is never written to, so the
+// copy is the message as it was at index i even if it is received
+// meanwhile.
 func (q *Queue) Peek(i int64, copyOut func(data []byte) (int, error)) (uint32, int, error) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	m := q.messages.peek(i)
-	if m == nil {
+	var m Message
+	p := q.messages.peek(i)
+	if p != nil {
+		m = *p
+	}
+	q.mu.Unlock()
+	if p == nil {
 		return 0, 0, linuxerr.ENOMSG
 	}
 	n, err := copyOut(m.Data)
@@ -324,7 +375,7 @@ func (q *Queue) EventUnregister(e *waiter.Entry) {
 // the task of ctx.
 func (q *Queue) WriteStatus(ctx context.Context, buf *bytes.Buffer) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	defer q.unlock(ctx)
 	var method, signo, pid int32
 	if reg := q.registrationLocked(ctx); reg != nil {
 		method = reg.Method

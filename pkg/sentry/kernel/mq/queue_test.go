@@ -15,6 +15,7 @@
 package mq
 
 import (
+	"bytes"
 	"testing"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
@@ -34,6 +35,12 @@ type recordingTarget struct {
 	fired   int
 	removed int
 	exited  bool
+
+	// released counts Release calls; releasedLocked those made while
+	// queue's lock was held (set queue to check).
+	released       int
+	releasedLocked int
+	queue          *Queue
 }
 
 func (r *recordingTarget) IsCaller(ctx context.Context) bool     { return ctx.Value(callerKey{}) == r }
@@ -41,6 +48,17 @@ func (r *recordingTarget) PIDIn(context.Context) int32           { return 7 }
 func (r *recordingTarget) Notify(context.Context, *Registration) { r.fired++ }
 func (r *recordingTarget) Exited() bool                          { return r.exited }
 func (r *recordingTarget) Removed(context.Context)               { r.removed++ }
+
+func (r *recordingTarget) Release(context.Context) {
+	r.released++
+	if r.queue != nil {
+		if r.queue.mu.TryLock() {
+			r.queue.mu.Unlock()
+		} else {
+			r.releasedLocked++
+		}
+	}
+}
 
 type callerKey struct{}
 
@@ -241,5 +259,81 @@ func TestRegistryLimits(t *testing.T) {
 	q1.Unlinked()
 	if _, err := r.NewQueue(limited, "q", nil); err != nil {
 		t.Fatalf("after release: %v", err)
+	}
+}
+
+// TestReleaseAfterUnlock checks that every way a registration ends (fired
+// by a send, removed by its process, by a close, or dropped because its
+// process exited) releases it once, after the queue's lock is released.
+func TestReleaseAfterUnlock(t *testing.T) {
+	ctx := testContext()
+	_, q := newTestQueue(t, 4, 8)
+	for _, tc := range []struct {
+		name   string
+		method int32
+		end    func(target *recordingTarget)
+	}{
+		{"fired", linux.SIGEV_SIGNAL, func(*recordingTarget) { _ = q.Send(ctx, Message{Data: []byte("x")}, nil) }},
+		{"fired SIGEV_NONE", linux.SIGEV_NONE, func(*recordingTarget) { _ = q.Send(ctx, Message{Data: []byte("x")}, nil) }},
+		{"unregistered", linux.SIGEV_THREAD, func(target *recordingTarget) {
+			_ = q.Notify(context.WithValue(ctx, callerKey{}, target), nil)
+		}},
+		{"flushed", linux.SIGEV_THREAD, func(target *recordingTarget) { q.Flush(context.WithValue(ctx, callerKey{}, target)) }},
+		{"exited", linux.SIGEV_SIGNAL, func(target *recordingTarget) {
+			target.exited = true
+			var buf bytes.Buffer
+			q.WriteStatus(ctx, &buf)
+		}},
+	} {
+		// Start from an empty queue so that a send fires.
+		for {
+			if _, err := q.Receive(ctx, 8, nil); err != nil {
+				break
+			}
+		}
+		target := &recordingTarget{queue: q}
+		if err := q.Notify(ctx, &Registration{Target: target, Method: tc.method, Signo: 10}); err != nil {
+			t.Fatalf("%s: Notify: %v", tc.name, err)
+		}
+		if target.released != 0 {
+			t.Fatalf("%s: released %d times while registered", tc.name, target.released)
+		}
+		tc.end(target)
+		if target.released != 1 || target.releasedLocked != 0 {
+			t.Errorf("%s: released %d times, %d of them under the queue's lock; want once, unlocked", tc.name, target.released, target.releasedLocked)
+		}
+		// The registration is gone: another process may register.
+		if err := q.Notify(ctx, &Registration{Target: &recordingTarget{}, Method: linux.SIGEV_NONE}); err != nil {
+			t.Errorf("%s: Notify after the end: %v", tc.name, err)
+		}
+		_ = q.Notify(ctx, nil)
+		q.mu.Lock()
+		q.registration = nil
+		q.mu.Unlock()
+	}
+}
+
+// TestPeekCopiesOutUnlocked checks that F_MQ_PEEK's copy to user memory runs
+// without the queue's lock, and still gives the message at the index.
+func TestPeekCopiesOutUnlocked(t *testing.T) {
+	ctx := testContext()
+	_, q := newTestQueue(t, 4, 8)
+	for i, s := range []string{"low", "high"} {
+		if err := q.Send(ctx, Message{Priority: uint32(i), Data: []byte(s)}, nil); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+	}
+	var got string
+	prio, n, err := q.Peek(1, func(data []byte) (int, error) {
+		if !q.mu.TryLock() {
+			t.Error("copyOut runs under the queue's lock")
+		} else {
+			q.mu.Unlock()
+		}
+		got = string(data)
+		return len(data), nil
+	})
+	if err != nil || prio != 0 || n != 3 || got != "low" {
+		t.Errorf("Peek(1) = %d, %d, %v, data %q; want 0, 3, nil, \"low\"", prio, n, err, got)
 	}
 }

@@ -48,17 +48,22 @@ type Registry struct {
 	userNS *auth.UserNamespace
 	impl   RegistryImpl
 
-	// mu protects the fields below. Lock order: Registry.mu, then Queue.mu.
-	mu     sync.Mutex `state:"nosave"`
+	// mu protects the fields below up to nsCharge. It is never held
+	// together with a Queue's mu (see the package comment).
+	mu sync.Mutex `state:"nosave"`
+	// +checklocks:mu
 	limits Limits
 	// queueCount and charged are not saved: each restored queue counts
 	// and charges itself again (Queue.afterLoad, restoreCharge), so that
 	// they are the sums over the queues whatever an image holds.
+	// +checklocks:mu
 	queueCount int64 `state:"nosave"`
 	// charged is this namespace's share of each user's RLIMIT_MSGQUEUE
 	// usage, which users counts across namespaces.
+	// +checklocks:mu
 	charged map[auth.KUID]uint64 `state:"nosave"`
-	users   *userCharges         `state:"nosave"`
+	// +checklocks:mu
+	users *userCharges `state:"nosave"`
 
 	// nsCharge counts the IPC namespace against user.max_ipc_namespaces
 	// (nil for namespaces the runtime makes, which Linux does not count
@@ -81,6 +86,8 @@ func (r *Registry) afterLoad(_ stdctx.Context) {
 	if r.impl == nil {
 		ipc.FailLoad(registryName, "impl", "missing")
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if !r.limits.valid() {
 		ipc.FailLoad(registryName, "limits", "%+v out of the sysctls' ranges", r.limits)
 	}
@@ -91,6 +98,8 @@ func (r *Registry) afterLoad(_ stdctx.Context) {
 }
 
 // initCharges starts the accounting of a restored registry, once.
+//
+// +checklocks:r.mu
 func (r *Registry) initCharges() {
 	if r.users == nil {
 		r.users = chargesOf(r.userNS)
@@ -103,6 +112,8 @@ func (r *Registry) restoreCharge(q *Queue) {
 	if r.userNS == nil {
 		ipc.FailLoad(registryName, "userNS", "missing")
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.initCharges()
 	cost := q.attr.chargedBytes()
 	r.queueCount++
@@ -199,6 +210,8 @@ func (r *Registry) QueueCount() int64 {
 
 // checkAttr validates a requested geometry as Linux's mq_attr_ok does, or
 // returns the namespace defaults when attr is nil.
+//
+// +checklocks:r.mu
 func (r *Registry) checkAttr(creds *auth.Credentials, attr *Attr) (Attr, error) {
 	l := r.limits
 	if attr == nil {

@@ -120,6 +120,7 @@ func wantImageError(t *testing.T, err error, object, field string) {
 	}
 }
 
+// +checklocksignore: the test reads and corrupts state no other goroutine uses.
 func TestRestoreRoundTrip(t *testing.T) {
 	in := newImage(t)
 	out, err := saveLoad(t, in)
@@ -157,6 +158,8 @@ func TestRestoreRoundTrip(t *testing.T) {
 // A released queue that the image still holds (an unlinked name the
 // filesystem keeps cached) counts and charges nothing after restore, as
 // before the checkpoint.
+//
+// +checklocksignore: the test reads and corrupts state no other goroutine uses.
 func TestRestoreReleasedQueueNotCharged(t *testing.T) {
 	in := newImage(t)
 	live, err := in.registry.NewQueue(testContext(), "live", &Attr{MaxMessages: 1, MaxMessageSize: 1})
@@ -180,6 +183,8 @@ func TestRestoreReleasedQueueNotCharged(t *testing.T) {
 // Each case breaks one invariant of the saved state; loading must fail
 // with an error naming the queue and the field, never panic and never
 // restore the queue.
+//
+// +checklocksignore: the test reads and corrupts state no other goroutine uses.
 func TestRestoreRefusesBrokenQueue(t *testing.T) {
 	const queue = `POSIX message queue "/q"`
 	for _, tc := range []struct {
@@ -195,16 +200,16 @@ func TestRestoreRefusesBrokenQueue(t *testing.T) {
 		{"msgsize zero", func(i *image) { i.queues[0].attr.MaxMessageSize = 0 }, queue, "msgsize"},
 		{"msgsize above the hard limit", func(i *image) { i.queues[0].attr.MaxMessageSize = MsgSizeMaxHard + 1 }, queue, "msgsize"},
 		{"message larger than msgsize", func(i *image) { i.queues[0].attr.MaxMessageSize = 1 }, queue, "messages[0].size"},
-		{"priority not below MQ_PRIO_MAX", func(i *image) { i.queues[0].messages.peek(1).Priority = linux.MQ_PRIO_MAX }, queue, "messages[1].priority"},
-		{"priority far above MQ_PRIO_MAX", func(i *image) { i.queues[0].messages.peek(2).Priority = 1 << 31 }, queue, "messages[2].priority"},
-		{"negative open descriptors", func(i *image) { i.queues[0].openFDs = -1 }, queue, "openFDs"},
-		{"negative watchers", func(i *image) { i.queues[0].watchers = -1 }, queue, "watchers"},
+		{"priority not below MQ_PRIO_MAX", func(i *image) { i.queues[0].messages.peek(1).Priority = linux.MQ_PRIO_MAX }, queue, "messages[1].priority"}, // +checklocksignore
+		{"priority far above MQ_PRIO_MAX", func(i *image) { i.queues[0].messages.peek(2).Priority = 1 << 31 }, queue, "messages[2].priority"},           // +checklocksignore
+		{"negative open descriptors", func(i *image) { i.queues[0].openFDs = -1 }, queue, "openFDs"},                                                    // +checklocksignore
+		{"negative watchers", func(i *image) { i.queues[0].watchers = -1 }, queue, "watchers"},                                                          // +checklocksignore
 		{"no user charged", func(i *image) { i.queues[0].chargedTo = auth.NoID }, queue, "chargedTo"},
-		{"notification method", func(i *image) { i.queues[0].registration.Method = 99 }, queue, "registration.Method"},
-		{"notification signal", func(i *image) { i.queues[0].registration.Signo = linux.SignalMaximum + 1 }, queue, "registration.Signo"},
-		{"notification target", func(i *image) { i.queues[0].registration.Target = nil }, queue, "registration.Target"},
+		{"notification method", func(i *image) { i.queues[0].registration.Method = 99 }, queue, "registration.Method"},                    // +checklocksignore
+		{"notification signal", func(i *image) { i.queues[0].registration.Signo = linux.SignalMaximum + 1 }, queue, "registration.Signo"}, // +checklocksignore
+		{"notification target", func(i *image) { i.queues[0].registration.Target = nil }, queue, "registration.Target"},                   // +checklocksignore
 		{"no registry", func(i *image) { i.queues[0].registry = nil }, queue, "registry"},
-		{"registry limits", func(i *image) { i.registry.limits.MsgMax = MsgMaxHard + 1 }, registryName, "limits"},
+		{"registry limits", func(i *image) { i.registry.limits.MsgMax = MsgMaxHard + 1 }, registryName, "limits"}, // +checklocksignore
 		{"registry without filesystem", func(i *image) { i.registry.impl = nil }, registryName, "impl"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

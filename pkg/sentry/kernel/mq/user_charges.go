@@ -28,7 +28,8 @@ import (
 // after a restore (Registry.afterLoad).
 type userCharges struct {
 	// mu protects bytes. Lock order: Registry.mu, then userCharges.mu.
-	mu    sync.Mutex
+	mu sync.Mutex
+	// +checklocks:mu
 	bytes map[auth.KUID]uint64
 }
 
@@ -36,7 +37,8 @@ var (
 	// chargesByKernel holds the charges of each kernel, keyed by its root
 	// user namespace; a Sentry runs one kernel, tests run many.
 	chargesByKernelMu sync.Mutex
-	chargesByKernel   = map[*auth.UserNamespace]*userCharges{}
+	// +checklocks:chargesByKernelMu
+	chargesByKernel = map[*auth.UserNamespace]*userCharges{}
 )
 
 // chargesOf returns the charges of the kernel that owns ns.

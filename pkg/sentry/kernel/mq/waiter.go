@@ -54,7 +54,8 @@ func (w *Waiter) complete() {
 }
 
 // waiterList is a FIFO of blocked tasks. Blocked tasks are interrupted by a
-// checkpoint before state is saved, so the list is always empty when saved.
+// checkpoint before state is saved, so the list is always empty when saved
+// (Queue's fields are state:"zerovalue": a save checks it).
 type waiterList struct {
 	ilist.List
 }

@@ -30,7 +30,7 @@ func BenchmarkManyQueues(b *testing.B) {
 	m := &Message{Type: 1, Text: make([]byte, 16)}
 	for b.Loop() {
 		r := NewRegistry(userNS)
-		r.limits.MsgMni = n
+		r.limits.MsgMni = n // +checklocksignore: r is this goroutine's.
 		for i := range qs {
 			q, err := r.Get(ctx, c.Creds, ipc.IPCPrivate, 0600)
 			if err != nil {

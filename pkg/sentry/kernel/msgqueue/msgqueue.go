@@ -21,6 +21,28 @@
 // not import the kernel package (the kernel imports it, as gVisor's
 // kernel/msgqueue): the syscall layer passes in credentials and pids, and
 // does the blocking on a Waiter's channel.
+//
+// Lock ordering:
+//
+//	Registry.mu
+//	  Queue.mu
+//
+// As Linux takes the ids rwsem, then the queue's spinlock: msgget (through
+// ipc.Registry.Get, which locks an existing queue to check its
+// permission), IPC_SET and IPC_RMID hold both. msgsnd, msgrcv and
+// IPC_STAT find their queue without Registry.mu (FindByID) and take its mu
+// alone; MSG_STAT and /proc/sysvipc/msg take the two one after the other,
+// IPC_INFO, MSG_INFO and the sysctls Registry.mu alone. ipc.Registry has no
+// lock of its own: Registry.mu serializes it.
+//
+// Nothing else is taken under Queue.mu. The syscall layer copies a message
+// in before Send and out after Receive returns, as Linux's load_msg runs
+// before its lock and store_msg after it; a returned message is not written
+// to afterwards. A blocked task is completed under Queue.mu (its Waiter
+// holds the outcome and a non-blocking channel send wakes it), where Linux
+// records the outcome under its lock and wakes the task after unlocking
+// (wake_q): signalling a Waiter after unlocking could reach it after its
+// task has given it back to the pool and another task has taken it.
 package msgqueue
 
 import (
@@ -70,10 +92,12 @@ func (l Limits) Valid() bool {
 //
 // +stateify savable
 type Registry struct {
-	// mu protects ids, limits and the set of queues. Lock order:
-	// Registry.mu, then Queue.mu.
-	mu     sync.Mutex `state:"nosave"`
-	ids    *ipc.Registry
+	// mu protects limits and serializes ids (the set of queues), whose
+	// pointer is fixed. It is taken before a Queue's mu (see the package
+	// comment).
+	mu  sync.Mutex `state:"nosave"`
+	ids *ipc.Registry
+	// +checklocks:mu
 	limits Limits
 
 	// messages and bytes are the totals over all queues that MSG_INFO
@@ -112,7 +136,7 @@ type queueChunk [queueChunkLen]atomic.Pointer[Queue]
 
 // tableLocked returns byIndex, building it if needed.
 //
-// Preconditions: r.mu is held.
+// +checklocks:r.mu
 func (r *Registry) tableLocked() *queueTable {
 	if t := r.byIndex.Load(); t != nil {
 		return t
@@ -155,6 +179,8 @@ func NewRegistry(userNS *auth.UserNamespace) *Registry {
 // afterLoad checks the registry loaded from a checkpoint image: limits the
 // sysctls accept, and a table holding live queues of this registry only.
 // The table's own consistency is ipc.Registry's to check.
+//
+// +checklocksignore: nothing else uses the registry while it is loaded.
 func (r *Registry) afterLoad(stdctx.Context) {
 	const name = "System V message queue registry"
 	if r.ids == nil {
@@ -171,7 +197,7 @@ func (r *Registry) afterLoad(stdctx.Context) {
 		if q.registry != r {
 			ipc.FailLoad(q.imageName(), "registry", "not the registry whose table holds it")
 		}
-		if q.dead {
+		if q.dead { // +checklocksignore: see afterLoad.
 			ipc.FailLoad(q.imageName(), "dead", "a removed queue is still in the table")
 		}
 	})
@@ -225,11 +251,12 @@ func (r *Registry) SetNextID(id int32) error {
 func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key ipc.Key, flag int32) (*Queue, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	qbytes := uint64(r.limits.MsgMnb)
 	obj, err := r.ids.Get(creds, key, flag, int(r.limits.MsgMni), func(perm ipc.Perm) ipc.Object {
 		q := &Queue{
 			registry: r,
 			perm:     perm,
-			qbytes:   uint64(r.limits.MsgMnb),
+			qbytes:   qbytes,
 			ctime:    r.now(ctx),
 		}
 		q.messages.init()
@@ -292,35 +319,41 @@ func (r *Registry) Queues() []*Queue {
 func (r *Registry) Remove(creds *auth.Credentials, id ipc.ID) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	q, err := r.findControlledLocked(creds, id)
+	q, err := r.findLocked(id)
 	if err != nil {
 		return err
 	}
+	q.mu.Lock()
 	defer q.mu.Unlock()
+	if err := q.mayControlLocked(creds); err != nil {
+		return err
+	}
 	r.ids.Remove(q)
 	r.tableLocked().set(q.perm.ID.Index(), nil)
 	q.destroyLocked()
 	return nil
 }
 
-// findControlledLocked returns the queue id names, with its mu locked for
-// the caller to unlock, if creds may control it (IPC_SET, IPC_RMID): EINVAL
-// for an unknown id, EPERM unless creds own or created the queue or have
-// CAP_SYS_ADMIN.
+// findLocked returns the queue id names, or EINVAL.
 //
-// Preconditions: r.mu is locked.
-func (r *Registry) findControlledLocked(creds *auth.Credentials, id ipc.ID) (*Queue, error) {
+// +checklocks:r.mu
+func (r *Registry) findLocked(id ipc.ID) (*Queue, error) {
 	obj, err := r.ids.FindByID(id)
 	if err != nil {
 		return nil, err
 	}
-	q := obj.(*Queue)
-	q.mu.Lock()
-	if !q.perm.MayControl(creds, r.ids.UserNamespace()) {
-		q.mu.Unlock()
-		return nil, linuxerr.EPERM
+	return obj.(*Queue), nil
+}
+
+// mayControlLocked returns EPERM unless creds may control q (IPC_SET,
+// IPC_RMID): they own or created it, or have CAP_SYS_ADMIN.
+//
+// +checklocks:q.mu
+func (q *Queue) mayControlLocked(creds *auth.Credentials) error {
+	if !q.perm.MayControl(creds, q.userNS()) {
+		return linuxerr.EPERM
 	}
-	return q, nil
+	return nil
 }
 
 // SetRequest is what msgctl(IPC_SET) reads from the caller's msqid_ds.
@@ -340,11 +373,15 @@ type SetRequest struct {
 func (r *Registry) Set(ctx context.Context, creds *auth.Credentials, id ipc.ID, req SetRequest) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	q, err := r.findControlledLocked(creds, id)
+	q, err := r.findLocked(id)
 	if err != nil {
 		return err
 	}
+	q.mu.Lock()
 	defer q.mu.Unlock()
+	if err := q.mayControlLocked(creds); err != nil {
+		return err
+	}
 	qbytes := int32(req.QBytes)
 	// Linux compares the int qbytes with the unsigned msg_ctlmnb, so the
 	// comparison is unsigned: a "negative" qbytes is huge, not small.

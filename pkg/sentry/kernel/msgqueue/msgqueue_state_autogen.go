@@ -90,6 +90,12 @@ func (q *Queue) beforeSave() {}
 // +checklocksignore
 func (q *Queue) StateSave(stateSinkObject state.Sink) {
 	q.beforeSave()
+	if !state.IsZeroValue(&q.senders) {
+		state.Failf("senders is %#v, expected zero", &q.senders)
+	}
+	if !state.IsZeroValue(&q.receivers) {
+		state.Failf("receivers is %#v, expected zero", &q.receivers)
+	}
 	messagesValue := q.saveMessages()
 	_ = ([]Message)(messagesValue)
 	stateSinkObject.SaveValue(3, messagesValue)

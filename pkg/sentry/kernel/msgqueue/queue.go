@@ -48,32 +48,54 @@ type Caller struct {
 type Queue struct {
 	registry *Registry
 
-	// mu protects everything below and perm's owner and mode. Lock order:
-	// Registry.mu, then Queue.mu.
+	// mu protects everything below and perm's owner and mode (its key and
+	// id are fixed once the queue is published). It is taken after the
+	// Registry's mu (see the package comment).
 	mu   sync.Mutex `state:"nosave"`
 	perm ipc.Perm
 	// dead is set when the queue is removed; operations that found it
 	// before then fail with EIDRM.
-	dead     bool
+	// +checklocks:mu
+	dead bool
+	// +checklocks:mu
 	messages messageStore `state:".([]Message)"`
 	// qbytes bounds both the payload bytes and the number of messages.
+	// +checklocks:mu
 	qbytes uint64
 	// stime, rtime and ctime are in seconds since the epoch.
-	stime, rtime, ctime int64
+	// +checklocks:mu
+	stime int64
+	// +checklocks:mu
+	rtime int64
+	// +checklocks:mu
+	ctime int64
 	// lspid and lrpid are root-namespace pids, 0 for none.
-	lspid, lrpid int32
+	// +checklocks:mu
+	lspid int32
+	// +checklocks:mu
+	lrpid int32
 
-	senders   waiterList `state:"nosave"`
-	receivers waiterList `state:"nosave"`
+	// senders and receivers are the tasks blocked in msgsnd and msgrcv. A
+	// checkpoint interrupts every blocked call, which then withdraws its
+	// waiter (FinishSend, FinishReceive) before its task stops and the
+	// kernel is saved: both are empty at save, which fails otherwise.
+	// +checklocks:mu
+	senders waiterList `state:"zerovalue"`
+	// +checklocks:mu
+	receivers waiterList `state:"zerovalue"`
 }
 
 // IPCPerm implements ipc.Object.IPCPerm.
 func (q *Queue) IPCPerm() *ipc.Perm { return &q.perm }
 
 // Lock implements ipc.Object.Lock.
+//
+// +checklocksacquire:q.mu
 func (q *Queue) Lock() { q.mu.Lock() }
 
 // Unlock implements ipc.Object.Unlock.
+//
+// +checklocksrelease:q.mu
 func (q *Queue) Unlock() { q.mu.Unlock() }
 
 // ID returns the queue's id.
@@ -81,6 +103,9 @@ func (q *Queue) ID() ipc.ID { return q.perm.ID }
 
 func (q *Queue) userNS() *auth.UserNamespace { return q.registry.ids.UserNamespace() }
 
+// saveMessages returns the queued messages in receive order.
+//
+// +checklocksignore: the kernel is stopped while it is saved.
 func (q *Queue) saveMessages() []Message {
 	var out []Message
 	for _, m := range q.messages.all() {
@@ -91,6 +116,8 @@ func (q *Queue) saveMessages() []Message {
 
 // loadMessages queues the saved messages again, once they are checked: the
 // store's indexes are rebuilt from them.
+//
+// +checklocksignore: nothing else uses the queue while it is loaded.
 func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
 	for i := range msgs {
 		// mtype and the size are what msgsnd accepts: mtype >= 1 and
@@ -116,6 +143,8 @@ func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
 
 // afterLoad checks the queue's other fields and adds its messages to the
 // registry's totals. Its messages are loaded by then (loadMessages).
+//
+// +checklocksignore: nothing else uses the queue while it is loaded.
 func (q *Queue) afterLoad(stdctx.Context) {
 	if q.registry == nil {
 		ipc.FailLoad(q.imageName(), "registry", "missing")
@@ -136,6 +165,8 @@ func (q *Queue) imageName() string {
 
 // fitsLocked reports whether a message of size bytes may be queued
 // (msg_fits_inqueue): qbytes bounds the payload and the message count.
+//
+// +checklocks:q.mu
 func (q *Queue) fitsLocked(size uint64) bool {
 	return size+q.messages.bytes <= q.qbytes && 1+uint64(q.messages.count) <= q.qbytes
 }
@@ -184,6 +215,8 @@ func (q *Queue) FinishSend(w *Waiter) (bool, error) {
 // deliverLocked records a send by pid and gives m to the first blocked
 // receiver it matches (pipelined_send), or queues it. A matching receiver
 // whose buffer is too small fails with E2BIG and the next one is tried.
+//
+// +checklocks:q.mu
 func (q *Queue) deliverLocked(ctx context.Context, m *Message, pid int32) {
 	t := q.registry.now(ctx)
 	q.lspid, q.stime = pid, t
@@ -208,6 +241,8 @@ func (q *Queue) deliverLocked(ctx context.Context, m *Message, pid int32) {
 
 // admitSendersLocked queues, in order, the messages of blocked senders that
 // now fit (Linux wakes them to retry, ss_wakeup).
+//
+// +checklocks:q.mu
 func (q *Queue) admitSendersLocked(ctx context.Context) {
 	for w := q.senders.front(); w != nil; {
 		next := w.nextWaiter()
@@ -357,6 +392,9 @@ func (q *Queue) FinishReceive(w *Waiter) (*Message, bool, error) {
 	return nil, false, nil
 }
 
+// removeLocked takes m out of the queue and the registry's totals.
+//
+// +checklocks:q.mu
 func (q *Queue) removeLocked(m *Message) {
 	q.messages.remove(m)
 	q.registry.messages.Add(-1)
@@ -366,6 +404,8 @@ func (q *Queue) removeLocked(m *Message) {
 // recheckWaitersLocked runs after IPC_SET: blocked tasks that lost their
 // permission fail with EACCES (Linux wakes them to check again), and
 // senders that fit a larger qbytes get in.
+//
+// +checklocks:q.mu
 func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 	userNS := q.userNS()
 	for w := q.receivers.front(); w != nil; {
@@ -389,6 +429,8 @@ func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 
 // destroyLocked marks a removed queue dead, fails its waiters with EIDRM
 // and drops its messages.
+//
+// +checklocks:q.mu
 func (q *Queue) destroyLocked() {
 	q.dead = true
 	for _, l := range []*waiterList{&q.receivers, &q.senders} {
@@ -426,6 +468,9 @@ func (q *Queue) Stat(creds *auth.Credentials, checkRead bool) (Stat, error) {
 	return q.statLocked(), nil
 }
 
+// statLocked returns q's msqid_ds.
+//
+// +checklocks:q.mu
 func (q *Queue) statLocked() Stat {
 	return Stat{
 		Perm:   q.perm,

@@ -57,25 +57,25 @@ func TestRestoreRefusesBrokenQueue(t *testing.T) {
 		corrupt       func(r *Registry, full, empty *Queue)
 		object, field string
 	}{
-		{"mtype zero", func(_ *Registry, full, _ *Queue) { full.messages.nth(1).Type = 0 },
+		{"mtype zero", func(_ *Registry, full, _ *Queue) { full.messages.nth(1).Type = 0 }, // +checklocksignore
 			"System V message queue id 0", "messages[1].mtype"},
-		{"mtype negative", func(_ *Registry, full, _ *Queue) { full.messages.nth(0).Type = -3 },
+		{"mtype negative", func(_ *Registry, full, _ *Queue) { full.messages.nth(0).Type = -3 }, // +checklocksignore
 			"System V message queue id 0", "messages[0].mtype"},
-		{"negative pid", func(_ *Registry, full, _ *Queue) { full.lspid = -1 },
+		{"negative pid", func(_ *Registry, full, _ *Queue) { full.lspid = -1 }, // +checklocksignore
 			"System V message queue id 0", "lspid/lrpid"},
-		{"removed queue in the table", func(_ *Registry, _, empty *Queue) { empty.dead = true },
+		{"removed queue in the table", func(_ *Registry, _, empty *Queue) { empty.dead = true }, // +checklocksignore
 			"System V message queue id 1", "dead"},
 		{"queue of another registry", func(_ *Registry, _, empty *Queue) { empty.registry = NewRegistry(userNS) },
 			"System V message queue id 1", "registry"},
-		{"msgmni above IPCMNI", func(r *Registry, _, _ *Queue) { r.limits.MsgMni = ipc.IndexCount + 1 },
+		{"msgmni above IPCMNI", func(r *Registry, _, _ *Queue) { r.limits.MsgMni = ipc.IndexCount + 1 }, // +checklocksignore
 			"System V message queue registry", "limits"},
-		{"negative msgmax", func(r *Registry, _, _ *Queue) { r.limits.MsgMax = -1 },
+		{"negative msgmax", func(r *Registry, _, _ *Queue) { r.limits.MsgMax = -1 }, // +checklocksignore
 			"System V message queue registry", "limits"},
 		{"id not at its index", func(_ *Registry, _, empty *Queue) { empty.perm.ID = ipc.MakeID(0, 7) },
 			"IPC object id 7", "id"},
 		{"key of another queue", func(_ *Registry, _, empty *Queue) { empty.perm.Key = 0x10 },
 			"IPC object id 1", "key"},
-		{"mode bits", func(_ *Registry, full, _ *Queue) { full.perm.Mode = 01600 },
+		{"mode bits", func(_ *Registry, full, _ *Queue) { full.perm.Mode = 01600 }, // +checklocksignore
 			"IPC object id 0", "mode"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,7 +101,7 @@ func TestRestoreRefusesRemovedQueueWithMessages(t *testing.T) {
 	if err := r.Remove(auth.NewRootCredentials(userNS), full.ID()); err != nil {
 		t.Fatal(err)
 	}
-	full.messages.push(&Message{Type: 1, Text: []byte("x")})
+	full.messages.push(&Message{Type: 1, Text: []byte("x")}) // +checklocksignore: corrupts a queue no one uses.
 	var buf bytes.Buffer
 	if _, err := state.Save(stdctx.Background(), &buf, full); err != nil {
 		t.Fatalf("Save: %v", err)

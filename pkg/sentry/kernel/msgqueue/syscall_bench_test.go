@@ -79,7 +79,7 @@ func BenchmarkSyscallPairDeep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	q.qbytes = 1 << 30
+	q.qbytes = 1 << 30 // +checklocksignore: the queue is not shared yet.
 	c := rootCaller(1)
 	for i := 0; i < 1000; i++ {
 		if err := q.Send(ctx, c, &Message{Type: int64(2 + i%10), Text: make([]byte, 16)}, nil); err != nil {

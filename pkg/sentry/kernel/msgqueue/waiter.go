@@ -29,7 +29,8 @@ import (
 // report it.
 //
 // Blocked tasks are interrupted before a checkpoint saves the kernel, so
-// waiters are never saved.
+// waiters are never saved (Queue's lists are state:"zerovalue": a save
+// checks it).
 type Waiter struct {
 	ready chan struct{}
 

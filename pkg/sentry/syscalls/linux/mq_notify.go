@@ -52,8 +52,8 @@ type RawSender interface {
 }
 
 // sendCookie delivers the SIGEV_THREAD cookie with its last byte set to
-// status (NOTIFY_WOKENUP or NOTIFY_REMOVED) and drops the socket: either
-// event ends the registration.
+// status (NOTIFY_WOKENUP or NOTIFY_REMOVED). Either event ends the
+// registration; the queue then calls Release, which drops the socket.
 func (n *notifyTarget) sendCookie(ctx context.Context, status byte) {
 	if n.sock == nil {
 		return
@@ -62,8 +62,14 @@ func (n *notifyTarget) sendCookie(ctx context.Context, status byte) {
 	if sender, ok := n.sock.Impl().(RawSender); ok {
 		_ = sender.SendRaw(ctx, n.cookie)
 	}
-	n.sock.DecRef(ctx)
-	n.sock = nil
+}
+
+// Release implements mq.NotifyTarget.Release.
+func (n *notifyTarget) Release(ctx context.Context) {
+	if n.sock != nil {
+		n.sock.DecRef(ctx)
+		n.sock = nil
+	}
 }
 
 // Removed implements mq.NotifyTarget.Removed.
