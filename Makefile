@@ -16,7 +16,7 @@
 SHELL := /bin/bash
 GO ?= go
 # Packages whose save/restore methods tools/stateify generates.
-STATE_PKGS := pkg/sentry/kernel/mq pkg/sentry/fsimpl/mqfs pkg/sentry/syscalls/linux pkg/sentry/kernel/ipc pkg/sentry/kernel/msgqueue pkg/sentry/fsimpl/ipcproc pkg/sentry/fsimpl/taskproc pkg/sentry/fsimpl/threadsmax pkg/sentry/kernel/ucount
+STATE_PKGS := pkg/sentry/kernel/mq pkg/sentry/fsimpl/mqfs pkg/sentry/syscalls/linux pkg/sentry/kernel/sysvipc pkg/sentry/kernel/msgqueue pkg/sentry/fsimpl/ipcproc pkg/sentry/fsimpl/taskproc pkg/sentry/fsimpl/threadsmax pkg/sentry/kernel/ucount
 TEST_SRCS := $(wildcard test/syscalls/linux/*_test.cc)
 TEST_BINS := $(patsubst test/syscalls/linux/%.cc,build/out/tests/%,$(TEST_SRCS))
 TEST_HDRS := $(wildcard test/syscalls/linux/*.h)

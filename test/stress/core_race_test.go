@@ -42,7 +42,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/waiter"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/msgqueue"
 )
@@ -452,7 +452,7 @@ func TestSysVCoreStress(t *testing.T) {
 	const maxGen = 1 << 20
 	frozenFlag := make([]atomic.Bool, maxGen)
 	newSlot := func() *slot {
-		q, err := r.Get(ctx, user, ipc.IPCPrivate, 0600)
+		q, err := r.Get(ctx, user, sysvipc.IPCPrivate, 0600)
 		if err != nil {
 			t.Fatalf("Get: %v", err)
 		}

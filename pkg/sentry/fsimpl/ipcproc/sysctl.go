@@ -27,9 +27,9 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/vfs"
 	"gvisor.dev/gvisor/pkg/usermem"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/msgqueue"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 // sysctlMsgNextID is the one sysctl whose file has its own permission rule.
@@ -135,7 +135,7 @@ func posixLimit(min, max int64, field func(*mq.Limits) *int64) sysctl {
 var sysctls = map[string]sysctl{
 	"kernel/msgmax": sysvLimit(math.MaxInt32, func(l *msgqueue.Limits) *int32 { return &l.MsgMax }),
 	"kernel/msgmnb": sysvLimit(math.MaxInt32, func(l *msgqueue.Limits) *int32 { return &l.MsgMnb }),
-	"kernel/msgmni": sysvLimit(ipc.IndexCount, func(l *msgqueue.Limits) *int32 { return &l.MsgMni }),
+	"kernel/msgmni": sysvLimit(sysvipc.IndexCount, func(l *msgqueue.Limits) *int32 { return &l.MsgMni }),
 	sysctlMsgNextID: {
 		min: 0, max: math.MaxInt32,
 		get: func(ns ipcNamespace) (int64, error) {

@@ -26,7 +26,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sync"
 	"gvisor.dev/gvisor/pkg/waiter"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
 )
 
 // ErrWaiting means the caller's Waiter was queued and it must block.
@@ -117,14 +117,14 @@ func (q *Queue) saveMessages() []Message {
 func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
 	q.checkLoadedAttr()
 	if int64(len(msgs)) > q.attr.MaxMessages {
-		ipc.FailLoad(q.imageName(), "curmsgs", "%d messages above maxmsg %d", len(msgs), q.attr.MaxMessages)
+		loadcheck.FailLoad(q.imageName(), "curmsgs", "%d messages above maxmsg %d", len(msgs), q.attr.MaxMessages)
 	}
 	for i, m := range msgs {
 		if m.Priority >= linux.MQ_PRIO_MAX {
-			ipc.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].priority", i), "%d is not below MQ_PRIO_MAX (%d)", m.Priority, linux.MQ_PRIO_MAX)
+			loadcheck.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].priority", i), "%d is not below MQ_PRIO_MAX (%d)", m.Priority, linux.MQ_PRIO_MAX)
 		}
 		if int64(len(m.Data)) > q.attr.MaxMessageSize {
-			ipc.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].size", i), "%d bytes above msgsize %d", len(m.Data), q.attr.MaxMessageSize)
+			loadcheck.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].size", i), "%d bytes above msgsize %d", len(m.Data), q.attr.MaxMessageSize)
 		}
 	}
 	for _, m := range msgs {
@@ -137,10 +137,10 @@ func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
 // every namespace's limits and CAP_SYS_RESOURCE's exemption.
 func (q *Queue) checkLoadedAttr() {
 	if a := q.attr; a.MaxMessages <= 0 || a.MaxMessages > MsgMaxHard {
-		ipc.FailLoad(q.imageName(), "maxmsg", "%d out of range [1, %d]", a.MaxMessages, MsgMaxHard)
+		loadcheck.FailLoad(q.imageName(), "maxmsg", "%d out of range [1, %d]", a.MaxMessages, MsgMaxHard)
 	}
 	if a := q.attr; a.MaxMessageSize <= 0 || a.MaxMessageSize > MsgSizeMaxHard {
-		ipc.FailLoad(q.imageName(), "msgsize", "%d out of range [1, %d]", a.MaxMessageSize, MsgSizeMaxHard)
+		loadcheck.FailLoad(q.imageName(), "msgsize", "%d out of range [1, %d]", a.MaxMessageSize, MsgSizeMaxHard)
 	}
 }
 
@@ -151,16 +151,16 @@ func (q *Queue) checkLoadedAttr() {
 // +checklocksignore: nothing else uses the queue while it is loaded.
 func (q *Queue) afterLoad(stdctx.Context) {
 	if q.registry == nil {
-		ipc.FailLoad(q.imageName(), "registry", "missing")
+		loadcheck.FailLoad(q.imageName(), "registry", "missing")
 	}
 	if !q.chargedTo.Ok() {
-		ipc.FailLoad(q.imageName(), "chargedTo", "no user")
+		loadcheck.FailLoad(q.imageName(), "chargedTo", "no user")
 	}
 	if q.openFDs < 0 {
-		ipc.FailLoad(q.imageName(), "openFDs", "%d is negative", q.openFDs)
+		loadcheck.FailLoad(q.imageName(), "openFDs", "%d is negative", q.openFDs)
 	}
 	if q.watchers < 0 {
-		ipc.FailLoad(q.imageName(), "watchers", "%d is negative", q.watchers)
+		loadcheck.FailLoad(q.imageName(), "watchers", "%d is negative", q.watchers)
 	}
 	if reg := q.registration; reg != nil {
 		q.checkLoadedRegistration(reg)
@@ -178,16 +178,16 @@ func (q *Queue) afterLoad(stdctx.Context) {
 // process to notify.
 func (q *Queue) checkLoadedRegistration(reg *Registration) {
 	if reg.Target == nil {
-		ipc.FailLoad(q.imageName(), "registration.Target", "missing")
+		loadcheck.FailLoad(q.imageName(), "registration.Target", "missing")
 	}
 	switch reg.Method {
 	case linux.SIGEV_NONE, linux.SIGEV_THREAD:
 	case linux.SIGEV_SIGNAL:
 		if reg.Signo < 0 || reg.Signo > linux.SignalMaximum {
-			ipc.FailLoad(q.imageName(), "registration.Signo", "%d out of range [0, %d]", reg.Signo, linux.SignalMaximum)
+			loadcheck.FailLoad(q.imageName(), "registration.Signo", "%d out of range [0, %d]", reg.Signo, linux.SignalMaximum)
 		}
 	default:
-		ipc.FailLoad(q.imageName(), "registration.Method", "%d is not SIGEV_NONE, SIGEV_SIGNAL or SIGEV_THREAD", reg.Method)
+		loadcheck.FailLoad(q.imageName(), "registration.Method", "%d is not SIGEV_NONE, SIGEV_SIGNAL or SIGEV_THREAD", reg.Method)
 	}
 }
 

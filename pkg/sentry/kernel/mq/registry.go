@@ -25,7 +25,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/limits"
 	"gvisor.dev/gvisor/pkg/sync"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ucount"
 )
 
@@ -81,15 +81,15 @@ const registryName = "POSIX message queue registry"
 // charge themselves to it, before or after this runs.
 func (r *Registry) afterLoad(_ stdctx.Context) {
 	if r.userNS == nil {
-		ipc.FailLoad(registryName, "userNS", "missing")
+		loadcheck.FailLoad(registryName, "userNS", "missing")
 	}
 	if r.impl == nil {
-		ipc.FailLoad(registryName, "impl", "missing")
+		loadcheck.FailLoad(registryName, "impl", "missing")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.limits.valid() {
-		ipc.FailLoad(registryName, "limits", "%+v out of the sysctls' ranges", r.limits)
+		loadcheck.FailLoad(registryName, "limits", "%+v out of the sysctls' ranges", r.limits)
 	}
 	r.initCharges()
 	if r.nsCharge != nil {
@@ -110,7 +110,7 @@ func (r *Registry) initCharges() {
 // restoreCharge counts and charges a restored queue.
 func (r *Registry) restoreCharge(q *Queue) {
 	if r.userNS == nil {
-		ipc.FailLoad(registryName, "userNS", "missing")
+		loadcheck.FailLoad(registryName, "userNS", "missing")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

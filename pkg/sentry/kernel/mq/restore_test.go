@@ -26,7 +26,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/state"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
 )
 
 // savableImpl is a RegistryImpl that can be saved.
@@ -108,14 +108,14 @@ func saveLoad(t *testing.T, in *image) (*image, error) {
 // other panic recovered by the state package) about object and field.
 func wantImageError(t *testing.T, err error, object, field string) {
 	t.Helper()
-	var ie *ipc.ImageError
+	var ie *loadcheck.ImageError
 	if !errors.As(err, &ie) {
 		t.Fatalf("Load error = %v, want an ImageError about %s, %s", err, object, field)
 	}
 	if ie.Object != object || ie.Field != field {
 		t.Fatalf("ImageError %q is about %q, %q; want %q, %q", ie, ie.Object, ie.Field, object, field)
 	}
-	if msg := ipc.RestoreError(err).Error(); strings.Contains(msg, "goroutine") || !strings.Contains(msg, object) {
+	if msg := loadcheck.RestoreError(err).Error(); strings.Contains(msg, "goroutine") || !strings.Contains(msg, object) {
 		t.Errorf("RestoreError = %q: want the ImageError alone", msg)
 	}
 }

@@ -17,7 +17,7 @@ package msgqueue
 import (
 	"testing"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 // BenchmarkManyQueues is mqbench's sysv_manyq in the core: create 10000
@@ -32,7 +32,7 @@ func BenchmarkManyQueues(b *testing.B) {
 		r := NewRegistry(userNS)
 		r.limits.MsgMni = n // +checklocksignore: r is this goroutine's.
 		for i := range qs {
-			q, err := r.Get(ctx, c.Creds, ipc.IPCPrivate, 0600)
+			q, err := r.Get(ctx, c.Creds, sysvipc.IPCPrivate, 0600)
 			if err != nil {
 				b.Fatal(err)
 			}

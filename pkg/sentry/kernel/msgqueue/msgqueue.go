@@ -28,11 +28,11 @@
 //	  Queue.mu
 //
 // As Linux takes the ids rwsem, then the queue's spinlock: msgget (through
-// ipc.Registry.Get, which locks an existing queue to check its
+// sysvipc.Registry.Get, which locks an existing queue to check its
 // permission), IPC_SET and IPC_RMID hold both. msgsnd, msgrcv and
 // IPC_STAT find their queue without Registry.mu (FindByID) and take its mu
 // alone; MSG_STAT and /proc/sysvipc/msg take the two one after the other,
-// IPC_INFO, MSG_INFO and the sysctls Registry.mu alone. ipc.Registry has no
+// IPC_INFO, MSG_INFO and the sysctls Registry.mu alone. sysvipc.Registry has no
 // lock of its own: Registry.mu serializes it.
 //
 // Nothing else is taken under Queue.mu. The syscall layer copies a message
@@ -59,7 +59,8 @@ import (
 	ktime "gvisor.dev/gvisor/pkg/sentry/ktime"
 	"gvisor.dev/gvisor/pkg/sync"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 // Default limits of a new IPC namespace (include/uapi/linux/msg.h).
@@ -85,7 +86,7 @@ type Limits struct {
 // Valid reports whether the sysctl handlers accept l: all non-negative,
 // msgmni at most IPCMNI.
 func (l Limits) Valid() bool {
-	return l.MsgMax >= 0 && l.MsgMnb >= 0 && l.MsgMni >= 0 && l.MsgMni <= ipc.IndexCount
+	return l.MsgMax >= 0 && l.MsgMnb >= 0 && l.MsgMni >= 0 && l.MsgMni <= sysvipc.IndexCount
 }
 
 // Registry is the System V message queue state of one IPC namespace.
@@ -96,7 +97,7 @@ type Registry struct {
 	// pointer is fixed. It is taken before a Queue's mu (see the package
 	// comment).
 	mu  sync.Mutex `state:"nosave"`
-	ids *ipc.Registry
+	ids *sysvipc.Registry
 	// +checklocks:mu
 	limits Limits
 
@@ -128,7 +129,7 @@ type clockRef struct{ ktime.Clock }
 
 // queueTable maps an index to the queue using it, in chunks allocated when
 // first used.
-type queueTable [ipc.IndexCount / queueChunkLen]atomic.Pointer[queueChunk]
+type queueTable [sysvipc.IndexCount / queueChunkLen]atomic.Pointer[queueChunk]
 
 const queueChunkLen = 256
 
@@ -142,7 +143,7 @@ func (r *Registry) tableLocked() *queueTable {
 		return t
 	}
 	t := new(queueTable)
-	r.ids.ForEach(func(obj ipc.Object) {
+	r.ids.ForEach(func(obj sysvipc.Object) {
 		t.set(obj.IPCPerm().ID.Index(), obj.(*Queue))
 	})
 	r.byIndex.Store(t)
@@ -171,34 +172,34 @@ func (t *queueTable) get(idx int32) *Queue {
 // NewRegistry returns the registry of a new IPC namespace owned by userNS.
 func NewRegistry(userNS *auth.UserNamespace) *Registry {
 	return &Registry{
-		ids:    ipc.NewRegistry(userNS),
+		ids:    sysvipc.NewRegistry(userNS),
 		limits: Limits{MsgMax: DefaultMsgMax, MsgMnb: DefaultMsgMnb, MsgMni: DefaultMsgMni},
 	}
 }
 
 // afterLoad checks the registry loaded from a checkpoint image: limits the
 // sysctls accept, and a table holding live queues of this registry only.
-// The table's own consistency is ipc.Registry's to check.
+// The table's own consistency is sysvipc.Registry's to check.
 //
 // +checklocksignore: nothing else uses the registry while it is loaded.
 func (r *Registry) afterLoad(stdctx.Context) {
 	const name = "System V message queue registry"
 	if r.ids == nil {
-		ipc.FailLoad(name, "ids", "missing")
+		loadcheck.FailLoad(name, "ids", "missing")
 	}
 	if !r.limits.Valid() {
-		ipc.FailLoad(name, "limits", "%+v out of the sysctls' ranges", r.limits)
+		loadcheck.FailLoad(name, "limits", "%+v out of the sysctls' ranges", r.limits)
 	}
-	r.ids.EachObject(func(idx int32, obj ipc.Object) {
+	r.ids.EachObject(func(idx int32, obj sysvipc.Object) {
 		q, ok := obj.(*Queue)
 		if !ok || q == nil {
-			ipc.FailLoad(name, fmt.Sprintf("ids.objects[%d]", idx), "%T is not a message queue", obj)
+			loadcheck.FailLoad(name, fmt.Sprintf("ids.objects[%d]", idx), "%T is not a message queue", obj)
 		}
 		if q.registry != r {
-			ipc.FailLoad(q.imageName(), "registry", "not the registry whose table holds it")
+			loadcheck.FailLoad(q.imageName(), "registry", "not the registry whose table holds it")
 		}
 		if q.dead { // +checklocksignore: see afterLoad.
-			ipc.FailLoad(q.imageName(), "dead", "a removed queue is still in the table")
+			loadcheck.FailLoad(q.imageName(), "dead", "a removed queue is still in the table")
 		}
 	})
 }
@@ -245,14 +246,14 @@ func (r *Registry) SetNextID(id int32) error {
 }
 
 // Get implements msgget(2): it returns the queue named key, creating it as
-// flag asks (see ipc.Registry.Get for the rules and errors). A new queue is
+// flag asks (see sysvipc.Registry.Get for the rules and errors). A new queue is
 // owned by creds' effective ids, with the low 9 bits of flag as its mode and
 // msgmnb as its qbytes.
-func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key ipc.Key, flag int32) (*Queue, error) {
+func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key sysvipc.Key, flag int32) (*Queue, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	qbytes := uint64(r.limits.MsgMnb)
-	obj, err := r.ids.Get(creds, key, flag, int(r.limits.MsgMni), func(perm ipc.Perm) ipc.Object {
+	obj, err := r.ids.Get(creds, key, flag, int(r.limits.MsgMni), func(perm sysvipc.Perm) sysvipc.Object {
 		q := &Queue{
 			registry: r,
 			perm:     perm,
@@ -275,7 +276,7 @@ func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key ipc.Key
 // FindByID returns the queue with id, or EINVAL. It takes no lock: a queue
 // being removed at the same time may be returned, and then fails with EIDRM
 // as if it had been found just before.
-func (r *Registry) FindByID(id ipc.ID) (*Queue, error) {
+func (r *Registry) FindByID(id sysvipc.ID) (*Queue, error) {
 	if id < 0 {
 		return nil, linuxerr.EINVAL
 	}
@@ -309,14 +310,14 @@ func (r *Registry) Queues() []*Queue {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	qs := make([]*Queue, 0, r.ids.InUse())
-	r.ids.ForEach(func(obj ipc.Object) { qs = append(qs, obj.(*Queue)) })
+	r.ids.ForEach(func(obj sysvipc.Object) { qs = append(qs, obj.(*Queue)) })
 	return qs
 }
 
 // Remove implements msgctl(IPC_RMID): EINVAL for an unknown id, EPERM
 // unless creds own or created the queue or have CAP_SYS_ADMIN. Blocked
 // senders and receivers fail with EIDRM; the queued messages are dropped.
-func (r *Registry) Remove(creds *auth.Credentials, id ipc.ID) error {
+func (r *Registry) Remove(creds *auth.Credentials, id sysvipc.ID) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	q, err := r.findLocked(id)
@@ -337,7 +338,7 @@ func (r *Registry) Remove(creds *auth.Credentials, id ipc.ID) error {
 // findLocked returns the queue id names, or EINVAL.
 //
 // +checklocks:r.mu
-func (r *Registry) findLocked(id ipc.ID) (*Queue, error) {
+func (r *Registry) findLocked(id sysvipc.ID) (*Queue, error) {
 	obj, err := r.ids.FindByID(id)
 	if err != nil {
 		return nil, err
@@ -370,7 +371,7 @@ type SetRequest struct {
 // qbytes passes through a C int: only its low 32 bits count, compared with
 // msgmnb as unsigned and stored sign-extended. Blocked receivers and senders that lost their permission fail with
 // EACCES; senders that now fit are let in.
-func (r *Registry) Set(ctx context.Context, creds *auth.Credentials, id ipc.ID, req SetRequest) error {
+func (r *Registry) Set(ctx context.Context, creds *auth.Credentials, id sysvipc.ID, req SetRequest) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	q, err := r.findLocked(id)

@@ -26,7 +26,8 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sync"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 // ErrWaiting means the caller's Waiter was queued: the caller blocks on
@@ -52,7 +53,7 @@ type Queue struct {
 	// id are fixed once the queue is published). It is taken after the
 	// Registry's mu (see the package comment).
 	mu   sync.Mutex `state:"nosave"`
-	perm ipc.Perm
+	perm sysvipc.Perm
 	// dead is set when the queue is removed; operations that found it
 	// before then fail with EIDRM.
 	// +checklocks:mu
@@ -85,21 +86,21 @@ type Queue struct {
 	receivers waiterList `state:"zerovalue"`
 }
 
-// IPCPerm implements ipc.Object.IPCPerm.
-func (q *Queue) IPCPerm() *ipc.Perm { return &q.perm }
+// IPCPerm implements sysvipc.Object.IPCPerm.
+func (q *Queue) IPCPerm() *sysvipc.Perm { return &q.perm }
 
-// Lock implements ipc.Object.Lock.
+// Lock implements sysvipc.Object.Lock.
 //
 // +checklocksacquire:q.mu
 func (q *Queue) Lock() { q.mu.Lock() }
 
-// Unlock implements ipc.Object.Unlock.
+// Unlock implements sysvipc.Object.Unlock.
 //
 // +checklocksrelease:q.mu
 func (q *Queue) Unlock() { q.mu.Unlock() }
 
 // ID returns the queue's id.
-func (q *Queue) ID() ipc.ID { return q.perm.ID }
+func (q *Queue) ID() sysvipc.ID { return q.perm.ID }
 
 func (q *Queue) userNS() *auth.UserNamespace { return q.registry.ids.UserNamespace() }
 
@@ -125,14 +126,14 @@ func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
 		// and qbytes may have been lowered since the message was sent,
 		// so neither bounds the queue's messages now.
 		if msgs[i].Type < 1 {
-			ipc.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].mtype", i), "%d is not positive", msgs[i].Type)
+			loadcheck.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].mtype", i), "%d is not positive", msgs[i].Type)
 		}
 		if len(msgs[i].Text) > math.MaxInt32 {
-			ipc.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].size", i), "%d is above INT_MAX", len(msgs[i].Text))
+			loadcheck.FailLoad(q.imageName(), fmt.Sprintf("messages[%d].size", i), "%d is above INT_MAX", len(msgs[i].Text))
 		}
 	}
 	if q.dead && len(msgs) > 0 {
-		ipc.FailLoad(q.imageName(), "messages", "a removed queue holds %d messages", len(msgs))
+		loadcheck.FailLoad(q.imageName(), "messages", "a removed queue holds %d messages", len(msgs))
 	}
 	q.messages.init()
 	for i := range msgs {
@@ -147,10 +148,10 @@ func (q *Queue) loadMessages(_ stdctx.Context, msgs []Message) {
 // +checklocksignore: nothing else uses the queue while it is loaded.
 func (q *Queue) afterLoad(stdctx.Context) {
 	if q.registry == nil {
-		ipc.FailLoad(q.imageName(), "registry", "missing")
+		loadcheck.FailLoad(q.imageName(), "registry", "missing")
 	}
 	if q.lspid < 0 || q.lrpid < 0 {
-		ipc.FailLoad(q.imageName(), "lspid/lrpid", "negative pid (%d, %d)", q.lspid, q.lrpid)
+		loadcheck.FailLoad(q.imageName(), "lspid/lrpid", "negative pid (%d, %d)", q.lspid, q.lrpid)
 	}
 	if !q.dead {
 		q.registry.messages.Add(int64(q.messages.count))
@@ -178,7 +179,7 @@ func (q *Queue) fitsLocked(size uint64) bool {
 func (q *Queue) Send(ctx context.Context, c Caller, m *Message, w *Waiter) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.perm.Permitted(c.Creds, q.userNS(), ipc.WriteAccess) {
+	if !q.perm.Permitted(c.Creds, q.userNS(), sysvipc.WriteAccess) {
 		return linuxerr.EACCES
 	}
 	if q.dead {
@@ -342,7 +343,7 @@ func (q *Queue) Receive(ctx context.Context, c Caller, req ReceiveRequest, w *Wa
 	mode, t := convertMode(req.Type, req.Flags)
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.perm.Permitted(c.Creds, q.userNS(), ipc.ReadAccess) {
+	if !q.perm.Permitted(c.Creds, q.userNS(), sysvipc.ReadAccess) {
 		return nil, linuxerr.EACCES
 	}
 	if q.dead {
@@ -410,7 +411,7 @@ func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 	userNS := q.userNS()
 	for w := q.receivers.front(); w != nil; {
 		next := w.nextWaiter()
-		if !q.perm.Permitted(w.creds, userNS, ipc.ReadAccess) {
+		if !q.perm.Permitted(w.creds, userNS, sysvipc.ReadAccess) {
 			q.receivers.remove(w)
 			w.complete(nil, linuxerr.EACCES)
 		}
@@ -418,7 +419,7 @@ func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 	}
 	for w := q.senders.front(); w != nil; {
 		next := w.nextWaiter()
-		if !q.perm.Permitted(w.creds, userNS, ipc.WriteAccess) {
+		if !q.perm.Permitted(w.creds, userNS, sysvipc.WriteAccess) {
 			q.senders.remove(w)
 			w.complete(nil, linuxerr.EACCES)
 		}
@@ -447,7 +448,7 @@ func (q *Queue) destroyLocked() {
 
 // Stat is a queue's msqid_ds, with pids in the root PID namespace.
 type Stat struct {
-	Perm                ipc.Perm
+	Perm                sysvipc.Perm
 	STime, RTime, CTime int64
 	CBytes, QNum        uint64
 	QBytes              uint64
@@ -459,7 +460,7 @@ type Stat struct {
 func (q *Queue) Stat(creds *auth.Credentials, checkRead bool) (Stat, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if checkRead && !q.perm.Permitted(creds, q.userNS(), ipc.ReadAccess) {
+	if checkRead && !q.perm.Permitted(creds, q.userNS(), sysvipc.ReadAccess) {
 		return Stat{}, linuxerr.EACCES
 	}
 	if q.dead {

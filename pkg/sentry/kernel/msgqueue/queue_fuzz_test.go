@@ -26,7 +26,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 
 	"github.com/mqsentry/mqsentry/pkg/fuzzinput"
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 // The fuzz targets of this file check the System V queue core against plain
@@ -237,7 +237,7 @@ func FuzzQueueAgainstModel(f *testing.F) {
 		var fq *fzQueue
 		create := func() {
 			var err error
-			q, err = r.Get(ctx, fuzzCallers[1].Creds, ipc.IPCPrivate, 0660)
+			q, err = r.Get(ctx, fuzzCallers[1].Creds, sysvipc.IPCPrivate, 0660)
 			if err != nil {
 				t.Fatalf("Get: %v", err)
 			}
@@ -534,10 +534,10 @@ func FuzzRegistryGetAgainstModel(f *testing.F) {
 			cuid uint32
 			mode uint32
 		}
-		byKey := map[ipc.Key]*entry{}
-		live := map[ipc.ID]*entry{}
-		var removed []ipc.ID
-		keys := []ipc.Key{ipc.IPCPrivate, 1, 2, -1, 0x7fffffff, 3}
+		byKey := map[sysvipc.Key]*entry{}
+		live := map[sysvipc.ID]*entry{}
+		var removed []sysvipc.ID
+		keys := []sysvipc.Key{sysvipc.IPCPrivate, 1, 2, -1, 0x7fffffff, 3}
 		in := fuzzinput.New(data)
 		for step := 0; in.More(); step++ {
 			op := in.Byte() % 3
@@ -552,7 +552,7 @@ func FuzzRegistryGetAgainstModel(f *testing.F) {
 				var want *errors.Error
 				var wantQ *Queue
 				create := false
-				if e, ok := byKey[key]; ok && key != ipc.IPCPrivate {
+				if e, ok := byKey[key]; ok && key != sysvipc.IPCPrivate {
 					perm := (&fzQueue{cuid: e.cuid, uid: e.cuid, cgid: e.cuid, gid: e.cuid, mode: e.mode}).permitted(c, uint32(flag>>6|flag>>3|flag)&7)
 					switch {
 					case flag&linux.IPC_CREAT != 0 && flag&linux.IPC_EXCL != 0:
@@ -562,7 +562,7 @@ func FuzzRegistryGetAgainstModel(f *testing.F) {
 					default:
 						wantQ = e.q
 					}
-				} else if key != ipc.IPCPrivate && flag&linux.IPC_CREAT == 0 {
+				} else if key != sysvipc.IPCPrivate && flag&linux.IPC_CREAT == 0 {
 					want = linuxerr.ENOENT
 				} else if len(live) >= msgmni {
 					want = linuxerr.ENOSPC
@@ -583,7 +583,7 @@ func FuzzRegistryGetAgainstModel(f *testing.F) {
 					}
 					e := &entry{q: q, cuid: uid, mode: uint32(flag & 0777)}
 					live[q.ID()] = e
-					if key != ipc.IPCPrivate {
+					if key != sysvipc.IPCPrivate {
 						byKey[key] = e
 					}
 					st, _ := q.Stat(nil, false)
@@ -594,16 +594,16 @@ func FuzzRegistryGetAgainstModel(f *testing.F) {
 					t.Fatalf("step %d: Get(%d, %#o) by %d = %v, %v; want %v", step, key, flag, uid, q, err, want)
 				}
 			case 1: // IPC_RMID of a live, removed or made-up id
-				var id ipc.ID
+				var id sysvipc.ID
 				var e *entry
 				n := int(in.Byte())
 				switch {
 				case n%4 == 0 && len(removed) > 0:
 					id = removed[n/4%len(removed)]
 				case n%4 == 1:
-					id = ipc.ID(int32(n) * 977)
+					id = sysvipc.ID(int32(n) * 977)
 				case len(live) > 0:
-					ids := make([]ipc.ID, 0, len(live))
+					ids := make([]sysvipc.ID, 0, len(live))
 					for k := range live {
 						ids = append(ids, k)
 					}

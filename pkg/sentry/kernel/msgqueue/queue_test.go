@@ -29,7 +29,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/state"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 var (
@@ -49,7 +49,7 @@ func userCreds(uid, gid uint32, caps ...linux.Capability) *auth.Credentials {
 
 func newQueue(t *testing.T, r *Registry, flag int32) *Queue {
 	t.Helper()
-	q, err := r.Get(ctx, rootCaller(1).Creds, ipc.IPCPrivate, flag)
+	q, err := r.Get(ctx, rootCaller(1).Creds, sysvipc.IPCPrivate, flag)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -324,7 +324,7 @@ func TestRemoveFailsWaitersWithEIDRM(t *testing.T) {
 func TestPermissions(t *testing.T) {
 	r := NewRegistry(userNS)
 	creator := userCreds(1000, 1000)
-	q, err := r.Get(ctx, creator, ipc.IPCPrivate, 0600)
+	q, err := r.Get(ctx, creator, sysvipc.IPCPrivate, 0600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +430,7 @@ func TestGetLimitAndInfo(t *testing.T) {
 	setLimits(t, r, func(l *Limits) { *l = Limits{MsgMax: 4000, MsgMnb: 5000, MsgMni: 2} })
 	a := newQueue(t, r, 0600)
 	b := newQueue(t, r, 0600)
-	_, err := r.Get(ctx, rootCaller(1).Creds, ipc.IPCPrivate, 0600)
+	_, err := r.Get(ctx, rootCaller(1).Creds, sysvipc.IPCPrivate, 0600)
 	wantErr(t, "msgmni reached", err, linuxerr.ENOSPC)
 	if st, _ := a.Stat(nil, false); st.QBytes != 5000 {
 		t.Errorf("new queue qbytes %d, want msgmnb", st.QBytes)
@@ -450,7 +450,7 @@ func TestGetLimitAndInfo(t *testing.T) {
 	if info.MsgPool != linux.MSGPOOL || info.MsgMap != linux.MSGMAP || info.MsgTql != linux.MSGTQL || info.MsgSsz != linux.MSGSSZ || info.MsgSeg != linux.MSGSEG {
 		t.Errorf("IPC_INFO: %+v", info)
 	}
-	wantErr(t, "bad limits", r.UpdateLimits(func(l *Limits) { l.MsgMni = ipc.IndexCount + 1 }), linuxerr.EINVAL)
+	wantErr(t, "bad limits", r.UpdateLimits(func(l *Limits) { l.MsgMni = sysvipc.IndexCount + 1 }), linuxerr.EINVAL)
 	wantErr(t, "bad next id", r.SetNextID(-1), linuxerr.EINVAL)
 }
 
@@ -485,7 +485,7 @@ func TestLimitsFollowUpdateLimits(t *testing.T) {
 	}
 	noRes := userCreds(0, 0, linux.CAP_SYS_ADMIN)
 	wantErr(t, "IPC_SET above the new msgmnb", r.Set(ctx, noRes, q.ID(), SetRequest{Mode: 0600, QBytes: 701}), linuxerr.EPERM)
-	_, err := r.Get(ctx, rootCaller(1).Creds, ipc.IPCPrivate, 0600)
+	_, err := r.Get(ctx, rootCaller(1).Creds, sysvipc.IPCPrivate, 0600)
 	wantErr(t, "msgget past the new msgmni", err, linuxerr.ENOSPC)
 }
 
@@ -578,7 +578,7 @@ func TestSaveRestore(t *testing.T) {
 		}
 	}
 	wantMsg(t, q, 3, 0, 3, "c")
-	r.SetNextID(int32(ipc.MakeID(4, 9)))
+	r.SetNextID(int32(sysvipc.MakeID(4, 9)))
 	before, _ := q.Stat(nil, false)
 
 	var buf bytes.Buffer
@@ -627,8 +627,8 @@ func TestSaveRestore(t *testing.T) {
 		}
 	}
 	// The id allocator continues where it was.
-	nq, err := out.Get(ctx, creds, ipc.IPCPrivate, 0600)
-	if err != nil || nq.ID() != ipc.MakeID(4, 9) {
+	nq, err := out.Get(ctx, creds, sysvipc.IPCPrivate, 0600)
+	if err != nil || nq.ID() != sysvipc.MakeID(4, 9) {
 		t.Errorf("next id after restore: %v %v", nq, err)
 	}
 }

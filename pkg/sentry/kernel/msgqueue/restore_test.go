@@ -24,7 +24,8 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/state"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 // newRestoreRegistry returns a registry with two queues: key 0x10 holding
@@ -42,7 +43,7 @@ func newRestoreRegistry(t *testing.T) (*Registry, *Queue, *Queue) {
 			t.Fatal(err)
 		}
 	}
-	empty, err := r.Get(ctx, creds, ipc.IPCPrivate, 0600)
+	empty, err := r.Get(ctx, creds, sysvipc.IPCPrivate, 0600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +68,11 @@ func TestRestoreRefusesBrokenQueue(t *testing.T) {
 			"System V message queue id 1", "dead"},
 		{"queue of another registry", func(_ *Registry, _, empty *Queue) { empty.registry = NewRegistry(userNS) },
 			"System V message queue id 1", "registry"},
-		{"msgmni above IPCMNI", func(r *Registry, _, _ *Queue) { r.limits.MsgMni = ipc.IndexCount + 1 }, // +checklocksignore
+		{"msgmni above IPCMNI", func(r *Registry, _, _ *Queue) { r.limits.MsgMni = sysvipc.IndexCount + 1 }, // +checklocksignore
 			"System V message queue registry", "limits"},
 		{"negative msgmax", func(r *Registry, _, _ *Queue) { r.limits.MsgMax = -1 }, // +checklocksignore
 			"System V message queue registry", "limits"},
-		{"id not at its index", func(_ *Registry, _, empty *Queue) { empty.perm.ID = ipc.MakeID(0, 7) },
+		{"id not at its index", func(_ *Registry, _, empty *Queue) { empty.perm.ID = sysvipc.MakeID(0, 7) },
 			"IPC object id 7", "id"},
 		{"key of another queue", func(_ *Registry, _, empty *Queue) { empty.perm.Key = 0x10 },
 			"IPC object id 1", "key"},
@@ -86,7 +87,7 @@ func TestRestoreRefusesBrokenQueue(t *testing.T) {
 				t.Fatalf("Save: %v", err)
 			}
 			_, err := state.Load(stdctx.Background(), &buf, new(Registry))
-			var ie *ipc.ImageError
+			var ie *loadcheck.ImageError
 			if !errors.As(err, &ie) || ie.Object != tc.object || ie.Field != tc.field {
 				t.Fatalf("Load error = %v, want an ImageError about %q, %q", err, tc.object, tc.field)
 			}
@@ -107,7 +108,7 @@ func TestRestoreRefusesRemovedQueueWithMessages(t *testing.T) {
 		t.Fatalf("Save: %v", err)
 	}
 	_, err := state.Load(stdctx.Background(), &buf, new(Queue))
-	var ie *ipc.ImageError
+	var ie *loadcheck.ImageError
 	if !errors.As(err, &ie) || ie.Object != "System V message queue id 0" || ie.Field != "messages" {
 		t.Fatalf("Load error = %v, want an ImageError about the messages of queue 0", err)
 	}

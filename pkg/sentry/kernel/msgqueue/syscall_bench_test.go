@@ -17,13 +17,13 @@ package msgqueue
 import (
 	"testing"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 // benchSend and benchRecv do what Msgsnd and Msgrcv do around the syscall
 // layer's copies: the msgmax check, the lookup by id, a blocking-capable
 // waiter, and the queue operation.
-func benchSend(b *testing.B, r *Registry, id ipc.ID, c Caller, size int) {
+func benchSend(b *testing.B, r *Registry, id sysvipc.ID, c Caller, size int) {
 	if uint64(size) > uint64(r.MsgMax()) {
 		b.Fatal("size")
 	}
@@ -39,7 +39,7 @@ func benchSend(b *testing.B, r *Registry, id ipc.ID, c Caller, size int) {
 	PutWaiter(w)
 }
 
-func benchRecv(b *testing.B, r *Registry, id ipc.ID, c Caller, size int) *Message {
+func benchRecv(b *testing.B, r *Registry, id sysvipc.ID, c Caller, size int) *Message {
 	q, err := r.FindByID(id)
 	if err != nil {
 		b.Fatal(err)
@@ -57,7 +57,7 @@ func benchRecv(b *testing.B, r *Registry, id ipc.ID, c Caller, size int) *Messag
 // msgrcv of a 16-byte message on an otherwise empty queue.
 func BenchmarkSyscallPair(b *testing.B) {
 	r := NewRegistry(userNS)
-	q, err := r.Get(ctx, rootCaller(1).Creds, ipc.IPCPrivate, 0600)
+	q, err := r.Get(ctx, rootCaller(1).Creds, sysvipc.IPCPrivate, 0600)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func BenchmarkSyscallPair(b *testing.B) {
 // queued before.
 func BenchmarkSyscallPairDeep(b *testing.B) {
 	r := NewRegistry(userNS)
-	q, err := r.Get(ctx, rootCaller(1).Creds, ipc.IPCPrivate, 0600)
+	q, err := r.Get(ctx, rootCaller(1).Creds, sysvipc.IPCPrivate, 0600)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func BenchmarkSyscallPairDeep(b *testing.B) {
 // reused: the core must not allocate.
 func BenchmarkCorePair(b *testing.B) {
 	r := NewRegistry(userNS)
-	q, err := r.Get(ctx, rootCaller(1).Creds, ipc.IPCPrivate, 0600)
+	q, err := r.Get(ctx, rootCaller(1).Creds, sysvipc.IPCPrivate, 0600)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func BenchmarkCorePair(b *testing.B) {
 // (sysv_nxm's contention on the registry and the queue).
 func BenchmarkParallelPairs(b *testing.B) {
 	r := NewRegistry(userNS)
-	q, err := r.Get(ctx, rootCaller(1).Creds, ipc.IPCPrivate, 0600)
+	q, err := r.Get(ctx, rootCaller(1).Creds, sysvipc.IPCPrivate, 0600)
 	if err != nil {
 		b.Fatal(err)
 	}

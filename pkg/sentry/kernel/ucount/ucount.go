@@ -43,7 +43,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/sync"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
 )
 
 // RootMaxIPCNamespaces is the root user namespace's initial limit: Linux
@@ -261,10 +261,10 @@ func (l *SavedLimits) beforeSave() {
 func (l *SavedLimits) afterLoad(stdctx.Context) {
 	for _, w := range l.Written {
 		if w.UserNS == nil {
-			ipc.FailLoad("user.max_ipc_namespaces", "UserNS", "missing")
+			loadcheck.FailLoad("user.max_ipc_namespaces", "UserNS", "missing")
 		}
 		if w.Max < 0 || w.Max > math.MaxInt32 {
-			ipc.FailLoad("user.max_ipc_namespaces", "Max", "%d outside 0..%d", w.Max, math.MaxInt32)
+			loadcheck.FailLoad("user.max_ipc_namespaces", "Max", "%d outside 0..%d", w.Max, math.MaxInt32)
 		}
 		SetMaxIPCNamespaces(w.UserNS, w.Max)
 	}

@@ -23,8 +23,8 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/arch"
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/ipc"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/msgqueue"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 // sizeofMtype is sizeof(long), the mtype that precedes mtext in struct
@@ -117,7 +117,7 @@ func (r *msgrcvRestart) Restart(t *kernel.Task) (uintptr, error) {
 
 // Msgget implements msgget(2).
 func Msgget(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
-	key := ipc.Key(args[0].Int())
+	key := sysvipc.Key(args[0].Int())
 	flag := args[1].Int()
 
 	q, err := msgQueues(t).Get(t, t.Credentials(), key, flag)
@@ -140,7 +140,7 @@ func Msgsnd(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	if err != nil {
 		return 0, nil, err
 	}
-	q, err := r.FindByID(ipc.ID(id))
+	q, err := r.FindByID(sysvipc.ID(id))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -230,7 +230,7 @@ func Msgrcv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 			return 0, nil, err
 		}
 	}
-	q, err := r.FindByID(ipc.ID(id))
+	q, err := r.FindByID(sysvipc.ID(id))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -331,7 +331,7 @@ func Msgctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		var q *msgqueue.Queue
 		var err error
 		if cmd == linux.IPC_STAT {
-			q, err = r.FindByID(ipc.ID(id))
+			q, err = r.FindByID(sysvipc.ID(id))
 		} else {
 			// The argument is an index; the result is the id.
 			q, err = r.FindByIndex(id)
@@ -368,7 +368,7 @@ func Msgctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		if _, err := ds.CopyIn(t, buf); err != nil {
 			return 0, nil, err
 		}
-		return 0, nil, r.Set(t, creds, ipc.ID(id), msgqueue.SetRequest{
+		return 0, nil, r.Set(t, creds, sysvipc.ID(id), msgqueue.SetRequest{
 			UID:    ds.MsgPerm.UID,
 			GID:    ds.MsgPerm.GID,
 			Mode:   uint32(ds.MsgPerm.Mode),
@@ -376,7 +376,7 @@ func Msgctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		})
 
 	case linux.IPC_RMID:
-		return 0, nil, r.Remove(creds, ipc.ID(id))
+		return 0, nil, r.Remove(creds, sysvipc.ID(id))
 
 	default:
 		return 0, nil, linuxerr.EINVAL

@@ -12,7 +12,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package ipc
+package sysvipc
 
 import (
 	"bytes"
@@ -23,6 +23,8 @@ import (
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/state"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
 )
 
 // Each case breaks one invariant of a saved id table: loading must fail
@@ -63,21 +65,21 @@ func TestRestoreRefusesBrokenTable(t *testing.T) {
 				t.Fatalf("Save: %v", err)
 			}
 			_, err := state.Load(context.Background(), &buf, new(Registry))
-			var ie *ImageError
+			var ie *loadcheck.ImageError
 			if !errors.As(err, &ie) || ie.Object != tc.object || ie.Field != tc.field {
-				t.Fatalf("Load error = %v, want an ImageError about %q, %q", err, tc.object, tc.field)
+				t.Fatalf("Load error = %v, want an loadcheck.ImageError about %q, %q", err, tc.object, tc.field)
 			}
-			if msg := RestoreError(err).Error(); msg != ie.Error() || strings.Contains(msg, "goroutine") {
-				t.Errorf("RestoreError = %q, want %q alone", msg, ie)
+			if msg := loadcheck.RestoreError(err).Error(); msg != ie.Error() || strings.Contains(msg, "goroutine") {
+				t.Errorf("loadcheck.RestoreError = %q, want %q alone", msg, ie)
 			}
 		})
 	}
 }
 
-// RestoreError leaves other errors as they are.
+// loadcheck.RestoreError leaves other errors as they are.
 func TestRestoreErrorOfOtherErrors(t *testing.T) {
 	err := errors.New("header error")
-	if got := RestoreError(err); got != err {
-		t.Errorf("RestoreError(%v) = %v", err, got)
+	if got := loadcheck.RestoreError(err); got != err {
+		t.Errorf("loadcheck.RestoreError(%v) = %v", err, got)
 	}
 }

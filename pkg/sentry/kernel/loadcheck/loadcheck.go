@@ -12,7 +12,13 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package ipc
+// Package loadcheck reports a checkpoint image that breaks an invariant of
+// the IPC objects it holds: the load hooks of package sysvipc, msgqueue, mq
+// and ucount fail the restore with an ImageError naming the object and the
+// field, and runsc restore prints that error alone (RestoreError; see
+// build/edits/restore_image_error.edit). Linux has no counterpart: CRIU
+// restores through system calls, which check their input.
+package loadcheck
 
 import (
 	"errors"

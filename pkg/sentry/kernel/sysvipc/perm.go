@@ -12,7 +12,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-// Package ipc models what Linux's System V IPC mechanisms share within one
+// Package sysvipc models what Linux's System V IPC mechanisms share within one
 // IPC namespace (ipc/util.c, ipc/namespace.c): the table of objects with its
 // ids (sequence * 32768 + index, indexes allocated cyclically as
 // ipc_idr_alloc does), keys and IPC_PRIVATE, the checkpoint/restore "next id"
@@ -34,7 +34,7 @@
 // mechanism's registry lock, under which Registry.Get takes an existing
 // object's lock to check the caller's permission, as Linux's ipcget takes
 // the object's spinlock under the ids rwsem.
-package ipc
+package sysvipc
 
 import (
 	"gvisor.dev/gvisor/pkg/abi/linux"

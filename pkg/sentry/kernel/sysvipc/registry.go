@@ -12,7 +12,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package ipc
+package sysvipc
 
 import (
 	"context"
@@ -23,6 +23,8 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
 )
 
 // Object is one registered IPC object: a mechanism's object embedding or
@@ -104,33 +106,33 @@ func (r *Registry) afterLoad(context.Context) {
 // tableName names the table in errors about a checkpoint image.
 const tableName = "System V IPC id table"
 
-// checkLoaded fails the load (FailLoad) unless the table is one the
+// checkLoaded fails the load (loadcheck.FailLoad) unless the table is one the
 // registry's operations can produce: every object at the index of its id,
 // keys and objects in one-to-one correspondence, and the allocator's state
 // within its ranges. The mechanism checks its own objects' other fields.
 func (r *Registry) checkLoaded() {
 	if r.userNS == nil {
-		FailLoad(tableName, "userNS", "missing")
+		loadcheck.FailLoad(tableName, "userNS", "missing")
 	}
 	maxIndex := int32(-1)
 	for idx, obj := range r.objects {
 		if idx < 0 || idx >= IndexCount {
-			FailLoad(tableName, fmt.Sprintf("objects[%d]", idx), "index out of range [0, %d)", IndexCount)
+			loadcheck.FailLoad(tableName, fmt.Sprintf("objects[%d]", idx), "index out of range [0, %d)", IndexCount)
 		}
 		if obj == nil || reflect.ValueOf(obj).Kind() == reflect.Pointer && reflect.ValueOf(obj).IsNil() {
-			FailLoad(tableName, fmt.Sprintf("objects[%d]", idx), "no object")
+			loadcheck.FailLoad(tableName, fmt.Sprintf("objects[%d]", idx), "no object")
 		}
 		perm := obj.IPCPerm()
 		name := fmt.Sprintf("IPC object id %d", perm.ID)
 		if perm.ID < 0 || perm.ID.Index() != idx {
-			FailLoad(name, "id", "does not match its index %d in the table", idx)
+			loadcheck.FailLoad(name, "id", "does not match its index %d in the table", idx)
 		}
 		if perm.Mode&^0777 != 0 {
-			FailLoad(name, "mode", "%#o has bits outside 0777", perm.Mode)
+			loadcheck.FailLoad(name, "mode", "%#o has bits outside 0777", perm.Mode)
 		}
 		if perm.Key != IPCPrivate {
 			if kidx, ok := r.keys[perm.Key]; !ok || kidx != idx {
-				FailLoad(name, "key", "%#x is not the table's key of the object", perm.Key)
+				loadcheck.FailLoad(name, "key", "%#x is not the table's key of the object", perm.Key)
 			}
 		}
 		maxIndex = max(maxIndex, idx)
@@ -139,23 +141,23 @@ func (r *Registry) checkLoaded() {
 		if obj, ok := r.objects[idx]; key == IPCPrivate || !ok || obj.IPCPerm().Key != key {
 			// One object per key, as ipcget finds it: a key of no object
 			// or of another object would shadow or duplicate one.
-			FailLoad(tableName, fmt.Sprintf("keys[%#x]", key), "index %d does not hold an object with that key", idx)
+			loadcheck.FailLoad(tableName, fmt.Sprintf("keys[%#x]", key), "index %d does not hold an object with that key", idx)
 		}
 	}
 	if r.maxIndex != maxIndex {
-		FailLoad(tableName, "maxIndex", "%d, but the highest index in use is %d", r.maxIndex, maxIndex)
+		loadcheck.FailLoad(tableName, "maxIndex", "%d, but the highest index in use is %d", r.maxIndex, maxIndex)
 	}
 	if r.seq < 0 || r.seq >= SeqMax {
-		FailLoad(tableName, "seq", "%d out of range [0, %d)", r.seq, SeqMax)
+		loadcheck.FailLoad(tableName, "seq", "%d out of range [0, %d)", r.seq, SeqMax)
 	}
 	if r.lastIndex < -1 || r.lastIndex >= IndexCount {
-		FailLoad(tableName, "lastIndex", "%d out of range [-1, %d)", r.lastIndex, IndexCount)
+		loadcheck.FailLoad(tableName, "lastIndex", "%d out of range [-1, %d)", r.lastIndex, IndexCount)
 	}
 	if r.cursor < 0 || r.cursor > IndexCount {
-		FailLoad(tableName, "cursor", "%d out of range [0, %d]", r.cursor, IndexCount)
+		loadcheck.FailLoad(tableName, "cursor", "%d out of range [0, %d]", r.cursor, IndexCount)
 	}
 	if r.nextID < -1 {
-		FailLoad(tableName, "nextID", "%d is neither -1 nor an id", r.nextID)
+		loadcheck.FailLoad(tableName, "nextID", "%d is neither -1 nor an id", r.nextID)
 	}
 }
 
