@@ -42,9 +42,9 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/waiter"
 
-	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/mq"
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/msgqueue"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/sysvipc"
 )
 
 var durationFlag = flag.Duration("stress.duration", 2*time.Second, "how long each core stress test runs")
