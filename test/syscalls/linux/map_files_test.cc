@@ -603,42 +603,6 @@ void ChildCheckDotsThenEacces(int fd) {
   CHILD_CHECK(calls.empty());
 }
 
-// Sends fd over the connected unix socket sock (SCM_RIGHTS).
-bool SendFd(int sock, int fd) {
-  char byte = 'f';
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  return sendmsg(sock, &msg, 0) == 1;
-}
-
-// Receives a descriptor sent by SendFd; -1 on failure.
-int RecvFd(int sock) {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  if (recvmsg(sock, &msg, 0) != 1) return -1;
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-  return fd;
-}
-
 // Linux checks an entry again on every lookup (map_files_d_revalidate, then
 // proc_map_files_lookup): an entry the test has looked up, and so may be
 // cached, is refused like one it never looked up to a process with the
@@ -737,13 +701,14 @@ TEST(MapFilesTest, DirectoryDescriptorCheckedOnEachRead) {
     // Not the test's descriptor: only the one that comes through the socket.
     close(dirfd.release());
     CHILD_CHECK(BecomeUser(kNobody, kNogroup));
-    int fd = RecvFd(theirs.get());
+    std::vector<int> got = RecvFds(theirs.get(), 1);
+    int fd = got.empty() ? -1 : got[0];
     CHILD_CHECK(fd >= 0);
     ChildCheckDotsThenEacces(fd);
     _exit(0);
   }
   ASSERT_GE(pid, 0) << strerror(errno);
-  EXPECT_TRUE(SendFd(ours.get(), dirfd.get())) << strerror(errno);
+  EXPECT_TRUE(SendFds(ours.get(), {dirfd.get()})) << strerror(errno);
   ASSERT_WAIT_CHILD_OK(pid);
   // The test's own reads go on.
   ASSERT_EQ(lseek(dirfd.get(), 0, SEEK_SET), 0);

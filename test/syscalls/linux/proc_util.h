@@ -22,12 +22,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace mqtest {
 
@@ -151,6 +153,45 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// ---------------------------------------------------------------------------
+// Descriptors passed over unix sockets.
+
+// Sends fds over the connected socket sock as one SCM_RIGHTS message.
+inline bool SendFds(int sock, const std::vector<int>& fds) {
+  char byte = 'F';
+  struct iovec iov = {&byte, 1};
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  return sendmsg(sock, &msg, 0) == 1;
+}
+
+// Receives n descriptors sent by SendFds; an empty vector if none came.
+inline std::vector<int> RecvFds(int sock, size_t n) {
+  char byte;
+  struct iovec iov = {&byte, 1};
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * n));
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  if (recvmsg(sock, &msg, 0) != 1) return {};
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int) * n)) return {};
+  std::vector<int> fds(n);
+  memcpy(fds.data(), CMSG_DATA(cmsg), sizeof(int) * n);
+  return fds;
+}
 
 }  // namespace mqtest
 

@@ -55,6 +55,8 @@ using ::mqtest::kChildSkipExit;
 using ::mqtest::kNobody;
 using ::mqtest::kNogroup;
 using ::mqtest::MaybeSave;
+using ::mqtest::RecvFds;
+using ::mqtest::SendFds;
 using ::mqtest::ReadFileString;
 
 // Moves the forked child into a private IPC namespace of its own, so that
@@ -104,42 +106,6 @@ std::string ReadPath(const char* path) {
 
 // pwrite of text at offset 0: what it returns.
 ssize_t PwriteText(int fd, const std::string& text) { return pwrite(fd, text.data(), text.size(), 0); }
-
-// Sends fds over the connected socket sock as one SCM_RIGHTS message.
-bool SendFds(int sock, const std::vector<int>& fds) {
-  char byte = 'F';
-  struct iovec iov = {&byte, 1};
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.data();
-  msg.msg_controllen = control.size();
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-  memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
-  return sendmsg(sock, &msg, 0) == 1;
-}
-
-// Receives n descriptors sent by SendFds; an empty vector if none came.
-std::vector<int> RecvFds(int sock, size_t n) {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * n));
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.data();
-  msg.msg_controllen = control.size();
-  if (recvmsg(sock, &msg, 0) != 1) return {};
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int) * n)) return {};
-  std::vector<int> fds(n);
-  memcpy(fds.data(), CMSG_DATA(cmsg), sizeof(int) * n);
-  return fds;
-}
 
 // Reproduction A: nobody's child enters a user and IPC namespace of its
 // own as their root, sets its limits, opens every IPC sysctl read-write and
