@@ -177,6 +177,9 @@ func ChargeIPCNamespace(ns *auth.UserNamespace, uid auth.KUID) (*Charge, error) 
 // Restore counts c again after a restore, whatever the limits: the
 // namespace exists.
 func (c *Charge) Restore() {
+	if c.UserNS == nil {
+		loadcheck.FailLoad("IPC namespace's max_ipc_namespaces charge", "UserNS", "missing")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for _, l := range c.levels() {

@@ -15,6 +15,7 @@
 package ucount
 
 import (
+	"errors"
 	"runtime"
 	"testing"
 	"time"
@@ -22,6 +23,8 @@ import (
 
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/loadcheck"
 )
 
 // tree fakes the Ancestry methods, which only runsc's build of gVisor has.
@@ -149,4 +152,18 @@ func TestEntryGoesWithItsNamespace(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// A charge without its user namespace (an edited checkpoint image) fails
+// the restore with an ImageError instead of a nil dereference.
+func TestRestoreRefusesChargeWithoutUserNamespace(t *testing.T) {
+	defer func() {
+		var ie *loadcheck.ImageError
+		if r := recover(); r == nil {
+			t.Fatal("Restore of a charge without a user namespace succeeded")
+		} else if err, ok := r.(error); !ok || !errors.As(err, &ie) || ie.Field != "UserNS" {
+			t.Fatalf("Restore panicked with %v, want an ImageError about UserNS", r)
+		}
+	}()
+	(&Charge{UID: 1000}).Restore()
 }
