@@ -24,7 +24,7 @@ CXXFLAGS := -std=c++17 -O1 -Wall -static -pthread
 RUNNER := $(GO) run ./test/syscalls/runner -known-failures test/syscalls/known_failures.txt
 RUNSC_FLAGS ?=
 
-.PHONY: all deps runsc run test checkpoint-test oci-test mqdump-test vet shellcheck generate check-generated unit syscall-tests test-binaries compare clean
+.PHONY: all deps runsc run test checkpoint-test oci-test metrics-test mqdump-test vet shellcheck generate check-generated unit syscall-tests test-binaries compare clean
 
 all: runsc
 
@@ -56,7 +56,8 @@ bin/runsc-upstream: go.mod go.sum
 # (gcc, gtest) names deps explicitly: `make -j` does not keep the order of
 # a prerequisite list.
 C_SRCS := examples/mqdemo.c test/bench/mqbench.c test/fuzz/ipcfuzz.c \
-	$(wildcard test/stress/c/*.c test/checkpoint/c/*_checkpoint.c) test/oci/c/ociprobe.c
+	$(wildcard test/stress/c/*.c test/checkpoint/c/*_checkpoint.c) test/oci/c/ociprobe.c \
+	test/metrics/c/metricsprobe.c
 C_PROGS := bin/mqdemo bin/mqbench \
 	$(patsubst %.c,build/out/%,$(notdir $(filter-out examples/% test/bench/%,$(C_SRCS))))
 CFLAGS := -O2 -Wall -static -pthread
@@ -135,6 +136,12 @@ oci-test: runsc build/out/ociprobe
 	./tools/install-deps.sh runc
 	$(GO) run ./test/oci -runsc bin/runsc -probe build/out/ociprobe
 
+# The /ipc/mqueue/* and /ipc/msg/* metrics of a container holding known
+# queues, messages and blocked tasks, read from `runsc export-metrics` with
+# Prometheus' text parser, before and after a checkpoint and restore.
+metrics-test: runsc build/out/metricsprobe
+	$(GO) run ./test/metrics -runsc bin/runsc -prog build/out/metricsprobe
+
 bin/mqdump: $(wildcard cmd/mqdump/*.go) vendor/modules.txt
 	@mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/mqdump
@@ -143,7 +150,7 @@ bin/mqdump: $(wildcard cmd/mqdump/*.go) vendor/modules.txt
 mqdump-test: runsc
 	$(GO) test -count=1 -v ./test/mqdump/
 
-test: deps vendor/modules.txt check-generated check-bazel vet unit runsc syscall-tests checkpoint-test oci-test mqdump-test fuzz-go stress ipcfuzz-diff e2e-test
+test: deps vendor/modules.txt check-generated check-bazel vet unit runsc metrics-test syscall-tests checkpoint-test oci-test mqdump-test fuzz-go stress ipcfuzz-diff e2e-test
 
 # Robustness (see README "Fuzzing and stress"). make test runs the short
 # versions; make fuzz the long ones.

@@ -261,6 +261,8 @@ func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key sysvipc
 			ctime:    r.now(ctx),
 		}
 		q.messages.init()
+		// create's object is always inserted.
+		stats.queues.Add(1)
 		return q
 	})
 	if err != nil {

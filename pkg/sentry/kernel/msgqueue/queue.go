@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/context"
@@ -156,6 +157,8 @@ func (q *Queue) afterLoad(stdctx.Context) {
 	if !q.dead {
 		q.registry.messages.Add(int64(q.messages.count))
 		q.registry.bytes.Add(int64(q.messages.bytes))
+		stats.queues.Add(1)
+		addMessages(int64(q.messages.count), int64(q.messages.bytes))
 	}
 }
 
@@ -195,6 +198,7 @@ func (q *Queue) Send(ctx context.Context, c Caller, m *Message, w *Waiter) error
 	w.reset(c.Creds, c.PID)
 	w.msg = m
 	q.senders.pushBack(w)
+	stats.blockedSend.Add(1)
 	return ErrWaiting
 }
 
@@ -208,6 +212,7 @@ func (q *Queue) FinishSend(w *Waiter) (bool, error) {
 	}
 	if w.queued {
 		q.senders.remove(w)
+		stats.blockedSend.Add(-1)
 	}
 	w.msg = nil
 	return false, nil
@@ -221,14 +226,17 @@ func (q *Queue) FinishSend(w *Waiter) (bool, error) {
 func (q *Queue) deliverLocked(ctx context.Context, m *Message, pid int32) {
 	t := q.registry.now(ctx)
 	q.lspid, q.stime = pid, t
+	stats.sent.Add(1)
 	for w := q.receivers.front(); w != nil; {
 		next := w.nextWaiter()
 		if matches(m, w.mode, w.mtype) {
 			q.receivers.remove(w)
+			stats.blockedReceive.Add(-1)
 			if w.maxSize < m.Size() {
 				w.complete(nil, linuxerr.E2BIG)
 			} else {
 				q.lrpid, q.rtime = w.pid, t
+				stats.received.Add(1)
 				w.complete(m, nil)
 				return
 			}
@@ -238,6 +246,7 @@ func (q *Queue) deliverLocked(ctx context.Context, m *Message, pid int32) {
 	q.messages.push(m)
 	q.registry.messages.Add(1)
 	q.registry.bytes.Add(int64(m.Size()))
+	addMessages(1, int64(m.Size()))
 }
 
 // admitSendersLocked queues, in order, the messages of blocked senders that
@@ -249,6 +258,7 @@ func (q *Queue) admitSendersLocked(ctx context.Context) {
 		next := w.nextWaiter()
 		if q.fitsLocked(w.msg.Size()) {
 			q.senders.remove(w)
+			stats.blockedSend.Add(-1)
 			q.deliverLocked(ctx, w.msg, w.pid)
 			w.complete(nil, nil)
 		}
@@ -360,6 +370,7 @@ func (q *Queue) Receive(ctx context.Context, c Caller, req ReceiveRequest, w *Wa
 			return m, nil
 		}
 		q.removeLocked(m)
+		stats.received.Add(1)
 		q.lrpid, q.rtime = c.PID, q.registry.now(ctx)
 		q.admitSendersLocked(ctx)
 		return m, nil
@@ -373,6 +384,7 @@ func (q *Queue) Receive(ctx context.Context, c Caller, req ReceiveRequest, w *Wa
 		w.maxSize = math.MaxUint64
 	}
 	q.receivers.pushBack(w)
+	stats.blockedReceive.Add(1)
 	return nil, ErrWaiting
 }
 
@@ -389,6 +401,7 @@ func (q *Queue) FinishReceive(w *Waiter) (*Message, bool, error) {
 	}
 	if w.queued {
 		q.receivers.remove(w)
+		stats.blockedReceive.Add(-1)
 	}
 	return nil, false, nil
 }
@@ -400,6 +413,7 @@ func (q *Queue) removeLocked(m *Message) {
 	q.messages.remove(m)
 	q.registry.messages.Add(-1)
 	q.registry.bytes.Add(-int64(m.Size()))
+	addMessages(-1, -int64(m.Size()))
 }
 
 // recheckWaitersLocked runs after IPC_SET: blocked tasks that lost their
@@ -413,6 +427,7 @@ func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 		next := w.nextWaiter()
 		if !q.perm.Permitted(w.creds, userNS, sysvipc.ReadAccess) {
 			q.receivers.remove(w)
+			stats.blockedReceive.Add(-1)
 			w.complete(nil, linuxerr.EACCES)
 		}
 		w = next
@@ -421,6 +436,7 @@ func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 		next := w.nextWaiter()
 		if !q.perm.Permitted(w.creds, userNS, sysvipc.WriteAccess) {
 			q.senders.remove(w)
+			stats.blockedSend.Add(-1)
 			w.complete(nil, linuxerr.EACCES)
 		}
 		w = next
@@ -434,15 +450,21 @@ func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 // +checklocks:q.mu
 func (q *Queue) destroyLocked() {
 	q.dead = true
-	for _, l := range []*waiterList{&q.receivers, &q.senders} {
-		for !l.empty() {
-			w := l.front()
-			l.remove(w)
+	for _, l := range []struct {
+		list    *waiterList
+		blocked *atomic.Int64
+	}{{&q.receivers, &stats.blockedReceive}, {&q.senders, &stats.blockedSend}} {
+		for !l.list.empty() {
+			w := l.list.front()
+			l.list.remove(w)
+			l.blocked.Add(-1)
 			w.complete(nil, linuxerr.EIDRM)
 		}
 	}
 	q.registry.messages.Add(-int64(q.messages.count))
 	q.registry.bytes.Add(-int64(q.messages.bytes))
+	stats.queues.Add(-1)
+	addMessages(-int64(q.messages.count), -int64(q.messages.bytes))
 	q.messages.init()
 }
 

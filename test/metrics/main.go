@@ -1,0 +1,287 @@
+// Copyright 2026 The mqsentry Authors.
+//
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Command metrics runs test/metrics/c/metricsprobe.c in bin/runsc as an OCI
+// container created with --metric-server, waits until `runsc
+// export-metrics` shows every /ipc/mqueue/* and /ipc/msg/* metric at the
+// value the program's queues, messages and blocked tasks give, checks the
+// HELP and TYPE of each with Prometheus' own text parser, then checkpoints
+// and restores the container: the gauges must be the same in the restored
+// sandbox and the counters start again from zero.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/mqsentry/mqsentry/test/ocispec"
+	"github.com/mqsentry/mqsentry/test/runscroot"
+)
+
+// metricServer is the --metric-server address: a Unix socket in runsc's
+// root directory. No metric server needs to listen on it for
+// export-metrics, which asks the sandbox directly; the flag makes the
+// sandbox export its metrics.
+const metricServer = "%RUNTIME_ROOT%/metrics.sock"
+
+// A want is one metric's expected kind and values, by the value of its op
+// label ("" for a metric without labels).
+type want struct {
+	counter bool
+	values  map[string]float64
+}
+
+// expected is what metricsprobe.c sets up (see its comments).
+func expected() map[string]want {
+	gauge := func(v float64) want { return want{values: map[string]float64{"": v}} }
+	counter := func(v float64) want { return want{counter: true, values: map[string]float64{"": v}} }
+	blocked := func(send, receive float64) want {
+		return want{values: map[string]float64{"send": send, "receive": receive}}
+	}
+	return map[string]want{
+		"runsc_ipc_mqueue_queues":   gauge(5),
+		"runsc_ipc_mqueue_messages": gauge(5),
+		"runsc_ipc_mqueue_bytes":    gauge(72),
+		"runsc_ipc_mqueue_sent":     counter(8),
+		"runsc_ipc_mqueue_received": counter(2),
+		"runsc_ipc_mqueue_blocked":  blocked(1, 2),
+		"runsc_ipc_msg_queues":      gauge(3),
+		"runsc_ipc_msg_messages":    gauge(4),
+		"runsc_ipc_msg_bytes":       gauge(76),
+		"runsc_ipc_msg_sent":        counter(6),
+		"runsc_ipc_msg_received":    counter(1),
+		"runsc_ipc_msg_blocked":     blocked(1, 2),
+	}
+}
+
+// afterRestore is expected() with the counters at zero: gVisor's metrics
+// are not saved, and ours are rebuilt from the restored queues, which
+// holds for the gauges only.
+func afterRestore() map[string]want {
+	w := expected()
+	for name, m := range w {
+		if m.counter {
+			w[name] = want{counter: true, values: map[string]float64{"": 0}}
+		}
+	}
+	return w
+}
+
+func main() {
+	runsc := flag.String("runsc", "bin/runsc", "the runsc to test")
+	prog := flag.String("prog", "build/out/metricsprobe", "the static program to run")
+	timeout := flag.Duration("timeout", 60*time.Second, "time allowed for each step")
+	flag.Parse()
+	passed, failed := 0, 0
+	if err := run(*runsc, *prog, *timeout, func(ok bool) {
+		if ok {
+			passed++
+		} else {
+			failed++
+		}
+	}); err != nil {
+		fmt.Println("metrics:", err)
+		failed++
+	}
+	fmt.Printf("%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		os.Exit(1)
+	}
+}
+
+func run(runscPath, prog string, timeout time.Duration, result func(bool)) error {
+	runscPath, _ = filepath.Abs(runscPath)
+	prog, _ = filepath.Abs(prog)
+	work, err := os.MkdirTemp("", "mqsentry-metrics")
+	if err != nil {
+		return err
+	}
+	state := filepath.Join(work, "state")
+	defer runscroot.RemoveAll(work, state)
+	if err := ocispec.Write(work, &specs.Spec{
+		Version:  ocispec.Version,
+		Process:  ocispec.RootProcess([]string{prog}, []string{"PATH=/usr/bin:/bin"}, "/", []string{"CAP_SYS_ADMIN", "CAP_KILL"}),
+		Root:     &specs.Root{Path: "/", Readonly: true},
+		Hostname: "mqsentry",
+		Mounts:   []specs.Mount{ocispec.ProcMount, ocispec.MqueueMount(ocispec.DockerMqueueOptions...)},
+		Linux: &specs.Linux{
+			Namespaces: ocispec.Namespaces(specs.PIDNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.MountNamespace),
+		},
+	}); err != nil {
+		return err
+	}
+	runsc := func(args ...string) *exec.Cmd {
+		full := append([]string{"--network=none", "--ignore-cgroups", "--root", state, "--metric-server=" + metricServer}, args...)
+		return exec.Command(runscPath, full...)
+	}
+	id := fmt.Sprintf("mqmetrics-%d", os.Getpid())
+	restored := id + "-restored"
+	defer func() {
+		_ = runsc("delete", "-force", id).Run()
+		_ = runsc("delete", "-force", restored).Run()
+	}()
+
+	out := filepath.Join(work, "before.out")
+	if err := startDetached(runsc("run", "-detach", "-bundle", work, id), out); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if err := waitFor(out, "READY", timeout); err != nil {
+		return err
+	}
+	result(check("running", runsc, id, expected(), timeout))
+
+	image := filepath.Join(work, "image")
+	if out, err := runsc("checkpoint", "--image-path", image, id).CombinedOutput(); err != nil {
+		return fmt.Errorf("checkpoint: %v: %s", err, out)
+	}
+	_ = runsc("delete", "-force", id).Run()
+	if err := startDetached(runsc("restore", "-detach", "--image-path", image, "-bundle", work, restored), filepath.Join(work, "after.out")); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	result(check("restored", runsc, restored, afterRestore(), timeout))
+	return nil
+}
+
+// check exports the sandbox's metrics until they match wants or timeout
+// passes (the blocked children may not have blocked yet), and reports the
+// differences of the last export.
+func check(what string, runsc func(...string) *exec.Cmd, id string, wants map[string]want, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	var problems []string
+	for {
+		cmd := runsc("export-metrics", id)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		text, err := cmd.Output()
+		if err != nil {
+			problems = []string{fmt.Sprintf("export-metrics: %v: %s", err, stderr.String())}
+		} else {
+			problems = compare(text, wants)
+		}
+		if len(problems) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(problems) > 0 {
+		fmt.Printf("FAIL %s:\n  %s\n", what, strings.Join(problems, "\n  "))
+		return false
+	}
+	fmt.Printf("ok %s: %d metrics as expected\n", what, len(wants))
+	return true
+}
+
+var wroteLine = regexp.MustCompile(`(?m)^Wrote [0-9]+ bytes of Prometheus metric data to stdout\n`)
+
+// compare parses an export with Prometheus' text parser and lists how it
+// differs from wants.
+func compare(text []byte, wants map[string]want) []string {
+	// runsc's util.Infof prints "Wrote N bytes of Prometheus metric data
+	// to stdout" after the data, on stdout too.
+	text = wroteLine.ReplaceAll(text, nil)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(text))
+	if err != nil {
+		return []string{fmt.Sprintf("parsing the export: %v\n%s", err, text)}
+	}
+	var problems []string
+	for name, w := range wants {
+		f, ok := families[name]
+		if !ok {
+			// gVisor's export leaves out a metric whose values are all
+			// zero.
+			for op, v := range w.values {
+				if v != 0 {
+					problems = append(problems, fmt.Sprintf("%s{op=%q}: missing, want %v", name, op, v))
+				}
+			}
+			continue
+		}
+		if f.GetHelp() == "" {
+			problems = append(problems, name+": no HELP")
+		}
+		wantType := dto.MetricType_GAUGE
+		if w.counter {
+			wantType = dto.MetricType_COUNTER
+		}
+		if f.GetType() != wantType {
+			problems = append(problems, fmt.Sprintf("%s: TYPE %v, want %v", name, f.GetType(), wantType))
+		}
+		got := make(map[string]float64)
+		for _, m := range f.GetMetric() {
+			op := ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "op" {
+					op = l.GetValue()
+				}
+			}
+			v := m.GetGauge().GetValue()
+			if w.counter {
+				v = m.GetCounter().GetValue()
+			}
+			got[op] = v
+		}
+		for op, v := range w.values {
+			if g, ok := got[op]; !ok && v != 0 || g != v {
+				problems = append(problems, fmt.Sprintf("%s{op=%q} = %v, want %v", name, op, g, v))
+			}
+		}
+	}
+	sort.Strings(problems)
+	return problems
+}
+
+// startDetached starts a detached runsc whose container writes to outPath.
+func startDetached(cmd *exec.Cmd, outPath string) error {
+	out, err := os.Create(outPath)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		data, _ := os.ReadFile(outPath)
+		return fmt.Errorf("%w: %s", err, data)
+	}
+	return nil
+}
+
+func waitFor(path, marker string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		data, _ := os.ReadFile(path)
+		if strings.Contains(string(data), marker) {
+			return nil
+		}
+		if strings.Contains(string(data), "FAIL") {
+			return fmt.Errorf("program failed: %s", data)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	data, _ := os.ReadFile(path)
+	return fmt.Errorf("no %q in output after %v: %s", marker, timeout, data)
+}
