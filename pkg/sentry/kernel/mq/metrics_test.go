@@ -18,68 +18,50 @@ import (
 	"testing"
 
 	"gvisor.dev/gvisor/pkg/metric"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/queuestats"
 )
 
 // snapshot is what the /ipc/mqueue/* metrics read.
-type snapshot struct {
-	queues, messages, bytes, sent, received, blockedSend, blockedReceive int64
-}
-
-func takeSnapshot() snapshot {
-	return snapshot{
-		queues:         stats.queues.Load(),
-		messages:       stats.messages.Load(),
-		bytes:          stats.bytes.Load(),
-		sent:           int64(stats.sent.Load()),
-		received:       int64(stats.received.Load()),
-		blockedSend:    stats.blockedSend.Load(),
-		blockedReceive: stats.blockedReceive.Load(),
-	}
-}
+type snapshot = queuestats.Snapshot
 
 // wantDelta checks the totals moved from base by want. Other tests of the
 // package leave queues behind, so only the changes are checked; the test
 // does not run in parallel with them.
 func wantDelta(t *testing.T, step string, base, want snapshot) {
 	t.Helper()
-	now := takeSnapshot()
-	got := snapshot{
-		now.queues - base.queues, now.messages - base.messages, now.bytes - base.bytes,
-		now.sent - base.sent, now.received - base.received,
-		now.blockedSend - base.blockedSend, now.blockedReceive - base.blockedReceive,
-	}
-	if got != want {
+	if got := stats.Snapshot().Since(base); got != want {
 		t.Errorf("%s: totals moved by %+v, want %+v", step, got, want)
 	}
 }
 
 func TestMetricsAccounting(t *testing.T) {
 	ctx := testContext()
-	base := takeSnapshot()
+	base := stats.Snapshot()
 	r, q := newTestQueue(t, 2, 16)
 	q.Opened()
-	wantDelta(t, "create", base, snapshot{queues: 1})
+	wantDelta(t, "create", base, snapshot{Queues: 1})
 
 	for _, m := range []string{"abc", "defgh"} {
 		if err := q.Send(ctx, Message{Data: []byte(m)}, nil); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 	}
-	wantDelta(t, "2 sends", base, snapshot{queues: 1, messages: 2, bytes: 8, sent: 2})
+	wantDelta(t, "2 sends", base, snapshot{Queues: 1, Messages: 2, Bytes: 8, Sent: 2})
 
 	// A third send blocks; a receive admits it.
 	ws := NewWaiter()
 	if err := q.Send(ctx, Message{Data: []byte("ij")}, ws); err != ErrWaiting {
 		t.Fatalf("Send on a full queue: %v", err)
 	}
-	wantDelta(t, "blocked send", base, snapshot{queues: 1, messages: 2, bytes: 8, sent: 2, blockedSend: 1})
+	wantDelta(t, "blocked send", base, snapshot{Queues: 1, Messages: 2, Bytes: 8, Sent: 2, BlockedSend: 1})
 	if _, err := q.Receive(ctx, 16, nil); err != nil {
 		t.Fatalf("Receive: %v", err)
 	}
 	if !q.FinishSend(ws) {
 		t.Fatalf("blocked sender not admitted")
 	}
-	wantDelta(t, "receive admits sender", base, snapshot{queues: 1, messages: 2, bytes: 7, sent: 3, received: 1})
+	wantDelta(t, "receive admits sender", base, snapshot{Queues: 1, Messages: 2, Bytes: 7, Sent: 3, Received: 1})
 
 	// A blocked send that gives up.
 	ws2 := NewWaiter()
@@ -89,25 +71,25 @@ func TestMetricsAccounting(t *testing.T) {
 	if q.FinishSend(ws2) {
 		t.Fatalf("withdrawn sender was admitted")
 	}
-	wantDelta(t, "withdrawn send", base, snapshot{queues: 1, messages: 2, bytes: 7, sent: 3, received: 1})
+	wantDelta(t, "withdrawn send", base, snapshot{Queues: 1, Messages: 2, Bytes: 7, Sent: 3, Received: 1})
 
 	for i := 0; i < 2; i++ {
 		if _, err := q.Receive(ctx, 16, nil); err != nil {
 			t.Fatalf("Receive: %v", err)
 		}
 	}
-	wantDelta(t, "drained", base, snapshot{queues: 1, sent: 3, received: 3})
+	wantDelta(t, "drained", base, snapshot{Queues: 1, Sent: 3, Received: 3})
 
 	// A blocked receive that gives up, then one a send is handed to.
 	wr := NewWaiter()
 	if _, err := q.Receive(ctx, 16, wr); err != ErrWaiting {
 		t.Fatalf("Receive on an empty queue: %v", err)
 	}
-	wantDelta(t, "blocked receive", base, snapshot{queues: 1, sent: 3, received: 3, blockedReceive: 1})
+	wantDelta(t, "blocked receive", base, snapshot{Queues: 1, Sent: 3, Received: 3, BlockedReceive: 1})
 	if _, ok := q.FinishReceive(wr); ok {
 		t.Fatalf("withdrawn receiver got a message")
 	}
-	wantDelta(t, "withdrawn receive", base, snapshot{queues: 1, sent: 3, received: 3})
+	wantDelta(t, "withdrawn receive", base, snapshot{Queues: 1, Sent: 3, Received: 3})
 	if _, err := q.Receive(ctx, 16, wr); err != ErrWaiting {
 		t.Fatalf("Receive on an empty queue: %v", err)
 	}
@@ -117,7 +99,7 @@ func TestMetricsAccounting(t *testing.T) {
 	if m, ok := q.FinishReceive(wr); !ok || string(m.Data) != "hand" {
 		t.Fatalf("handed-over message = %q, %v", m.Data, ok)
 	}
-	wantDelta(t, "hand-over", base, snapshot{queues: 1, sent: 4, received: 4})
+	wantDelta(t, "hand-over", base, snapshot{Queues: 1, Sent: 4, Received: 4})
 
 	// Unlinked but open: still a queue with its messages; the last close
 	// frees both.
@@ -125,9 +107,9 @@ func TestMetricsAccounting(t *testing.T) {
 		t.Fatalf("Send: %v", err)
 	}
 	q.Unlinked()
-	wantDelta(t, "unlinked, open", base, snapshot{queues: 1, messages: 1, bytes: 4, sent: 5, received: 4})
+	wantDelta(t, "unlinked, open", base, snapshot{Queues: 1, Messages: 1, Bytes: 4, Sent: 5, Received: 4})
 	q.Closed()
-	wantDelta(t, "closed", base, snapshot{sent: 5, received: 4})
+	wantDelta(t, "closed", base, snapshot{Sent: 5, Received: 4})
 
 	// Named but closed: a queue until unlinked.
 	q2, err := r.NewQueue(ctx, "q2", &Attr{MaxMessages: 2, MaxMessageSize: 16})
@@ -137,24 +119,24 @@ func TestMetricsAccounting(t *testing.T) {
 	if err := q2.Send(ctx, Message{Data: []byte("z")}, nil); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	wantDelta(t, "named, closed", base, snapshot{queues: 1, messages: 1, bytes: 1, sent: 6, received: 4})
+	wantDelta(t, "named, closed", base, snapshot{Queues: 1, Messages: 1, Bytes: 1, Sent: 6, Received: 4})
 	q2.Unlinked()
-	wantDelta(t, "unlinked", base, snapshot{sent: 6, received: 4})
+	wantDelta(t, "unlinked", base, snapshot{Sent: 6, Received: 4})
 }
 
 // TestMetricsAfterRestore checks that a restored queue adds itself and its
 // messages to the gauges, and that the counters are not restored.
 func TestMetricsAfterRestore(t *testing.T) {
 	in := newImage(t) // one named queue, 3 messages, 15 bytes
-	base := takeSnapshot()
+	base := stats.Snapshot()
 	out, err := saveLoad(t, in)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	wantDelta(t, "restored", base, snapshot{queues: 1, messages: 3, bytes: 15})
+	wantDelta(t, "restored", base, snapshot{Queues: 1, Messages: 3, Bytes: 15})
 	out.queues[0].Unlinked()
 	in.queues[0].Unlinked()
-	wantDelta(t, "both unlinked", base, snapshot{queues: -1, messages: -3, bytes: -15})
+	wantDelta(t, "both unlinked", base, snapshot{Queues: -1, Messages: -3, Bytes: -15})
 }
 
 // TestMetricsRegistered checks the metrics' names and kinds as runsc

@@ -167,7 +167,7 @@ func (q *Queue) afterLoad(stdctx.Context) {
 	}
 	if q.linked || q.openFDs > 0 {
 		q.registry.restoreCharge(q)
-		addMessages(q.messages.count, int64(q.messages.bytes))
+		stats.AddMessages(q.messages.count, int64(q.messages.bytes))
 	}
 	// Otherwise the queue was released, its charge returned, though the
 	// image still holds it (an unlinked file can outlive its last
@@ -229,7 +229,7 @@ func (q *Queue) Send(ctx context.Context, m Message, w *Waiter) error {
 		}
 		w.reset(m)
 		q.senders.PushBack(w)
-		stats.blockedSend.Add(1)
+		stats.BlockedSend.Add(1)
 		return ErrWaiting
 	}
 	q.deliverLocked(ctx, m)
@@ -240,19 +240,19 @@ func (q *Queue) Send(ctx context.Context, m Message, w *Waiter) error {
 //
 // +checklocks:q.mu
 func (q *Queue) deliverLocked(ctx context.Context, m Message) {
-	stats.sent.Add(1)
+	stats.Sent.Add(1)
 	if !q.receivers.Empty() {
 		// A blocked receiver implies an empty queue; Linux hands the message
 		// over without queueing it and without notifying.
 		r := q.receivers.popFront()
-		stats.blockedReceive.Add(-1)
-		stats.received.Add(1)
+		stats.BlockedReceive.Add(-1)
+		stats.Received.Add(1)
 		r.msg = m
 		r.complete()
 		return
 	}
 	q.messages.push(m)
-	addMessages(1, int64(len(m.Data)))
+	stats.AddMessages(1, int64(len(m.Data)))
 	if q.messages.count == 1 && q.registration != nil {
 		q.fireLocked(ctx)
 	}
@@ -275,7 +275,7 @@ func (q *Queue) FinishSend(w *Waiter) bool {
 	defer q.mu.Unlock()
 	if !w.done {
 		q.senders.Remove(w)
-		stats.blockedSend.Add(-1)
+		stats.BlockedSend.Add(-1)
 	}
 	return w.done
 }
@@ -297,19 +297,19 @@ func (q *Queue) Receive(ctx context.Context, bufSize int64, w *Waiter) (Message,
 		}
 		w.reset(Message{})
 		q.receivers.PushBack(w)
-		stats.blockedReceive.Add(1)
+		stats.BlockedReceive.Add(1)
 		return Message{}, ErrWaiting
 	}
 	m := q.messages.pop()
-	stats.received.Add(1)
-	addMessages(-1, -int64(len(m.Data)))
+	stats.Received.Add(1)
+	stats.AddMessages(-1, -int64(len(m.Data)))
 	if !q.senders.Empty() {
 		// The freed slot goes to the longest-blocked sender.
 		s := q.senders.popFront()
-		stats.blockedSend.Add(-1)
-		stats.sent.Add(1)
+		stats.BlockedSend.Add(-1)
+		stats.Sent.Add(1)
 		q.messages.push(s.msg)
-		addMessages(1, int64(len(s.msg.Data)))
+		stats.AddMessages(1, int64(len(s.msg.Data)))
 		s.msg = Message{}
 		s.complete()
 	} else {
@@ -325,7 +325,7 @@ func (q *Queue) FinishReceive(w *Waiter) (Message, bool) {
 	defer q.mu.Unlock()
 	if !w.done {
 		q.receivers.Remove(w)
-		stats.blockedReceive.Add(-1)
+		stats.BlockedReceive.Add(-1)
 		return Message{}, false
 	}
 	m := w.msg
@@ -443,5 +443,5 @@ func (q *Queue) Unlinked() {
 //
 // +checklocks:q.mu
 func (q *Queue) dropMessagesLocked() {
-	addMessages(-q.messages.count, -int64(q.messages.bytes))
+	stats.AddMessages(-q.messages.count, -int64(q.messages.bytes))
 }

@@ -117,7 +117,7 @@ func (r *Registry) restoreCharge(q *Queue) {
 	r.initCharges()
 	cost := q.attr.chargedBytes()
 	r.queueCount++
-	stats.queues.Add(1)
+	stats.Queues.Add(1)
 	r.charged[q.chargedTo] += cost
 	r.users.add(q.chargedTo, int64(cost))
 }
@@ -262,7 +262,7 @@ func (r *Registry) NewQueue(ctx context.Context, name string, attr *Attr) (*Queu
 	}
 	r.charged[user] += cost
 	r.queueCount++
-	stats.queues.Add(1)
+	stats.Queues.Add(1)
 	return &Queue{registry: r, name: name, attr: a, chargedTo: user, linked: true}, nil
 }
 
@@ -271,7 +271,7 @@ func (r *Registry) release(q *Queue) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.queueCount--
-	stats.queues.Add(-1)
+	stats.Queues.Add(-1)
 	cost := q.attr.chargedBytes()
 	if r.charged[q.chargedTo] -= cost; r.charged[q.chargedTo] == 0 {
 		delete(r.charged, q.chargedTo)

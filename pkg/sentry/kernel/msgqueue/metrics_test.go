@@ -23,68 +23,50 @@ import (
 	"gvisor.dev/gvisor/pkg/metric"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/state"
+
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/queuestats"
 )
 
 // snapshot is what the /ipc/msg/* metrics read.
-type snapshot struct {
-	queues, messages, bytes, sent, received, blockedSend, blockedReceive int64
-}
-
-func takeSnapshot() snapshot {
-	return snapshot{
-		queues:         stats.queues.Load(),
-		messages:       stats.messages.Load(),
-		bytes:          stats.bytes.Load(),
-		sent:           int64(stats.sent.Load()),
-		received:       int64(stats.received.Load()),
-		blockedSend:    stats.blockedSend.Load(),
-		blockedReceive: stats.blockedReceive.Load(),
-	}
-}
+type snapshot = queuestats.Snapshot
 
 // wantDelta checks the totals moved from base by want. Other tests of the
 // package leave queues behind, so only the changes are checked; the test
 // does not run in parallel with them.
 func wantDelta(t *testing.T, step string, base, want snapshot) {
 	t.Helper()
-	now := takeSnapshot()
-	got := snapshot{
-		now.queues - base.queues, now.messages - base.messages, now.bytes - base.bytes,
-		now.sent - base.sent, now.received - base.received,
-		now.blockedSend - base.blockedSend, now.blockedReceive - base.blockedReceive,
-	}
-	if got != want {
+	if got := stats.Snapshot().Since(base); got != want {
 		t.Errorf("%s: totals moved by %+v, want %+v", step, got, want)
 	}
 }
 
 func TestMetricsAccounting(t *testing.T) {
-	base := takeSnapshot()
+	base := stats.Snapshot()
 	r := NewRegistry(userNS)
 	q := newQueue(t, r, 0600)
-	wantDelta(t, "create", base, snapshot{queues: 1})
+	wantDelta(t, "create", base, snapshot{Queues: 1})
 	setQbytes(t, r, q, 8)
 	send(t, q, 1, "abc")
 	send(t, q, 2, "defgh")
-	wantDelta(t, "2 sends", base, snapshot{queues: 1, messages: 2, bytes: 8, sent: 2})
+	wantDelta(t, "2 sends", base, snapshot{Queues: 1, Messages: 2, Bytes: 8, Sent: 2})
 
 	// MSG_COPY reads without receiving.
 	if _, err := recv(q, 0, linux.MSG_COPY|linux.IPC_NOWAIT, 64); err != nil {
 		t.Fatalf("MSG_COPY: %v", err)
 	}
-	wantDelta(t, "MSG_COPY", base, snapshot{queues: 1, messages: 2, bytes: 8, sent: 2})
+	wantDelta(t, "MSG_COPY", base, snapshot{Queues: 1, Messages: 2, Bytes: 8, Sent: 2})
 
 	// A full queue blocks a send; a receive admits it.
 	ws := NewWaiter()
 	if err := q.Send(ctx, rootCaller(1), &Message{Type: 3, Text: []byte("ij")}, ws); err != ErrWaiting {
 		t.Fatalf("Send on a full queue: %v", err)
 	}
-	wantDelta(t, "blocked send", base, snapshot{queues: 1, messages: 2, bytes: 8, sent: 2, blockedSend: 1})
+	wantDelta(t, "blocked send", base, snapshot{Queues: 1, Messages: 2, Bytes: 8, Sent: 2, BlockedSend: 1})
 	wantMsg(t, q, 1, 0, 1, "abc")
 	if done, err := q.FinishSend(ws); !done || err != nil {
 		t.Fatalf("FinishSend = %v, %v", done, err)
 	}
-	wantDelta(t, "receive admits sender", base, snapshot{queues: 1, messages: 2, bytes: 7, sent: 3, received: 1})
+	wantDelta(t, "receive admits sender", base, snapshot{Queues: 1, Messages: 2, Bytes: 7, Sent: 3, Received: 1})
 
 	// A blocked send that gives up.
 	ws2 := NewWaiter()
@@ -94,7 +76,7 @@ func TestMetricsAccounting(t *testing.T) {
 	if done, _ := q.FinishSend(ws2); done {
 		t.Fatalf("withdrawn sender was admitted")
 	}
-	wantDelta(t, "withdrawn send", base, snapshot{queues: 1, messages: 2, bytes: 7, sent: 3, received: 1})
+	wantDelta(t, "withdrawn send", base, snapshot{Queues: 1, Messages: 2, Bytes: 7, Sent: 3, Received: 1})
 
 	// A blocked receive that gives up, then one a send is handed to.
 	wr := NewWaiter()
@@ -102,11 +84,11 @@ func TestMetricsAccounting(t *testing.T) {
 	if _, err := q.Receive(ctx, rootCaller(2), req, wr); err != ErrWaiting {
 		t.Fatalf("Receive of an absent type: %v", err)
 	}
-	wantDelta(t, "blocked receive", base, snapshot{queues: 1, messages: 2, bytes: 7, sent: 3, received: 1, blockedReceive: 1})
+	wantDelta(t, "blocked receive", base, snapshot{Queues: 1, Messages: 2, Bytes: 7, Sent: 3, Received: 1, BlockedReceive: 1})
 	if _, done, _ := q.FinishReceive(wr); done {
 		t.Fatalf("withdrawn receiver got a message")
 	}
-	wantDelta(t, "withdrawn receive", base, snapshot{queues: 1, messages: 2, bytes: 7, sent: 3, received: 1})
+	wantDelta(t, "withdrawn receive", base, snapshot{Queues: 1, Messages: 2, Bytes: 7, Sent: 3, Received: 1})
 	if _, err := q.Receive(ctx, rootCaller(2), req, wr); err != ErrWaiting {
 		t.Fatalf("Receive of an absent type: %v", err)
 	}
@@ -114,7 +96,7 @@ func TestMetricsAccounting(t *testing.T) {
 	if m, done, err := q.FinishReceive(wr); !done || err != nil || string(m.Text) != "x" {
 		t.Fatalf("FinishReceive = %v, %v, %v", m, done, err)
 	}
-	wantDelta(t, "hand-over", base, snapshot{queues: 1, messages: 2, bytes: 7, sent: 4, received: 2})
+	wantDelta(t, "hand-over", base, snapshot{Queues: 1, Messages: 2, Bytes: 7, Sent: 4, Received: 2})
 
 	// IPC_RMID drops the queue, its messages and its blocked tasks.
 	wr2, ws3 := NewWaiter(), NewWaiter()
@@ -124,11 +106,11 @@ func TestMetricsAccounting(t *testing.T) {
 	if err := q.Send(ctx, rootCaller(1), &Message{Type: 3, Text: []byte("klmno")}, ws3); err != ErrWaiting {
 		t.Fatalf("Send on a full queue: %v", err)
 	}
-	wantDelta(t, "before RMID", base, snapshot{queues: 1, messages: 2, bytes: 7, sent: 4, received: 2, blockedSend: 1, blockedReceive: 1})
+	wantDelta(t, "before RMID", base, snapshot{Queues: 1, Messages: 2, Bytes: 7, Sent: 4, Received: 2, BlockedSend: 1, BlockedReceive: 1})
 	if err := r.Remove(auth.NewRootCredentials(userNS), q.ID()); err != nil {
 		t.Fatalf("Remove: %v", err)
 	}
-	wantDelta(t, "RMID", base, snapshot{sent: 4, received: 2})
+	wantDelta(t, "RMID", base, snapshot{Sent: 4, Received: 2})
 }
 
 // TestMetricsAfterRestore checks that a restored registry's live queues add
@@ -136,7 +118,7 @@ func TestMetricsAccounting(t *testing.T) {
 // not restored.
 func TestMetricsAfterRestore(t *testing.T) {
 	r, _, _ := newRestoreRegistry(t) // 2 queues, 2 messages, 6 bytes
-	base := takeSnapshot()
+	base := stats.Snapshot()
 	var buf bytes.Buffer
 	if _, err := state.Save(stdctx.Background(), &buf, r); err != nil {
 		t.Fatalf("Save: %v", err)
@@ -145,7 +127,7 @@ func TestMetricsAfterRestore(t *testing.T) {
 	if _, err := state.Load(stdctx.Background(), &buf, out); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	wantDelta(t, "restored", base, snapshot{queues: 2, messages: 2, bytes: 6})
+	wantDelta(t, "restored", base, snapshot{Queues: 2, Messages: 2, Bytes: 6})
 	for _, reg := range []*Registry{r, out} {
 		for _, q := range reg.Queues() {
 			// The owner: root of userNS has no capability in the
@@ -155,7 +137,7 @@ func TestMetricsAfterRestore(t *testing.T) {
 			}
 		}
 	}
-	wantDelta(t, "all removed", base, snapshot{queues: -2, messages: -2, bytes: -6})
+	wantDelta(t, "all removed", base, snapshot{Queues: -2, Messages: -2, Bytes: -6})
 }
 
 // TestMetricsRegistered checks the metrics' names and kinds as runsc

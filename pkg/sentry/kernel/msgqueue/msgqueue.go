@@ -262,7 +262,7 @@ func (r *Registry) Get(ctx context.Context, creds *auth.Credentials, key sysvipc
 		}
 		q.messages.init()
 		// create's object is always inserted.
-		stats.queues.Add(1)
+		stats.Queues.Add(1)
 		return q
 	})
 	if err != nil {

@@ -157,8 +157,8 @@ func (q *Queue) afterLoad(stdctx.Context) {
 	if !q.dead {
 		q.registry.messages.Add(int64(q.messages.count))
 		q.registry.bytes.Add(int64(q.messages.bytes))
-		stats.queues.Add(1)
-		addMessages(int64(q.messages.count), int64(q.messages.bytes))
+		stats.Queues.Add(1)
+		stats.AddMessages(int64(q.messages.count), int64(q.messages.bytes))
 	}
 }
 
@@ -198,7 +198,7 @@ func (q *Queue) Send(ctx context.Context, c Caller, m *Message, w *Waiter) error
 	w.reset(c.Creds, c.PID)
 	w.msg = m
 	q.senders.pushBack(w)
-	stats.blockedSend.Add(1)
+	stats.BlockedSend.Add(1)
 	return ErrWaiting
 }
 
@@ -212,7 +212,7 @@ func (q *Queue) FinishSend(w *Waiter) (bool, error) {
 	}
 	if w.queued {
 		q.senders.remove(w)
-		stats.blockedSend.Add(-1)
+		stats.BlockedSend.Add(-1)
 	}
 	w.msg = nil
 	return false, nil
@@ -226,17 +226,17 @@ func (q *Queue) FinishSend(w *Waiter) (bool, error) {
 func (q *Queue) deliverLocked(ctx context.Context, m *Message, pid int32) {
 	t := q.registry.now(ctx)
 	q.lspid, q.stime = pid, t
-	stats.sent.Add(1)
+	stats.Sent.Add(1)
 	for w := q.receivers.front(); w != nil; {
 		next := w.nextWaiter()
 		if matches(m, w.mode, w.mtype) {
 			q.receivers.remove(w)
-			stats.blockedReceive.Add(-1)
+			stats.BlockedReceive.Add(-1)
 			if w.maxSize < m.Size() {
 				w.complete(nil, linuxerr.E2BIG)
 			} else {
 				q.lrpid, q.rtime = w.pid, t
-				stats.received.Add(1)
+				stats.Received.Add(1)
 				w.complete(m, nil)
 				return
 			}
@@ -246,7 +246,7 @@ func (q *Queue) deliverLocked(ctx context.Context, m *Message, pid int32) {
 	q.messages.push(m)
 	q.registry.messages.Add(1)
 	q.registry.bytes.Add(int64(m.Size()))
-	addMessages(1, int64(m.Size()))
+	stats.AddMessages(1, int64(m.Size()))
 }
 
 // admitSendersLocked queues, in order, the messages of blocked senders that
@@ -258,7 +258,7 @@ func (q *Queue) admitSendersLocked(ctx context.Context) {
 		next := w.nextWaiter()
 		if q.fitsLocked(w.msg.Size()) {
 			q.senders.remove(w)
-			stats.blockedSend.Add(-1)
+			stats.BlockedSend.Add(-1)
 			q.deliverLocked(ctx, w.msg, w.pid)
 			w.complete(nil, nil)
 		}
@@ -370,7 +370,7 @@ func (q *Queue) Receive(ctx context.Context, c Caller, req ReceiveRequest, w *Wa
 			return m, nil
 		}
 		q.removeLocked(m)
-		stats.received.Add(1)
+		stats.Received.Add(1)
 		q.lrpid, q.rtime = c.PID, q.registry.now(ctx)
 		q.admitSendersLocked(ctx)
 		return m, nil
@@ -384,7 +384,7 @@ func (q *Queue) Receive(ctx context.Context, c Caller, req ReceiveRequest, w *Wa
 		w.maxSize = math.MaxUint64
 	}
 	q.receivers.pushBack(w)
-	stats.blockedReceive.Add(1)
+	stats.BlockedReceive.Add(1)
 	return nil, ErrWaiting
 }
 
@@ -401,7 +401,7 @@ func (q *Queue) FinishReceive(w *Waiter) (*Message, bool, error) {
 	}
 	if w.queued {
 		q.receivers.remove(w)
-		stats.blockedReceive.Add(-1)
+		stats.BlockedReceive.Add(-1)
 	}
 	return nil, false, nil
 }
@@ -413,7 +413,7 @@ func (q *Queue) removeLocked(m *Message) {
 	q.messages.remove(m)
 	q.registry.messages.Add(-1)
 	q.registry.bytes.Add(-int64(m.Size()))
-	addMessages(-1, -int64(m.Size()))
+	stats.AddMessages(-1, -int64(m.Size()))
 }
 
 // recheckWaitersLocked runs after IPC_SET: blocked tasks that lost their
@@ -427,7 +427,7 @@ func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 		next := w.nextWaiter()
 		if !q.perm.Permitted(w.creds, userNS, sysvipc.ReadAccess) {
 			q.receivers.remove(w)
-			stats.blockedReceive.Add(-1)
+			stats.BlockedReceive.Add(-1)
 			w.complete(nil, linuxerr.EACCES)
 		}
 		w = next
@@ -436,7 +436,7 @@ func (q *Queue) recheckWaitersLocked(ctx context.Context) {
 		next := w.nextWaiter()
 		if !q.perm.Permitted(w.creds, userNS, sysvipc.WriteAccess) {
 			q.senders.remove(w)
-			stats.blockedSend.Add(-1)
+			stats.BlockedSend.Add(-1)
 			w.complete(nil, linuxerr.EACCES)
 		}
 		w = next
@@ -453,7 +453,7 @@ func (q *Queue) destroyLocked() {
 	for _, l := range []struct {
 		list    *waiterList
 		blocked *atomic.Int64
-	}{{&q.receivers, &stats.blockedReceive}, {&q.senders, &stats.blockedSend}} {
+	}{{&q.receivers, &stats.BlockedReceive}, {&q.senders, &stats.BlockedSend}} {
 		for !l.list.empty() {
 			w := l.list.front()
 			l.list.remove(w)
@@ -463,8 +463,8 @@ func (q *Queue) destroyLocked() {
 	}
 	q.registry.messages.Add(-int64(q.messages.count))
 	q.registry.bytes.Add(-int64(q.messages.bytes))
-	stats.queues.Add(-1)
-	addMessages(-int64(q.messages.count), -int64(q.messages.bytes))
+	stats.Queues.Add(-1)
+	stats.AddMessages(-int64(q.messages.count), -int64(q.messages.bytes))
 	q.messages.init()
 }
 
