@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -68,10 +67,10 @@ func run(runscPath, prog string, timeout time.Duration) error {
 	}()
 
 	before := filepath.Join(work, "before.out")
-	if err := startDetached(runsc("run", "-detach", "-bundle", work, id), before); err != nil {
+	if err := runscroot.StartDetached(runsc("run", "-detach", "-bundle", work, id), before); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	if err := waitFor(before, "READY", timeout); err != nil {
+	if err := runscroot.WaitForOutput(before, "READY", timeout); err != nil {
 		return err
 	}
 	image := filepath.Join(work, "image")
@@ -82,13 +81,13 @@ func run(runscPath, prog string, timeout time.Duration) error {
 
 	after := filepath.Join(work, "after.out")
 	restored := id + "-restored"
-	if err := startDetached(runsc("restore", "-detach", "--image-path", image, "-bundle", work, restored), after); err != nil {
+	if err := runscroot.StartDetached(runsc("restore", "-detach", "--image-path", image, "-bundle", work, restored), after); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	if out, err := runsc("kill", restored, "USR1").CombinedOutput(); err != nil {
 		return fmt.Errorf("kill: %v: %s", err, out)
 	}
-	if err := waitFor(after, "OK", timeout); err != nil {
+	if err := runscroot.WaitForOutput(after, "OK", timeout); err != nil {
 		return err
 	}
 	out, _ := os.ReadFile(after)
@@ -118,35 +117,4 @@ func writeSpec(dir, prog string) error {
 			Sysctl:     map[string]string{specSysctls[0][0]: specSysctls[0][1], specSysctls[1][0]: specSysctls[1][1]},
 		},
 	})
-}
-
-// startDetached starts a detached runsc whose container writes to outPath.
-func startDetached(cmd *exec.Cmd, outPath string) error {
-	out, err := os.Create(outPath)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Run(); err != nil {
-		data, _ := os.ReadFile(outPath)
-		return fmt.Errorf("%w: %s", err, data)
-	}
-	return nil
-}
-
-func waitFor(path, marker string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		data, _ := os.ReadFile(path)
-		if strings.Contains(string(data), marker) {
-			return nil
-		}
-		if strings.Contains(string(data), "FAIL") {
-			return fmt.Errorf("program failed: %s", data)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	data, _ := os.ReadFile(path)
-	return fmt.Errorf("no %q in output after %v: %s", marker, timeout, data)
 }

@@ -146,10 +146,10 @@ func run(runscPath, prog string, timeout time.Duration, result func(bool)) error
 	}()
 
 	out := filepath.Join(work, "before.out")
-	if err := startDetached(runsc("run", "-detach", "-bundle", work, id), out); err != nil {
+	if err := runscroot.StartDetached(runsc("run", "-detach", "-bundle", work, id), out); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	if err := waitFor(out, "READY", timeout); err != nil {
+	if err := runscroot.WaitForOutput(out, "READY", timeout); err != nil {
 		return err
 	}
 	result(check("running", runsc, id, expected(), timeout))
@@ -159,7 +159,7 @@ func run(runscPath, prog string, timeout time.Duration, result func(bool)) error
 		return fmt.Errorf("checkpoint: %v: %s", err, out)
 	}
 	_ = runsc("delete", "-force", id).Run()
-	if err := startDetached(runsc("restore", "-detach", "--image-path", image, "-bundle", work, restored), filepath.Join(work, "after.out")); err != nil {
+	if err := runscroot.StartDetached(runsc("restore", "-detach", "--image-path", image, "-bundle", work, restored), filepath.Join(work, "after.out")); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	result(check("restored", runsc, restored, afterRestore(), timeout))
@@ -253,35 +253,4 @@ func compare(text []byte, wants map[string]want) []string {
 	}
 	sort.Strings(problems)
 	return problems
-}
-
-// startDetached starts a detached runsc whose container writes to outPath.
-func startDetached(cmd *exec.Cmd, outPath string) error {
-	out, err := os.Create(outPath)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Run(); err != nil {
-		data, _ := os.ReadFile(outPath)
-		return fmt.Errorf("%w: %s", err, data)
-	}
-	return nil
-}
-
-func waitFor(path, marker string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		data, _ := os.ReadFile(path)
-		if strings.Contains(string(data), marker) {
-			return nil
-		}
-		if strings.Contains(string(data), "FAIL") {
-			return fmt.Errorf("program failed: %s", data)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	data, _ := os.ReadFile(path)
-	return fmt.Errorf("no %q in output after %v: %s", marker, timeout, data)
 }
