@@ -17,8 +17,6 @@ package mq
 import (
 	"testing"
 
-	"gvisor.dev/gvisor/pkg/metric"
-
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/queuestats"
 )
 
@@ -137,38 +135,4 @@ func TestMetricsAfterRestore(t *testing.T) {
 	out.queues[0].Unlinked()
 	in.queues[0].Unlinked()
 	wantDelta(t, "both unlinked", base, snapshot{Queues: -1, Messages: -3, Bytes: -15})
-}
-
-// TestMetricsRegistered checks the metrics' names and kinds as runsc
-// exports them.
-func TestMetricsRegistered(t *testing.T) {
-	if err := metric.Initialize(); err != nil {
-		t.Fatalf("Initialize: %v", err)
-	}
-	reg, err := metric.GetMetricRegistration()
-	if err != nil {
-		t.Fatalf("GetMetricRegistration: %v", err)
-	}
-	want := map[string]bool{
-		"/ipc/mqueue/queues": false, "/ipc/mqueue/messages": false, "/ipc/mqueue/bytes": false,
-		"/ipc/mqueue/sent": true, "/ipc/mqueue/received": true, "/ipc/mqueue/blocked": false,
-	}
-	for _, m := range reg.GetMetrics() {
-		cumulative, ok := want[m.GetName()]
-		if !ok {
-			continue
-		}
-		delete(want, m.GetName())
-		if m.GetCumulative() != cumulative {
-			t.Errorf("%s: cumulative = %v, want %v", m.GetName(), m.GetCumulative(), cumulative)
-		}
-		if m.GetName() == "/ipc/mqueue/blocked" {
-			if f := m.GetFields(); len(f) != 1 || f[0].GetFieldName() != "op" {
-				t.Errorf("%s: fields %v, want op", m.GetName(), f)
-			}
-		}
-	}
-	for name := range want {
-		t.Errorf("%s is not registered", name)
-	}
 }

@@ -20,7 +20,6 @@ import (
 	"testing"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
-	"gvisor.dev/gvisor/pkg/metric"
 	"gvisor.dev/gvisor/pkg/sentry/kernel/auth"
 	"gvisor.dev/gvisor/pkg/state"
 
@@ -138,38 +137,4 @@ func TestMetricsAfterRestore(t *testing.T) {
 		}
 	}
 	wantDelta(t, "all removed", base, snapshot{Queues: -2, Messages: -2, Bytes: -6})
-}
-
-// TestMetricsRegistered checks the metrics' names and kinds as runsc
-// exports them.
-func TestMetricsRegistered(t *testing.T) {
-	if err := metric.Initialize(); err != nil {
-		t.Fatalf("Initialize: %v", err)
-	}
-	reg, err := metric.GetMetricRegistration()
-	if err != nil {
-		t.Fatalf("GetMetricRegistration: %v", err)
-	}
-	want := map[string]bool{
-		"/ipc/msg/queues": false, "/ipc/msg/messages": false, "/ipc/msg/bytes": false,
-		"/ipc/msg/sent": true, "/ipc/msg/received": true, "/ipc/msg/blocked": false,
-	}
-	for _, m := range reg.GetMetrics() {
-		cumulative, ok := want[m.GetName()]
-		if !ok {
-			continue
-		}
-		delete(want, m.GetName())
-		if m.GetCumulative() != cumulative {
-			t.Errorf("%s: cumulative = %v, want %v", m.GetName(), m.GetCumulative(), cumulative)
-		}
-		if m.GetName() == "/ipc/msg/blocked" {
-			if f := m.GetFields(); len(f) != 1 || f[0].GetFieldName() != "op" {
-				t.Errorf("%s: fields %v, want op", m.GetName(), f)
-			}
-		}
-	}
-	for name := range want {
-		t.Errorf("%s is not registered", name)
-	}
 }
