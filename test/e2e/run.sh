@@ -51,6 +51,9 @@ cleanup() {
 	step "cleanup"
 	podman rm -f -t 0 "$C1" "$C2" >/dev/null 2>&1
 	podman rmi -f "$IMAGE" >/dev/null 2>&1
+	# podman runs runsc with --root /run/runsc, where runsc --network=none
+	# leaves its null network namespace bind-mounted.
+	grep -q ' /run/runsc/null-netns ' /proc/self/mounts && umount -l /run/runsc/null-netns
 	if [ -n "${CTRD_PID:-}" ]; then
 		ctr -a "$CTRD/containerd.sock" -n mqe2e tasks kill -s KILL mqe2e-ctr >/dev/null 2>&1
 		ctr -a "$CTRD/containerd.sock" -n mqe2e containers rm mqe2e-ctr >/dev/null 2>&1
