@@ -51,7 +51,8 @@ docker() { timeout 120 "$DOCKER" -H "unix://$DK/docker.sock" "$@"; }
 cleanup() {
 	step "cleanup"
 	if [ -n "${DOCKERD_PID:-}" ]; then
-		docker rm -f "$C" >/dev/null 2>&1
+		docker rm -f "$C" "$C-runc-prod" >/dev/null 2>&1
+		for rt in runsc-mq runc; do docker rm -f "$C-$rt-prod" "$C-$rt-cons" "$C-$rt-late" >/dev/null 2>&1; done
 		docker rmi -f "$IMAGE" >/dev/null 2>&1
 		stop_daemon "$DOCKERD_PID"
 		say "stopped dockerd (pid $DOCKERD_PID), removed container $C and image $IMAGE"
@@ -121,6 +122,21 @@ check_exec_round "docker exec" docker exec "$C"
 step "a bad value: --sysctl fs.mqueue.msg_max=0 (Linux accepts 1..65536)"
 run docker run --rm --runtime runsc-mq --network none --sysctl fs.mqueue.msg_max=0 "$IMAGE" /bin/mqe2e sysctl
 check_refused "docker run" fs.mqueue.msg_max
+
+for rt in runsc-mq runc; do
+	step "--ipc shareable / --ipc container: under $rt: the containers share their queues"
+	check_ipc_share "docker ($rt)" "$C-$rt" docker run --runtime "$rt" -- docker
+done
+
+step "--ipc container: naming a runc container: runsc cannot join it and says so"
+run docker run -d --runtime runc --name "$C-runc-prod" --network none --ipc shareable "$IMAGE" /bin/mqe2e hold
+run docker run --rm --runtime runsc-mq --network none --ipc "container:$C-runc-prod" "$IMAGE" /bin/mqe2e absent
+if [ "$rc" != 0 ] && has "cannot join IPC namespace" && has "is not a container of this runsc"; then
+	ok "docker run --runtime runsc-mq --ipc container:RUNC-CONTAINER fails, naming the namespace"
+else
+	bad "joining a runc container's IPC namespace (exit $rc)"
+fi
+run docker rm -f "$C-runc-prod"
 
 step "docker checkpoint create / docker start --checkpoint"
 run docker exec "$C" /bin/mqe2e produce 3
