@@ -79,7 +79,13 @@ step "a private dockerd with deploy/docker/daemon.json"
 sed "s#/usr/local/bin/runsc#$RUNSC#" deploy/docker/daemon.json >"$DK/daemon.json"
 say "$DK/daemon.json:"
 sed 's/^/    /' "$DK/daemon.json"
-dockerd_cmd=(dockerd --config-file "$DK/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec"
+# The containerd dockerd starts (its child, with dockerd's environment)
+# unpacks the image of `docker start --checkpoint` into a ctrd-checkpoint*
+# directory of $XDG_RUNTIME_DIR (else of the temp directory, /tmp) and never
+# removes it (containerd 1.6, services/tasks Create): keep it in $DK, which
+# cleanup removes.
+mkdir -p "$DK/run"
+dockerd_cmd=(env XDG_RUNTIME_DIR="$DK/run" dockerd --config-file "$DK/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec"
 	--pidfile "$DK/docker.pid" -H "unix://$DK/docker.sock" --iptables=false --bridge=none --storage-driver=vfs)
 say "+ ${dockerd_cmd[*]} >$DK/dockerd.log 2>&1 &"
 t0=$SECONDS
