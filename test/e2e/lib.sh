@@ -114,10 +114,12 @@ build_static() {
 }
 
 # build_rootfs DIR: DIR/rootfs.tar, the test image's root file system: the
-# static test/e2e/mqe2e.c and bin/mqdump in /bin, empty /dev /proc /sys /tmp /etc.
+# static test/e2e/mqe2e.c and test/metrics/c/metricsprobe.c and bin/mqdump in
+# /bin, empty /dev /proc /sys /tmp /etc.
 build_rootfs() {
 	rm -rf "$1/rootfs" && mkdir -p "$1/rootfs"/{bin,dev,proc,sys,tmp,etc}
 	build_static test/e2e/mqe2e.c "$1/rootfs/bin/mqe2e"
+	build_static test/metrics/c/metricsprobe.c "$1/rootfs/bin/metricsprobe"
 	cp "$MQDUMP" "$1/rootfs/bin/mqdump"
 	tar -C "$1/rootfs" -cf "$1/rootfs.tar" .
 }
