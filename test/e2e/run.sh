@@ -47,9 +47,42 @@ IMAGE=localhost/mqsentry-e2e:latest
 C1=mqsentry-e2e-$$
 C2=mqsentry-e2e-cr-$$
 
+# check_pod_share WHAT POD PODMAN...: a pod whose infra container is
+# test/e2e/pause.c; a consumer member, blocked first, receives what a
+# producer member sends; /dev/mqueue of a member lists the queue; a
+# container outside the pod sees nothing. PODMAN: podman with the runtime.
+check_pod_share() {
+	local what=$1 pod=$2 ppid
+	shift 2
+	if ! run "$@" pod create --name "$pod" --infra-image "$IMAGE" --infra-command /bin/pause --network none ||
+		! run "$@" pod start "$pod"; then
+		bad "$what: the pod's infra container did not start"
+		return
+	fi
+	run "$@" run -d --pod "$pod" --name "$pod-cons" "$IMAGE" /bin/mqe2e consume 3
+	sleep 1 # the consumer creates the queues and blocks on them
+	run "$@" run --rm --pod "$pod" "$IMAGE" /bin/mqe2e ls
+	check_ls "$what, in another member"
+	run "$@" run --rm --pod "$pod" "$IMAGE" /bin/mqe2e produce 3
+	check_produced "$what, a producer member" 3
+	ppid=$(producer_pid)
+	run "$@" wait "$pod-cons"
+	if [ "$rc" = 0 ] && [ "$out" = 0 ]; then ok "$what: the consumer member exited 0"; else bad "$what: wait for the consumer member: $out (exit $rc)"; fi
+	run "$@" logs "$pod-cons"
+	check_consumed "$what, the consumer member blocked before the producer sent" 3 "$ppid" any-order
+	run "$@" run --rm --network=none "$IMAGE" /bin/mqe2e absent
+	if [ "$rc" = 0 ]; then ok "$what: a container outside the pod sees neither queue"; else bad "$what: a container outside the pod sees the pod's queues (exit $rc)"; fi
+	run "$@" pod rm -f "$pod"
+	if [ "$rc" = 0 ]; then ok "$what: the pod removed"; else bad "$what: pod rm (exit $rc)"; fi
+}
+
 cleanup() {
 	step "cleanup"
 	podman rm -f -t 0 "$C1" "$C2" >/dev/null 2>&1
+	for rt in runsc-mq runc; do
+		podman rm -f -t 0 "$C1-$rt-prod" "$C1-$rt-cons" "$C1-$rt-late" >/dev/null 2>&1
+		podman pod rm -f "$C1-pod-$rt" >/dev/null 2>&1
+	done
 	podman rmi -f "$IMAGE" >/dev/null 2>&1
 	# podman runs runsc with --root /run/runsc, where runsc --network=none
 	# leaves its null network namespace bind-mounted.
@@ -128,6 +161,23 @@ if [ "$rc" = 0 ]; then ok "podman container restore"; else bad "podman container
 check_queued podman exec "$C2" 3 "after the restore"
 run podman exec "$C2" /bin/mqe2e consume 3
 check_consumed "after the restore, podman exec consumer" 3 "$ppid"
+
+# podman's runc (the reference) needs RLIMIT_NOFILE and RLIMIT_NPROC no
+# higher than this VM's root may set (it lacks CAP_SYS_RESOURCE; podman asks
+# for the maximum); runsc sets a container's rlimits in its own Sentry.
+{
+	printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n'
+	cat "$CONTAINERS_CONF"
+} >"$WORK/containers-runc.conf"
+podman_runc=(env CONTAINERS_CONF="$WORK/containers-runc.conf" podman --runtime runc)
+for rt in runsc-mq runc; do
+	pm=(podman --runtime "$rt")
+	[ "$rt" = runc ] && pm=("${podman_runc[@]}")
+	step "podman --ipc container: under $rt: the containers share their queues"
+	check_ipc_share "podman ($rt)" "$C1-$rt" "${pm[@]}" run -- "${pm[@]}"
+	step "a podman pod under $rt: its containers share the infra container's IPC namespace"
+	check_pod_share "podman pod ($rt)" "$C1-pod-$rt" "${pm[@]}"
+done
 
 if [ "${E2E_CONTAINERD:-1}" = 0 ]; then
 	finish

@@ -133,6 +133,11 @@ func TestNeedsWaiter(t *testing.T) {
 	if NeedsWaiter(pause) {
 		t.Errorf("a pod's sandbox container gets a waiter")
 	}
+	member := shm("bind")
+	member.Annotations = map[string]string{specutils.CRIOContainerTypeAnnotation: specutils.CRIOContainerTypeContainer}
+	if !NeedsWaiter(member) {
+		t.Errorf("a member of a pod conmon runs (podman's, CRI-O's) needs no waiter")
+	}
 	joined := shm("tmpfs")
 	joined.Annotations = map[string]string{JoinedAnnotation: "prod"}
 	if !NeedsWaiter(joined) {

@@ -57,11 +57,15 @@ import (
 // where a private IPC namespace gets a tmpfs.
 
 // NeedsWaiter reports whether `runsc create` of spec starts a waiter: spec
-// joined another container's IPC namespace (Prepare), or it is a sandbox's
-// first container whose engine made its IPC namespace shareable. A
-// Kubernetes pod's containers are left to the pod's shim.
+// joined another container's IPC namespace (Prepare); or it is a member of a
+// pod that conmon runs (a podman pod's or CRI-O's, marked by CRI-O's
+// annotations; runsc places it in the pod's sandbox, and conmon needs of it
+// what containerd's runc shim does); or it is a sandbox's first container
+// whose engine made its IPC namespace shareable. The containers of a
+// containerd pod are left to their shim (gVisor's knows runsc; behind
+// containerd's runc shim, deploy/containerd/runsc-cri bridges them).
 func NeedsWaiter(spec *specs.Spec) bool {
-	if IsJoined(spec) {
+	if IsJoined(spec) || spec.Annotations[specutils.CRIOContainerTypeAnnotation] == specutils.CRIOContainerTypeContainer {
 		return true
 	}
 	if specutils.SpecContainerType(spec) != specutils.ContainerTypeUnspecified {
