@@ -57,6 +57,12 @@ type testCase struct {
 	mqueue  *specs.Mount      // the mqueue mount, nil for none
 	sysctls map[string]string // linux.sysctl
 	hostIPC bool              // no IPC namespace of the container's own
+	// foreignIPC gives the container the IPC namespace of a host process
+	// (not a container of runsc's) by path: runc enters it with setns(2)
+	// and starts the container; runsc, whose containers' IPC namespaces are
+	// their sandboxes', cannot, and must refuse the spec (runcStarts).
+	foreignIPC bool
+	runcStarts bool
 	// want are lines both runtimes must print; for a case whose container
 	// must not start, strings both runtimes' errors must contain.
 	want      []string
@@ -179,6 +185,18 @@ var cases = []testCase{
 		want:      []string{"mount /dev/mqueue: magic 0x19800202", "mount /dev/mqueue: type mqueue flags rw,nosuid,nodev", "unlink /dev/mqueue/ociprobe: ok", "DONE"},
 	},
 	{
+		// `--ipc container:` naming a runc container, or any path to a
+		// namespace that no sandbox of runsc's holds.
+		name:       "foreign-ipc-namespace",
+		mqueue:     &dockerMqueue,
+		foreignIPC: true,
+		runcStarts: true,
+		wantOnly: map[string][]string{
+			"runc":  {"DONE"},
+			"runsc": {"cannot join IPC namespace", "is not a container of this runsc"},
+		},
+	},
+	{
 		// mqueue over procfs: runc's set-up then fails to open
 		// /proc/self/fd; ours refuses the spec with the words runc's
 		// checkProcMount has for other types.
@@ -208,6 +226,28 @@ func main() {
 	// (runsc/specutils.NullNetNSFilename), which os.RemoveAll can not
 	// remove; concurrent runs may stack several.
 	cleanup := func() { runscroot.RemoveAll(work, filepath.Join(work, "runsc-state")) }
+
+	// The host process whose IPC namespace foreignIPC cases name: in a
+	// namespace of its own, so that runc's container changes nothing of the
+	// host's.
+	holder := exec.Command("unshare", "--ipc", "sleep", "infinity")
+	if err := holder.Start(); err != nil {
+		fmt.Println("oci: unshare --ipc:", err)
+		cleanup()
+		os.Exit(1)
+	}
+	removeRoots := cleanup
+	cleanup = func() {
+		_ = holder.Process.Kill()
+		_ = holder.Wait()
+		removeRoots()
+	}
+	ipcHolderPath = fmt.Sprintf("/proc/%d/ns/ipc", holder.Process.Pid)
+	if err := waitForOwnIPCNamespace(holder.Process.Pid); err != nil {
+		fmt.Println("oci:", err)
+		cleanup()
+		os.Exit(1)
+	}
 
 	runtimes := []runtime{
 		{"runc", []string{*runcPath, "--root", filepath.Join(work, "runc-state")}, []string{"--bundle"}},
@@ -302,11 +342,12 @@ func check(tc testCase, runtimes []runtime, outs []result) []string {
 			out.stdout = standFor(out.stdout, tc.runcMayGive)
 			outs[i] = out
 		}
-		if started := out.exit == 0; started != tc.mustStart {
-			problems = append(problems, fmt.Sprintf("%s: exit %d, want the container to start: %v", name, out.exit, tc.mustStart))
+		mustStart := tc.mustStart || name == "runc" && tc.runcStarts
+		if started := out.exit == 0; started != mustStart {
+			problems = append(problems, fmt.Sprintf("%s: exit %d, want the container to start: %v", name, out.exit, mustStart))
 		}
 		for _, w := range append(append([]string{}, tc.want...), tc.wantOnly[name]...) {
-			if tc.mustStart && !containsLine(out.stdout, w) || !tc.mustStart && !strings.Contains(out.output, w) {
+			if mustStart && !containsLine(out.stdout, w) || !mustStart && !strings.Contains(out.output, w) {
 				problems = append(problems, fmt.Sprintf("%s: missing %q", name, w))
 			}
 		}
@@ -404,14 +445,41 @@ func writeBundle(dir, probe string, tc testCase) error {
 	if !tc.hostIPC {
 		namespaces = append(namespaces, specs.IPCNamespace)
 	}
+	linux := &specs.Linux{Namespaces: ocispec.Namespaces(namespaces...), Sysctl: tc.sysctls}
+	if tc.foreignIPC {
+		for i := range linux.Namespaces {
+			if linux.Namespaces[i].Type == specs.IPCNamespace {
+				linux.Namespaces[i].Path = ipcHolderPath
+			}
+		}
+	}
 	return ocispec.Write(dir, &specs.Spec{
 		Version:  ocispec.Version,
 		Process:  ocispec.RootProcess([]string{"/bin/ociprobe"}, []string{"PATH=/bin"}, "/", dockerCaps),
 		Root:     &specs.Root{Path: "rootfs"},
 		Hostname: "mqoci",
 		Mounts:   mounts,
-		Linux:    &specs.Linux{Namespaces: ocispec.Namespaces(namespaces...), Sysctl: tc.sysctls},
+		Linux:    linux,
 	})
+}
+
+// ipcHolderPath is the IPC namespace path of foreignIPC cases.
+var ipcHolderPath string
+
+// waitForOwnIPCNamespace waits until process pid (just started by unshare)
+// is in an IPC namespace other than this process's.
+func waitForOwnIPCNamespace(pid int) error {
+	self, err := os.Readlink("/proc/self/ns/ipc")
+	if err != nil {
+		return err
+	}
+	for i := 0; i < 100; i++ {
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/ipc", pid)); err == nil && ns != self {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("unshare --ipc (pid %d) did not enter an IPC namespace of its own", pid)
 }
 
 // mqueueOptions are the options of the mqueue mount m, nil for none.
