@@ -59,7 +59,7 @@ docker() { timeout 120 "$DOCKER" -H "unix://$DK/docker.sock" "$@"; }
 cleanup() {
 	step "cleanup"
 	if [ -n "${DOCKERD_PID:-}" ]; then
-		docker rm -f "$C" "$M" "$C-runc-prod" >/dev/null 2>&1
+		docker rm -f "$C" "$M" "$C-runc-prod" "$C-ck-late" "$C-ck-prod" >/dev/null 2>&1
 		for rt in runsc-mq runc; do docker rm -f "$C-$rt-prod" "$C-$rt-cons" "$C-$rt-late" >/dev/null 2>&1; done
 		docker rmi -f "$IMAGE" >/dev/null 2>&1
 		stop_daemon "$DOCKERD_PID"
@@ -141,6 +141,23 @@ for rt in runsc-mq runc; do
 	step "--ipc shareable / --ipc container: under $rt: the containers share their queues"
 	check_ipc_share "docker ($rt)" "$C-$rt" docker run --runtime "$rt" -- docker
 done
+
+step "docker checkpoint of a container that another joined: refused, both run on, nothing lost"
+run docker run -d --runtime runsc-mq --name "$C-ck-prod" --network none --ipc shareable "$IMAGE" /bin/mqe2e hold
+run docker run -d --runtime runsc-mq --name "$C-ck-late" --network none --ipc "container:$C-ck-prod" "$IMAGE" /bin/mqe2e hold
+run docker exec "$C-ck-prod" /bin/mqe2e produce 3
+check_produced "docker exec producer" 3
+run docker checkpoint create "$C-ck-prod" cpj
+if [ "$rc" != 0 ] && has "runsc checkpoints and restores a sandbox as one unit" && has "$(docker inspect -f '{{.Id}}' "$C-ck-late")"; then
+	ok "docker checkpoint create of the shared sandbox's first container fails, naming the joined container"
+else
+	bad "docker checkpoint create of a shared sandbox (exit $rc)"
+fi
+run docker inspect -f '{{.State.Status}}' "$C-ck-prod" "$C-ck-late"
+if [ "$out" = "running
+running" ]; then ok "both containers run on"; else bad "after the refused checkpoint: $out"; fi
+check_queued docker exec "$C-ck-late" 3 "after the refused checkpoint, in the joined container,"
+run docker rm -f "$C-ck-late" "$C-ck-prod"
 
 step "--ipc container: naming a runc container: runsc cannot join it and says so"
 run docker run -d --runtime runc --name "$C-runc-prod" --network none --ipc shareable "$IMAGE" /bin/mqe2e hold

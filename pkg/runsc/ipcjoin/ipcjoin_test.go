@@ -17,10 +17,12 @@ package ipcjoin
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"gvisor.dev/gvisor/runsc/config"
@@ -143,4 +145,50 @@ func TestNeedsWaiter(t *testing.T) {
 	if !NeedsWaiter(joined) {
 		t.Errorf("a joined container needs no waiter")
 	}
+}
+
+// A sandbox started with other sandbox-wide flags than the joining
+// container's is refused, naming the flag; the same flags are accepted.
+func TestCheckSameFlags(t *testing.T) {
+	conf := &config.Config{Platform: "systrap", Network: config.NetworkNone}
+	start := func(flags ...string) int {
+		// This test binary, sleeping, stands in for a sandbox process:
+		// the flags are in its command line.
+		cmd := exec.Command(os.Args[0], append([]string{"-test.run=TestSandboxStandIn", "--"}, flags...)...)
+		cmd.Env = append(os.Environ(), "IPCJOIN_SANDBOX_STAND_IN=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		// Until its execve completes, the child's command line is this
+		// process's.
+		for i := 0; i < 500; i++ {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid)); err == nil && strings.Contains(string(b), "TestSandboxStandIn") {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return cmd.Process.Pid
+	}
+	if err := checkSameFlags(conf, start(conf.ToFlags()...)); err != nil {
+		t.Errorf("same flags: %v", err)
+	}
+	other := *conf
+	other.Platform = "ptrace"
+	err := checkSameFlags(conf, start(other.ToFlags()...))
+	if err == nil || !strings.Contains(err.Error(), `--platform="ptrace"`) || !strings.Contains(err.Error(), `--platform="systrap"`) {
+		t.Errorf("other platform: %v, want the refusal naming both platforms", err)
+	}
+	// A flag at its default is left out of a command line.
+	if err := checkSameFlags(conf, start(append(conf.ToFlags(), "--platform=systrap")...)); err != nil {
+		t.Errorf("the default platform, explicit: %v", err)
+	}
+}
+
+// TestSandboxStandIn is the process TestCheckSameFlags starts.
+func TestSandboxStandIn(t *testing.T) {
+	if os.Getenv("IPCJOIN_SANDBOX_STAND_IN") == "" {
+		t.Skip("started by TestCheckSameFlags only")
+	}
+	time.Sleep(30 * time.Second)
 }

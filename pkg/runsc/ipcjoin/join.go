@@ -40,6 +40,7 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/runsc/config"
 	"gvisor.dev/gvisor/runsc/container"
+	"gvisor.dev/gvisor/runsc/flag"
 	"gvisor.dev/gvisor/runsc/specutils"
 )
 
@@ -172,9 +173,21 @@ func checkSameFlags(conf *config.Config, pid int) error {
 	}
 	running := flagValues(strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00"))
 	ours := flagValues(conf.ToFlags())
+	// Both command lines leave out flags at their defaults.
+	defaults := flag.NewFlagSet("defaults", flag.ContinueOnError)
+	config.RegisterFlags(defaults)
 	for _, name := range sandboxFlags {
-		if running[name] != ours[name] {
-			return fmt.Errorf("its sandbox runs with --%s=%q, this container asks for --%s=%q", name, running[name], name, ours[name])
+		def := defaults.Lookup(name).DefValue
+		r, ok := running[name]
+		if !ok {
+			r = def
+		}
+		o, ok := ours[name]
+		if !ok {
+			o = def
+		}
+		if r != o {
+			return fmt.Errorf("its sandbox runs with --%s=%q, this container asks for --%s=%q", name, r, name, o)
 		}
 	}
 	return nil

@@ -15,6 +15,9 @@
 package ipcjoin
 
 import (
+	"fmt"
+	"strings"
+
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/runsc/config"
 	"gvisor.dev/gvisor/runsc/container"
@@ -34,7 +37,7 @@ import (
 func BeforeDestroy(conf *config.Config, c *container.Container) *sandbox.Sandbox {
 	StopWaiter(conf.RootDir, c.ID)
 	sb := c.Sandbox
-	if sb == nil || !sb.IsRootContainer(c.ID) || !sb.IsRunning() || !hasJoinedContainers(conf.RootDir, sb.ID, c.ID) {
+	if sb == nil || !sb.IsRootContainer(c.ID) || !sb.IsRunning() || len(joinedContainers(conf.RootDir, sb.ID, c.ID)) == 0 {
 		return sb
 	}
 	if err := sb.SignalContainer(c.ID, unix.SIGKILL, true /* all */); err != nil {
@@ -56,23 +59,24 @@ func AfterDestroy(conf *config.Config, sb *sandbox.Sandbox) error {
 	return sb.DestroyContainer(sb.ID)
 }
 
-// hasJoinedContainers reports whether a container other than except that
-// joined an IPC namespace in sandbox sandboxID is in rootDir.
-func hasJoinedContainers(rootDir, sandboxID, except string) bool {
+// joinedContainers returns the containers other than except in rootDir
+// that joined an IPC namespace in sandbox sandboxID.
+func joinedContainers(rootDir, sandboxID, except string) []string {
 	ids, err := container.List(rootDir)
 	if err != nil {
-		return false
+		return nil
 	}
+	var joined []string
 	for _, id := range ids {
 		if id.SandboxID != sandboxID || id.ContainerID == except {
 			continue
 		}
 		c, err := container.Load(rootDir, id, container.LoadOpts{Exact: true, SkipCheck: true})
 		if err == nil && IsJoined(c.Spec) {
-			return true
+			joined = append(joined, id.ContainerID)
 		}
 	}
-	return false
+	return joined
 }
 
 // containersOf counts the containers of sandbox sandboxID in rootDir.
@@ -88,4 +92,21 @@ func containersOf(rootDir, sandboxID string) int {
 		}
 	}
 	return n
+}
+
+// CheckCheckpoint is called by `runsc checkpoint` for container c. A sandbox
+// that containers joined is saved and restored as one unit, with all its
+// containers, while Docker and podman checkpoint and restore each container
+// on its own: restoring one would bring back the others' processes without
+// their containers. Such a checkpoint is refused, naming the containers, and
+// the sandbox runs on with nothing lost.
+func CheckCheckpoint(conf *config.Config, c *container.Container) error {
+	if c.Sandbox == nil {
+		return nil
+	}
+	joined := joinedContainers(conf.RootDir, c.Sandbox.ID, "")
+	if len(joined) == 0 {
+		return nil
+	}
+	return fmt.Errorf("container %q shares its sandbox with containers that joined an IPC namespace in it (%s): runsc checkpoints and restores a sandbox as one unit, not its containers one by one; remove the joined containers first", c.ID, strings.Join(joined, ", "))
 }
