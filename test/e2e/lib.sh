@@ -352,6 +352,8 @@ check_ipc_share() {
 	run "${eng[@]}" logs "$q"
 	check_consumed "$what, the consumer blocked before the producer sent" 3 "$ppid" any-order
 	run "${rn[@]}" -d --name "$l" --network=none --ipc "container:$p" "$IMAGE" /bin/mqe2e hold
+	local ids
+	ids=$("${eng[@]}" inspect -f '{{.Id}}' "$p" "$q" "$l" 2>/dev/null)
 	run "${eng[@]}" exec "$p" /bin/mqe2e produce 3
 	ppid=$(producer_pid)
 	run "${eng[@]}" stop -t 5 "$p"
@@ -378,4 +380,10 @@ running" ]; then ok "$what: the first container stopped; the joined one runs on"
 		run "${eng[@]}" rm "$p"
 		if [ "$rc" = 0 ]; then ok "$what: then the first container removed"; else bad "$what: rm of the first container after the joined ones (exit $rc)"; fi
 	fi
+	# Nothing of them runs on: no shim, conmon, waiter or sandbox.
+	local left='' id
+	for id in $ids; do
+		wait_for 10 eval "! pgrep -f -- $id >/dev/null" || left+=" $(pgrep -a -f -- "$id" | cut -c1-80)"
+	done
+	if [ -n "$ids" ] && [ -z "$left" ]; then ok "$what: no process of the removed containers is left"; else bad "$what: left running:$left"; fi
 }

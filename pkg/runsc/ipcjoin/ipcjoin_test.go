@@ -192,3 +192,23 @@ func TestSandboxStandIn(t *testing.T) {
 	}
 	time.Sleep(30 * time.Second)
 }
+
+func TestIsZombie(t *testing.T) {
+	cmd := exec.Command("/bin/true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	zombie := false
+	for i := 0; i < 500 && !zombie; i++ {
+		zombie = isZombie(pid)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !zombie {
+		t.Errorf("an exited, unreaped child is not a zombie")
+	}
+	_ = cmd.Wait()
+	if isZombie(pid) || isZombie(os.Getpid()) {
+		t.Errorf("a reaped child or this process is a zombie")
+	}
+}

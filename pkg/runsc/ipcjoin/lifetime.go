@@ -16,6 +16,7 @@ package ipcjoin
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -37,6 +38,12 @@ import (
 func BeforeDestroy(conf *config.Config, c *container.Container) *sandbox.Sandbox {
 	StopWaiter(conf.RootDir, c.ID)
 	sb := c.Sandbox
+	if sb != nil && isZombie(sb.Getpid()) {
+		// Nothing is left in it to destroy, and runsc would take the
+		// unreaped sandbox for a running one that refuses.
+		c.Sandbox = nil
+		return nil
+	}
 	if sb == nil || !sb.IsRootContainer(c.ID) || !sb.IsRunning() || len(joinedContainers(conf.RootDir, sb.ID, c.ID)) == 0 {
 		return sb
 	}
@@ -109,4 +116,33 @@ func CheckCheckpoint(conf *config.Config, c *container.Container) error {
 		return nil
 	}
 	return fmt.Errorf("container %q shares its sandbox with containers that joined an IPC namespace in it (%s): runsc checkpoints and restores a sandbox as one unit, not its containers one by one; remove the joined containers first", c.ID, strings.Join(joined, ", "))
+}
+
+// NoteExitedSandbox marks c stopped when its sandbox process has exited but
+// is not yet reaped (a zombie, which runsc takes for a running sandbox).
+// The sandbox of joined containers exits with the last of them, and by then
+// it is no longer the child of a shim that reaps it at once: the first
+// container's shim adopted it and is gone. `runsc delete` of that last
+// container, run as soon as its waiter exits, must not find it running.
+func NoteExitedSandbox(c *container.Container) {
+	if c.Sandbox == nil || c.Status == container.Stopped {
+		return
+	}
+	if isZombie(c.Sandbox.Getpid()) {
+		c.Status = container.Stopped
+	}
+}
+
+// isZombie reports whether process pid has exited and awaits its reaper.
+func isZombie(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command, which may hold spaces.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
