@@ -245,9 +245,10 @@ install: runsc shim
 	install -d $(DESTDIR)$(PREFIX)
 	install -m 0755 bin/runsc bin/containerd-shim-runsc-v1 deploy/podman/runsc-podman deploy/containerd/runsc-cri $(DESTDIR)$(PREFIX)/
 
-# End to end (test/e2e/all.sh): podman and ctr (run.sh), Docker (docker.sh),
-# a Kubernetes node through containerd's CRI (cri.sh); each installs what it
-# needs (podman, criu, docker.io, containerd with apt; crictl with go install)
-# when missing. E2E_PARTS="docker" runs some.
+# End to end (test/e2e/all.sh): podman (run.sh), Docker (docker.sh), a
+# Kubernetes node through containerd 2.x's CRI and gVisor's shim, and ctr
+# (cri2.sh), the same node on containerd 1.6 (cri.sh); each installs what it
+# needs (podman, criu, docker.io, containerd with apt; crictl and containerd
+# v2.4.2 with go install) when missing. E2E_PARTS="docker" runs some.
 e2e e2e-test: runsc shim bin/mqdump
 	test/e2e/all.sh

@@ -14,10 +14,11 @@
 # limitations under the License.
 
 # End-to-end test: mqsentry's runsc on a Kubernetes node, through the CRI (what
-# the kubelet does, without a kubelet).
+# the kubelet does, without a kubelet), on the containerd 1.6 fallback
+# (test/e2e/cri2.sh runs the same pods on containerd 2.x through gVisor's shim).
 #
 # Starts a private containerd (Debian's, 1.6, with its CRI plugin) whose config
-# is deploy/containerd/config.toml (runtime "runsc-mq": containerd's runc shim
+# is deploy/containerd/runsc-cri.toml (runtime "runsc": containerd's runc shim
 # running this tree's bin/runsc through deploy/containerd/runsc-cri) plus this
 # node's settings: a locally imported pause image (test/e2e/pause.c) as
 # sandbox_image, the native snapshotter, restrict_oom_score_adj (this VM's root
@@ -38,6 +39,7 @@
 #   - a container's output reaches its CRI log, and a container stopped on
 #     its own exits (code 0 on SIGTERM) while its pod runs on;
 #   - pod B sees none of pod A's queues, and has the default limits.
+# (These checks are cri_pod_checks of test/e2e/lib.sh.)
 # Prints every command and ends with "N passed, M failed". Installs containerd
 # with apt-get when missing; must run as root. Stops its containerd and removes
 # its pods, images, state and mounts at exit. Environment: RUNSC, MQDUMP

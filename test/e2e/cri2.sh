@@ -127,7 +127,7 @@ sed -e "s#/usr/local/bin/runsc#$RUNSC#" -e "/^binary_name/a\\root = \"$CRI/runsc
 ctrd_cmd=("$CONTAINERD_DIR/containerd" --config "$CRI/config.toml")
 if [ "${E2E_RUNSC_DEBUG:-0}" = 1 ]; then
 	mkdir -p "$CRI/logs/shim"
-	sed -i -e "/^root = /a\\log_level = \"debug\"\nlog_path = \"$CRI/logs/shim/%ID%.log\"" \
+	sed -i -e "/^root = /a\\log_level = \"debug\"\nlog_path = \"$CRI/logs/shim/\"" \
 		-e "/^\[runsc_config\]/a\\  debug = \"true\"\n  debug-log = \"$WORK/logs/\"" "$CRI/runsc.toml"
 	ctrd_cmd+=(--log-level debug)
 fi
