@@ -16,8 +16,18 @@
 // subsystem in place of gVisor's (see the overlay list in build/overlay.list).
 package main
 
-import "gvisor.dev/gvisor/runsc/cli/maincli"
+import (
+	"os"
+
+	"github.com/mqsentry/mqsentry/pkg/runsc/ipcjoin"
+	"gvisor.dev/gvisor/runsc/cli/maincli"
+)
 
 func main() {
+	// A joined container's waiter is this binary, started by `runsc create`
+	// (see package ipcjoin).
+	if len(os.Args) > 1 && os.Args[1] == ipcjoin.WaiterCommand {
+		os.Exit(ipcjoin.WaiterMain(os.Args[2:]))
+	}
 	maincli.Main()
 }

@@ -30,6 +30,13 @@
 #     container's queues; /dev/mqueue (Docker's mqueue mount, made by runsc)
 #     lists the queue; `docker exec ... mqdump list/dump` consumes nothing;
 #   - `--sysctl fs.mqueue.msg_max=0` makes `docker run` fail, naming the key;
+#   - metrics: a container running test/metrics/c/metricsprobe.c (known POSIX
+#     and SysV queues, messages, bytes and blocked tasks); test/metrics -id
+#     reads `runsc --root DOCKER'S-RUNSC-ROOT --metric-server=... export-metrics
+#     ID` with the runtime's own --metric-server (daemon.json's runtimeArgs)
+#     and checks every /ipc/mqueue/* and /ipc/msg/* value, HELP and TYPE with
+#     Prometheus' parser, and the sandbox label = the container's id; README's
+#     "Monitoring" shows daemon.json's runtimeArgs;
 #   - `docker checkpoint create` then `docker start --checkpoint` keeps every
 #     queued message (mqdump counts before = after, then consumed) and the
 #     sysctl values.
@@ -43,6 +50,7 @@ set -u
 WORK=$ROOT/build/out/e2e-docker
 IMAGE=mqsentry-e2e:latest
 C=mqsentry-e2e-docker-$$
+M=mqsentry-e2e-metrics-$$
 DK=
 
 # docker: the client talking to our private daemon, every call bounded.
@@ -51,10 +59,11 @@ docker() { timeout 120 "$DOCKER" -H "unix://$DK/docker.sock" "$@"; }
 cleanup() {
 	step "cleanup"
 	if [ -n "${DOCKERD_PID:-}" ]; then
-		docker rm -f "$C" >/dev/null 2>&1
+		docker rm -f "$C" "$M" "$C-runc-prod" >/dev/null 2>&1
+		for rt in runsc-mq runc; do docker rm -f "$C-$rt-prod" "$C-$rt-cons" "$C-$rt-late" >/dev/null 2>&1; done
 		docker rmi -f "$IMAGE" >/dev/null 2>&1
 		stop_daemon "$DOCKERD_PID"
-		say "stopped dockerd (pid $DOCKERD_PID), removed container $C and image $IMAGE"
+		say "stopped dockerd (pid $DOCKERD_PID), removed containers $C, $M and image $IMAGE"
 	fi
 	[ -n "$key_made" ] && rm -f /etc/docker/key.json
 	if [ -n "$DK" ]; then
@@ -78,7 +87,13 @@ step "a private dockerd with deploy/docker/daemon.json"
 sed "s#/usr/local/bin/runsc#$RUNSC#" deploy/docker/daemon.json >"$DK/daemon.json"
 say "$DK/daemon.json:"
 sed 's/^/    /' "$DK/daemon.json"
-dockerd_cmd=(dockerd --config-file "$DK/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec"
+# The containerd dockerd starts (its child, with dockerd's environment)
+# unpacks the image of `docker start --checkpoint` into a ctrd-checkpoint*
+# directory of $XDG_RUNTIME_DIR (else of the temp directory, /tmp) and never
+# removes it (containerd 1.6, services/tasks Create): keep it in $DK, which
+# cleanup removes.
+mkdir -p "$DK/run"
+dockerd_cmd=(env XDG_RUNTIME_DIR="$DK/run" dockerd --config-file "$DK/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec"
 	--pidfile "$DK/docker.pid" -H "unix://$DK/docker.sock" --iptables=false --bridge=none --storage-driver=vfs)
 say "+ ${dockerd_cmd[*]} >$DK/dockerd.log 2>&1 &"
 t0=$SECONDS
@@ -121,6 +136,51 @@ check_exec_round "docker exec" docker exec "$C"
 step "a bad value: --sysctl fs.mqueue.msg_max=0 (Linux accepts 1..65536)"
 run docker run --rm --runtime runsc-mq --network none --sysctl fs.mqueue.msg_max=0 "$IMAGE" /bin/mqe2e sysctl
 check_refused "docker run" fs.mqueue.msg_max
+
+for rt in runsc-mq runc; do
+	step "--ipc shareable / --ipc container: under $rt: the containers share their queues"
+	check_ipc_share "docker ($rt)" "$C-$rt" docker run --runtime "$rt" -- docker
+done
+
+step "--ipc container: naming a runc container: runsc cannot join it and says so"
+run docker run -d --runtime runc --name "$C-runc-prod" --network none --ipc shareable "$IMAGE" /bin/mqe2e hold
+run docker run --rm --runtime runsc-mq --network none --ipc "container:$C-runc-prod" "$IMAGE" /bin/mqe2e absent
+if [ "$rc" != 0 ] && has "cannot join IPC namespace" && has "is not a container of this runsc"; then
+	ok "docker run --runtime runsc-mq --ipc container:RUNC-CONTAINER fails, naming the namespace"
+else
+	bad "joining a runc container's IPC namespace (exit $rc)"
+fi
+run docker rm -f "$C-runc-prod"
+
+step "metrics: runsc export-metrics of a container holding known queues"
+# The --metric-server of the runtime's runtimeArgs, as daemon.json gives it;
+# dockerd 20.10 has containerd's runc shim run runsc with --root
+# EXEC-ROOT/runtime-runc/moby ("moby" is its containerd namespace).
+metric_server=$(grep -o -- '--metric-server=[^"]*' "$DK/daemon.json")
+metric_server=${metric_server#--metric-server=}
+runsc_root=$DK/exec/runtime-runc/moby
+args=$(grep -o '"runtimeArgs": .*' deploy/docker/daemon.json)
+if [ -n "$metric_server" ] && sed -n '/^## Monitoring/,/^## [^M]/p' README.md | grep -qF -- "$args"; then
+	ok "daemon.json's runtime has --metric-server=$metric_server; README's Monitoring shows its $args"
+else
+	bad "daemon.json's runtimeArgs have no --metric-server, or README's Monitoring does not show $args"
+fi
+run docker run -d --name "$M" --runtime runsc-mq --network none "$IMAGE" /bin/metricsprobe
+if [ "$rc" = 0 ] && wait_for 60 eval "docker logs $M 2>&1 | grep -q '^READY'"; then
+	run docker inspect -f '{{.Id}}' "$M"
+	mid=$out
+	run_quiet "${GO:-go}" build -o "$WORK/metricscheck" ./test/metrics || bad "go build ./test/metrics"
+	run "$WORK/metricscheck" -runsc "$RUNSC" -root "$runsc_root" -metric-server "$metric_server" -id "$mid"
+	if [ "$rc" = 0 ] && has "labelled sandbox=\"$mid\""; then
+		ok "export-metrics of container $mid: every /ipc/mqueue/* and /ipc/msg/* value, HELP and TYPE as metricsprobe sets them (Prometheus' parser), sandbox label = the container's id"
+	else
+		bad "export-metrics of container $mid (exit $rc)"
+	fi
+else
+	run docker logs "$M"
+	bad "metricsprobe did not print READY within 60 s (exit $rc)"
+fi
+run docker rm -f "$M"
 
 step "docker checkpoint create / docker start --checkpoint"
 run docker exec "$C" /bin/mqe2e produce 3

@@ -114,10 +114,12 @@ build_static() {
 }
 
 # build_rootfs DIR: DIR/rootfs.tar, the test image's root file system: the
-# static test/e2e/mqe2e.c and bin/mqdump in /bin, empty /dev /proc /sys /tmp /etc.
+# static test/e2e/mqe2e.c and test/metrics/c/metricsprobe.c and bin/mqdump in
+# /bin, empty /dev /proc /sys /tmp /etc.
 build_rootfs() {
 	rm -rf "$1/rootfs" && mkdir -p "$1/rootfs"/{bin,dev,proc,sys,tmp,etc}
 	build_static test/e2e/mqe2e.c "$1/rootfs/bin/mqe2e"
+	build_static test/metrics/c/metricsprobe.c "$1/rootfs/bin/metricsprobe"
 	cp "$MQDUMP" "$1/rootfs/bin/mqdump"
 	tar -C "$1/rootfs" -cf "$1/rootfs.tar" .
 }
@@ -311,6 +313,56 @@ check_mqopen() {
 	else
 		bad "$who: expected $2 (exit $rc)"
 	fi
+}
+
+# check_ipc_share WHAT NAME RUN... -- ENGINE...: containers joined by
+# `--ipc container:` share their queues as under runc (issue 23). RUN is the
+# engine's run command with the runtime under test, up to run's options;
+# ENGINE the engine's command for exec, logs, wait, inspect, stop and rm;
+# NAME prefixes the containers' names. Checks: a first container made
+# shareable and a consumer joined to it see one /dev/mqueue; the consumer,
+# blocked before the first container's producer sends, is woken; a container
+# without the option sees nothing; a joined container outlives the first
+# one (stopped and removed), and drains what was queued before.
+check_ipc_share() {
+	local what=$1 p=$2-prod q=$2-cons l=$2-late ppid
+	shift 2
+	local -a rn=() eng=()
+	while [ "$1" != -- ]; do rn+=("$1") && shift; done
+	shift
+	eng=("$@")
+	run "${rn[@]}" -d --name "$p" --network=none --ipc shareable "$IMAGE" /bin/mqe2e hold ||
+		{ bad "$what: the shareable container did not start"; return; }
+	run "${rn[@]}" -d --name "$q" --network=none --ipc "container:$p" "$IMAGE" /bin/mqe2e consume 3
+	if [ "$rc" = 0 ]; then ok "$what: --ipc container:$p accepted"; else bad "$what: --ipc container:$p (exit $rc)"; fi
+	sleep 1 # the consumer creates the queues and blocks on them
+	run "${eng[@]}" exec "$p" /bin/mqe2e ls
+	check_ls "$what, in the first container (the consumer made the queue)"
+	run "${eng[@]}" exec "$q" /bin/mqe2e ls
+	check_ls "$what, in the joined consumer"
+	run "${rn[@]}" --rm --network=none "$IMAGE" /bin/mqe2e absent
+	if [ "$rc" = 0 ]; then ok "$what: a container without --ipc container: sees neither queue"; else bad "$what: a third container sees the shared queues (exit $rc)"; fi
+	run "${eng[@]}" exec "$p" /bin/mqe2e produce 3
+	check_produced "$what, producer exec in the first container" 3
+	ppid=$(producer_pid)
+	run "${eng[@]}" wait "$q"
+	if [ "$rc" = 0 ] && [ "$out" = 0 ]; then ok "$what: the consumer exited 0"; else bad "$what: wait for the consumer: $out (exit $rc)"; fi
+	run "${eng[@]}" logs "$q"
+	check_consumed "$what, the consumer blocked before the producer sent" 3 "$ppid" any-order
+	run "${rn[@]}" -d --name "$l" --network=none --ipc "container:$p" "$IMAGE" /bin/mqe2e hold
+	run "${eng[@]}" exec "$p" /bin/mqe2e produce 3
+	ppid=$(producer_pid)
+	run "${eng[@]}" stop -t 5 "$p"
+	run "${eng[@]}" inspect -f '{{.State.Status}}' "$p" "$l"
+	if [ "$out" = "exited
+running" ]; then ok "$what: the first container stopped; the joined one runs on"; else bad "$what: after stopping the first container: $out"; fi
+	run "${eng[@]}" rm "$p"
+	if [ "$rc" = 0 ]; then ok "$what: the first container removed"; else bad "$what: rm of the first container (exit $rc)"; fi
+	run "${eng[@]}" exec "$l" /bin/mqe2e consume 3
+	check_consumed "$what, after the first container was removed, a joined container's consumer" 3 "$ppid"
+	run "${eng[@]}" exec "$l" /bin/mqe2e unlink
+	run "${eng[@]}" rm -f "$q" "$l"
+	if [ "$rc" = 0 ]; then ok "$what: the joined containers removed"; else bad "$what: rm of the joined containers (exit $rc)"; fi
 }
 
 # need_go_tools DIR [FLAG...] PKG@VERSION...: the packages' binaries, built

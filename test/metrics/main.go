@@ -16,9 +16,15 @@
 // container created with --metric-server, waits until `runsc
 // export-metrics` shows every /ipc/mqueue/* and /ipc/msg/* metric at the
 // value the program's queues, messages and blocked tasks give, checks the
-// HELP and TYPE of each with Prometheus' own text parser, then checkpoints
-// and restores the container: the gauges must be the same in the restored
+// HELP and TYPE of each with Prometheus' own text parser and that every
+// sample's sandbox label is the container's id, then checkpoints and
+// restores the container: the gauges must be the same in the restored
 // sandbox and the counters start again from zero.
+//
+// With -id and -root it starts nothing: it checks the same of a container
+// an engine already runs metricsprobe in as its sandbox's root container
+// (test/e2e/docker.sh: Docker's runsc root, the --metric-server of the
+// runtime's runtimeArgs).
 package main
 
 import (
@@ -47,6 +53,11 @@ import (
 // export-metrics, which asks the sandbox directly; the flag makes the
 // sandbox export its metrics.
 const metricServer = "%RUNTIME_ROOT%/metrics.sock"
+
+// sandboxLabel is the label gVisor's export gives every sample: the
+// sandbox's id (gVisor's prometheus.SandboxIDLabel; this test does not
+// import gVisor).
+const sandboxLabel = "sandbox"
 
 // A want is one metric's expected kind and values, by the value of its op
 // label ("" for a metric without labels).
@@ -95,15 +106,25 @@ func main() {
 	runsc := flag.String("runsc", "bin/runsc", "the runsc to test")
 	prog := flag.String("prog", "build/out/metricsprobe", "the static program to run")
 	timeout := flag.Duration("timeout", 60*time.Second, "time allowed for each step")
+	id := flag.String("id", "", "check the running container ID (its sandbox's root container runs metricsprobe) instead of starting one; needs -root")
+	root := flag.String("root", "", "with -id: the runsc --root the container was created with")
+	server := flag.String("metric-server", metricServer, "with -id: the --metric-server the container was created with")
 	flag.Parse()
 	passed, failed := 0, 0
-	if err := run(*runsc, *prog, *timeout, func(ok bool) {
+	result := func(ok bool) {
 		if ok {
 			passed++
 		} else {
 			failed++
 		}
-	}); err != nil {
+	}
+	var err error
+	if *id != "" {
+		err = runningContainer(*runsc, *root, *server, *id, *timeout, result)
+	} else {
+		err = run(*runsc, *prog, *timeout, result)
+	}
+	if err != nil {
 		fmt.Println("metrics:", err)
 		failed++
 	}
@@ -111,6 +132,19 @@ func main() {
 	if failed > 0 {
 		os.Exit(1)
 	}
+}
+
+// runningContainer checks the metrics of container id, which runs
+// metricsprobe under root already.
+func runningContainer(runscPath, root, server, id string, timeout time.Duration, result func(bool)) error {
+	if root == "" {
+		return fmt.Errorf("-id needs -root")
+	}
+	runsc := func(args ...string) *exec.Cmd {
+		return exec.Command(runscPath, append([]string{"--root", root, "--metric-server=" + server}, args...)...)
+	}
+	result(check("container "+id, runsc, id, expected(), timeout))
+	return nil
 }
 
 func run(runscPath, prog string, timeout time.Duration, result func(bool)) error {
@@ -166,9 +200,9 @@ func run(runscPath, prog string, timeout time.Duration, result func(bool)) error
 	return nil
 }
 
-// check exports the sandbox's metrics until they match wants or timeout
-// passes (the blocked children may not have blocked yet), and reports the
-// differences of the last export.
+// check exports the metrics of the sandbox whose root container is id
+// until they match wants or timeout passes (the blocked children may not
+// have blocked yet), and reports the differences of the last export.
 func check(what string, runsc func(...string) *exec.Cmd, id string, wants map[string]want, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	var problems []string
@@ -180,7 +214,7 @@ func check(what string, runsc func(...string) *exec.Cmd, id string, wants map[st
 		if err != nil {
 			problems = []string{fmt.Sprintf("export-metrics: %v: %s", err, stderr.String())}
 		} else {
-			problems = compare(text, wants)
+			problems = compare(text, wants, id)
 		}
 		if len(problems) == 0 || time.Now().After(deadline) {
 			break
@@ -191,15 +225,16 @@ func check(what string, runsc func(...string) *exec.Cmd, id string, wants map[st
 		fmt.Printf("FAIL %s:\n  %s\n", what, strings.Join(problems, "\n  "))
 		return false
 	}
-	fmt.Printf("ok %s: %d metrics as expected\n", what, len(wants))
+	fmt.Printf("ok %s: %d metrics as expected, labelled sandbox=%q\n", what, len(wants), id)
 	return true
 }
 
 var wroteLine = regexp.MustCompile(`(?m)^Wrote [0-9]+ bytes of Prometheus metric data to stdout\n`)
 
 // compare parses an export with Prometheus' text parser and lists how it
-// differs from wants.
-func compare(text []byte, wants map[string]want) []string {
+// differs from wants, whose every sample must carry the label sandbox =
+// sandbox (the sandbox's id, that of its root container).
+func compare(text []byte, wants map[string]want, sandbox string) []string {
 	// runsc's util.Infof prints "Wrote N bytes of Prometheus metric data
 	// to stdout" after the data, on stdout too.
 	text = wroteLine.ReplaceAll(text, nil)
@@ -233,11 +268,17 @@ func compare(text []byte, wants map[string]want) []string {
 		}
 		got := make(map[string]float64)
 		for _, m := range f.GetMetric() {
-			op := ""
+			op, sb := "", ""
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "op" {
+				switch l.GetName() {
+				case "op":
 					op = l.GetValue()
+				case sandboxLabel:
+					sb = l.GetValue()
 				}
+			}
+			if sb != sandbox {
+				problems = append(problems, fmt.Sprintf("%s{op=%q}: label %s=%q, want %q", name, op, sandboxLabel, sb, sandbox))
 			}
 			v := m.GetGauge().GetValue()
 			if w.counter {
