@@ -124,7 +124,10 @@ ln -s "$SHIM" "$CRI/bin/containerd-shim-runsc-v1"
 # and runsc's state (the shim's root) in our directory.
 sed -e "s#/usr/local/bin/runsc#$RUNSC#" -e "/^binary_name/a\\root = \"$CRI/runsc-root\"" \
 	deploy/containerd/runsc.toml >"$CRI/runsc.toml"
-ctrd_cmd=("$CONTAINERD_DIR/containerd" --config "$CRI/config.toml")
+# containerd's temporary checkpoint and restore directories (XDG_RUNTIME_DIR,
+# else /tmp) in our directory too.
+mkdir -p "$CRI/run"
+ctrd_cmd=(env XDG_RUNTIME_DIR="$CRI/run" "$CONTAINERD_DIR/containerd" --config "$CRI/config.toml")
 if [ "${E2E_RUNSC_DEBUG:-0}" = 1 ]; then
 	mkdir -p "$CRI/logs/shim"
 	sed -i -e "/^root = /a\\log_level = \"debug\"\nlog_path = \"$CRI/logs/shim/\"" \
