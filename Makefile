@@ -24,7 +24,7 @@ CXXFLAGS := -std=c++17 -O1 -Wall -static -pthread
 RUNNER := $(GO) run ./test/syscalls/runner -known-failures test/syscalls/known_failures.txt
 RUNSC_FLAGS ?=
 
-.PHONY: all deps runsc run test checkpoint-test oci-test metrics-test mqdump-test vet shellcheck generate check-generated unit syscall-tests test-binaries compare clean
+.PHONY: all deps overlay runsc shim run test checkpoint-test oci-test metrics-test mqdump-test vet shellcheck generate check-generated unit syscall-tests test-binaries compare clean
 
 all: runsc
 
@@ -42,9 +42,18 @@ vendor/modules.txt: go.mod go.sum $(GO_SRCS)
 # overlay in step with the shims; go's build cache keeps rebuilds incremental.
 # -trimpath keeps the checkout's path out of the cache keys, so clones and
 # worktrees in other directories reuse one another's compiled gVisor.
-runsc: vendor/modules.txt
+overlay: vendor/modules.txt
 	$(GO) run -mod=mod ./tools/overlay -list build/overlay.list -gvisor vendor/gvisor.dev/gvisor -out bin/overlay.json
-	CGO_ENABLED=0 $(GO) build -mod=vendor -trimpath -overlay=bin/overlay.json -o bin/runsc ./cmd/runsc
+
+OVERLAY_BUILD := CGO_ENABLED=0 $(GO) build -mod=vendor -trimpath -overlay=bin/overlay.json
+runsc: overlay
+	$(OVERLAY_BUILD) -o bin/runsc ./cmd/runsc
+
+# gVisor's containerd shim (runtime_type "io.containerd.runsc.v1") from the
+# same vendored pin and overlay as bin/runsc: build/overlay.list's shim edits
+# (its OOM score, ctr's containers) apply to it.
+shim: overlay
+	$(OVERLAY_BUILD) -o bin/containerd-shim-runsc-v1 ./cmd/containerd-shim-runsc-v1
 
 # An unmodified runsc from the same gVisor pin, for side-by-side tables.
 bin/runsc-upstream: go.mod go.sum
@@ -226,25 +235,20 @@ bazel-test: bazel-deps runsc
 check-bazel:
 	GO=$(GO) ./tools/bazel/check-gazelle.sh
 
-# Installs bin/runsc, the podman checkpoint wrapper, the wrapper containerd's
-# runc shim runs for Kubernetes (deploy/containerd/runsc-cri) and the gVisor
-# containerd shim built from the same gVisor pin (go.mod) into PREFIX.
+# Installs bin/runsc, gVisor's containerd shim built with it (make shim), the
+# podman checkpoint wrapper and the wrapper containerd 1.6's runc shim runs
+# (deploy/containerd/runsc-cri) into PREFIX.
 PREFIX ?= /usr/local/bin
-GVISOR_VERSION = $(shell awk '$$1 == "gvisor.dev/gvisor" { print $$2 }' go.mod)
 .PHONY: install e2e e2e-test
 
-bin/containerd-shim-runsc-v1: go.mod
-	@mkdir -p bin/.shim
-	GOFLAGS=-buildvcs=false GOBIN=$(CURDIR)/bin/.shim CGO_ENABLED=0 $(GO) install gvisor.dev/gvisor/shim@$(GVISOR_VERSION)
-	mv bin/.shim/shim $@
-
-install: runsc bin/containerd-shim-runsc-v1
+install: runsc shim
 	install -d $(DESTDIR)$(PREFIX)
 	install -m 0755 bin/runsc bin/containerd-shim-runsc-v1 deploy/podman/runsc-podman deploy/containerd/runsc-cri $(DESTDIR)$(PREFIX)/
 
-# End to end (test/e2e/all.sh): podman and ctr (run.sh), Docker (docker.sh),
-# a Kubernetes node through containerd's CRI (cri.sh); each installs what it
-# needs (podman, criu, docker.io, containerd with apt; crictl with go install)
-# when missing. E2E_PARTS="docker" runs some.
-e2e e2e-test: runsc bin/mqdump
+# End to end (test/e2e/all.sh): podman (run.sh), Docker (docker.sh), a
+# Kubernetes node through containerd 2.x's CRI and gVisor's shim, and ctr
+# (cri2.sh), the same node on containerd 1.6 (cri.sh); each installs what it
+# needs (podman, criu, docker.io, containerd with apt; crictl and containerd
+# v2.4.2 with go install) when missing. E2E_PARTS="docker" runs some.
+e2e e2e-test: runsc shim bin/mqdump
 	test/e2e/all.sh

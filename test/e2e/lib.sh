@@ -387,3 +387,257 @@ running" ]; then ok "$what: the first container stopped; the joined one runs on"
 	done
 	if [ -n "$ids" ] && [ -z "$left" ]; then ok "$what: no process of the removed containers is left"; else bad "$what: left running:$left"; fi
 }
+
+# need_go_tools DIR [FLAG...] PKG@VERSION...: the packages' binaries, built
+# with go install (CGO_ENABLED=0, FLAGs such as -tags given to it) into the
+# cache directory DIR when one of them is missing there; fails the test when
+# it cannot. DIR names the version (go_cache_dir), so a new pin builds anew.
+need_go_tools() {
+	local dir=$1 a missing='' t0=$SECONDS
+	shift
+	for a in "$@"; do
+		case $a in -*) continue ;; esac
+		a=${a%@*}
+		[ -x "$dir/${a##*/}" ] || missing=1
+	done
+	[ -z "$missing" ] && return 0
+	run_quiet env GOBIN="$dir" GOFLAGS=-buildvcs=false CGO_ENABLED=0 timeout 3600 go install "$@" || { bad "go install $*"; finish; }
+	say "    built into $dir in $((SECONDS - t0)) s"
+}
+
+# go_cache_dir NAME-VERSION: where need_go_tools keeps a tool's binaries.
+go_cache_dir() { printf '%s\n' "${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/mqsentry/$1"; }
+
+# --- containerd's CRI, as a Kubernetes node drives it (cri.sh: containerd
+# 1.6 through containerd's runc shim; cri2.sh: containerd 2.x through
+# containerd-shim-runsc-v1). A script sets CRI (its private directory: the
+# containerd socket, pod logs), CTR (a ctr binary), WORK (build/out/...) and
+# HANDLER, starts containerd with cri_start, then runs cri_images and
+# cri_pod_checks; its cleanup calls cri_cleanup.
+CRICTL_VERSION=v1.37.0
+CRICTL_DIR=${CRICTL_DIR:-$(go_cache_dir "crictl-$CRICTL_VERSION")}
+IMAGE=localhost/mqsentry-e2e:latest
+PAUSE=localhost/mqsentry-pause:latest
+ids= # of the pods and containers made, for cri_cleanup
+
+crictl() { timeout "${CRICTL_TIMEOUT:-120}" "$CRICTL_DIR/crictl" --config "$CRI/crictl.yaml" "$@"; }
+# shellcheck disable=SC2317 # called through run
+ctr() { timeout 120 "$CTR" -a "$CRI/containerd.sock" -n k8s.io "$@"; }
+
+need_crictl() {
+	need_go_tools "$CRICTL_DIR" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
+}
+
+# cri_start CONTAINERD_CMD...: starts containerd (its log in
+# $CRI/containerd.log), sets CTRD_PID and waits for its CRI to answer crictl.
+cri_start() {
+	say "+ $* >$CRI/containerd.log 2>&1 &"
+	local t0=$SECONDS
+	"$@" >"$CRI/containerd.log" 2>&1 &
+	CTRD_PID=$!
+	# crictl's default timeout (2 s) is shorter than a sandbox start takes here.
+	printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 60\n' \
+		"$CRI/containerd.sock" "$CRI/containerd.sock" >"$CRI/crictl.yaml"
+	say "crictl below is: timeout 120 $CRICTL_DIR/crictl --config $CRI/crictl.yaml:"
+	sed 's/^/    /' "$CRI/crictl.yaml"
+	if wait_for 60 crictl version; then
+		run crictl version
+		ok "containerd's CRI up in $((SECONDS - t0)) s"
+	else
+		tail -n 20 "$CRI/containerd.log" | sed 's/^/    /'
+		bad "containerd's CRI did not answer within 60 s"
+		finish
+	fi
+}
+
+# cri_cleanup: removes the pods and images, stops containerd, kills the shims
+# still naming its socket and removes their sockets.
+cri_cleanup() {
+	local p id CRICTL_TIMEOUT=30
+	for p in $(crictl pods -q 2>/dev/null); do
+		crictl stopp "$p" >/dev/null 2>&1
+		crictl rmp -f "$p" >/dev/null 2>&1
+	done
+	crictl rmi "$IMAGE" "$PAUSE" >/dev/null 2>&1
+	stop_daemon "$CTRD_PID"
+	say "removed pods and images, stopped containerd (pid $CTRD_PID)"
+	while read -r p; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = containerd-shim ] || continue
+		say "killing leftover shim (pid $p)"
+		id=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | sed -n '/^-id$/{n;p}')
+		kill -KILL "$p" 2>/dev/null
+		# and its socket: containerd (1.6 and 2.x) names it by a hash of
+		# address, namespace and id
+		[ -n "$id" ] && rm -f "/run/containerd/s/$(printf '%s' "$CRI/containerd.sock/k8s.io/$id" | sha256sum | cut -d' ' -f1)"
+	done < <(grep -lF -- "$CRI/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3)
+}
+
+# image_tar ROOTFS_TAR REF ENTRYPOINT_JSON OUT: a one-layer image in docker
+# archive format (what `ctr images import` reads) named REF.
+image_tar() {
+	local d diff cfg
+	d=$(mktemp -d "$WORK/image.XXXXXX")
+	cp "$1" "$d/layer.tar"
+	diff=sha256:$(sha256sum "$d/layer.tar" | cut -d' ' -f1)
+	printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":%s,"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+		"$3" "$diff" >"$d/config.json"
+	cfg=$(sha256sum "$d/config.json" | cut -d' ' -f1).json
+	mv "$d/config.json" "$d/$cfg"
+	printf '[{"Config":"%s","RepoTags":["%s"],"Layers":["layer.tar"]}]' "$cfg" "$2" >"$d/manifest.json"
+	tar -C "$d" -cf "$4" manifest.json "$cfg" layer.tar
+	rm -rf "$d"
+}
+
+# cri_images: the pause image (test/e2e/pause.c) and the test image, built
+# as docker archives in $WORK and imported with ctr onto the native
+# snapshotter; the CRI must list both.
+cri_images() {
+	step "images: the pause image and the test image, ctr -n k8s.io images import"
+	build_rootfs "$WORK"
+	mkdir -p "$WORK/pause-rootfs"
+	build_static test/e2e/pause.c "$WORK/pause-rootfs/pause"
+	tar -C "$WORK/pause-rootfs" -cf "$WORK/pause-rootfs.tar" .
+	image_tar "$WORK/pause-rootfs.tar" "$PAUSE" '["/pause"]' "$WORK/pause.tar"
+	image_tar "$WORK/rootfs.tar" "$IMAGE" '["/bin/mqe2e", "hold"]' "$WORK/image.tar"
+	local t
+	for t in pause image; do
+		run ctr images import --snapshotter native "$WORK/$t.tar" || { bad "ctr images import $t.tar"; finish; }
+	done
+	run crictl images
+	if has mqsentry-pause && has mqsentry-e2e; then ok "CRI lists $PAUSE and $IMAGE"; else bad "CRI does not list the imported images"; finish; fi
+}
+
+# pod_json NAME SYSCTLS_JSON: a PodSandboxConfig of a host-network pod.
+pod_json() {
+	mkdir -p "$CRI/logs/$1"
+	cat >"$WORK/$1.json" <<-EOF
+		{
+		  "metadata": {"name": "$1", "namespace": "mqe2e", "uid": "$1-$$", "attempt": 0},
+		  "log_directory": "$CRI/logs/$1",
+		  "linux": {
+		    "sysctls": $2,
+		    "security_context": {"namespace_options": {"network": 2}}
+		  }
+		}
+	EOF
+	say "$WORK/$1.json: $(tr -s ' \n' ' ' <"$WORK/$1.json")"
+}
+
+# container_json NAME [UID]: a ContainerConfig running `mqe2e hold` in our
+# image (as UID when given).
+container_json() {
+	local linux='{}'
+	[ -n "${2:-}" ] && linux="{\"security_context\": {\"run_as_user\": {\"value\": $2}}}"
+	cat >"$WORK/$1.json" <<-EOF
+		{
+		  "metadata": {"name": "$1"},
+		  "image": {"image": "$IMAGE"},
+		  "command": ["/bin/mqe2e", "hold"],
+		  "log_path": "$1.log",
+		  "linux": $linux
+		}
+	EOF
+}
+
+# start_container POD_ID POD NAME [UID]: creates and starts container NAME
+# (container_json) in pod POD (pod_json) whose id is POD_ID, sets $cid; fails
+# the test when it cannot.
+start_container() {
+	local t0=$SECONDS
+	container_json "$3" "${4:-}"
+	run crictl create "$1" "$WORK/$3.json" "$WORK/$2.json" || { bad "crictl create $3 (exit $rc)"; return 1; }
+	cid=$(printf '%s\n' "$out" | tail -n 1)
+	ids+=" $cid"
+	run crictl start "$cid"
+	if [ "$rc" = 0 ]; then
+		ok "container $3 ($cid) created and started in $((SECONDS - t0)) s"
+	else
+		bad "crictl start $3 (exit $rc after $((SECONDS - t0)) s)"
+		return 1
+	fi
+}
+
+# cri_pod_checks: what a Kubernetes node's pods get from the runtime of
+# handler $HANDLER (see test/e2e/cri.sh's header). Sets POD_A and PROD (pod
+# A, with its producer container still running).
+cri_pod_checks() {
+	step "pod A (sysctls fs.mqueue.msg_max=100, kernel.msgmnb=65536): a producer and a consumer container"
+	pod_json pod-a '{"fs.mqueue.msg_max": "100", "kernel.msgmnb": "65536"}'
+	local t0=$SECONDS c consumer ppid
+	run crictl runp --runtime "$HANDLER" "$WORK/pod-a.json" || { bad "crictl runp pod-a (exit $rc)"; finish; }
+	POD_A=$(printf '%s\n' "$out" | tail -n 1)
+	ids+=" $POD_A"
+	ok "pod A ($POD_A) running with handler $HANDLER after $((SECONDS - t0)) s"
+	start_container "$POD_A" pod-a producer || finish
+	PROD=$cid
+	start_container "$POD_A" pod-a consumer || finish
+	CONS=$cid
+	run crictl ps --pod "$POD_A"
+
+	step "pod A: messages from the producer container to the consumer container"
+	# The consumer blocks on the (empty) queues it creates; then the producer sends.
+	say "+ crictl exec -s --timeout 90 $CONS /bin/mqe2e consume 3 >$WORK/consumer.out &"
+	crictl exec -s --timeout 90 "$CONS" /bin/mqe2e consume 3 >"$WORK/consumer.out" 2>&1 &
+	consumer=$!
+	wait_for 30 queue_made || say "    (the consumer has not made /mqe2e within 30 s)"
+	for c in "producer $PROD" "consumer $CONS"; do
+		run crictl exec -s "${c#* }" /bin/mqe2e ls /dev/mqueue
+		check_ls "container ${c% *}"
+	done
+	run crictl exec -s "$PROD" /bin/mqe2e produce 3
+	check_produced "producer container" 3
+	ppid=$(producer_pid)
+	wait "$consumer"
+	rc=$?
+	out=$(cat "$WORK/consumer.out")
+	say "+ (consumer exec, done) exit $rc:"
+	printf '%s\n' "$out" | sed 's/^/    /'
+	check_consumed "consumer container" 3 "$ppid" any-order
+
+	step "pod A: the pod's sysctls in every container, enforced"
+	for c in "producer $PROD" "consumer $CONS"; do
+		run crictl exec -s "${c#* }" /bin/mqe2e sysctl
+		check_sysctls "container ${c% *}" 100 65536
+	done
+	run crictl exec -s "$CONS" /bin/mqe2e qbytes
+	check_qbytes 65536
+	# A third container running as uid 65534: no CAP_SYS_RESOURCE, so the pod's
+	# fs.mqueue.msg_max is what mq_open checks.
+	if start_container "$POD_A" pod-a unprivileged 65534; then
+		run crictl exec -s "$cid" /bin/mqe2e mqopen 50
+		check_mqopen 50 ok
+		run crictl exec -s "$cid" /bin/mqe2e mqopen 101
+		check_mqopen 101 einval
+	fi
+
+	step "pod A: a container's output and exit reach the CRI"
+	run crictl logs "$PROD"
+	if [ "$rc" = 0 ] && has "hold["; then ok "container producer's output is in its CRI log"; else bad "crictl logs producer (exit $rc)"; fi
+	t0=$SECONDS
+	run crictl stop --timeout 10 "$CONS"
+	run crictl inspect -o go-template --template '{{.status.state}} exit code {{.status.exitCode}}' "$CONS"
+	if has "CONTAINER_EXITED exit code 0" && [ $((SECONDS - t0)) -lt 10 ]; then
+		ok "container consumer stopped in $((SECONDS - t0)) s (SIGTERM, exit code 0) while its pod runs on"
+	else
+		bad "container consumer did not stop cleanly within 10 s ($((SECONDS - t0)) s)"
+	fi
+
+	step "pod B (no sysctls): sees none of pod A's queues"
+	pod_json pod-b '{}'
+	run crictl runp --runtime "$HANDLER" "$WORK/pod-b.json" || { bad "crictl runp pod-b (exit $rc)"; finish; }
+	local pod_b other
+	pod_b=$(printf '%s\n' "$out" | tail -n 1)
+	ids+=" $pod_b"
+	if start_container "$pod_b" pod-b other; then
+		other=$cid
+		run crictl exec -s "$other" /bin/mqe2e absent
+		if [ "$rc" = 0 ]; then ok "pod B: neither /mqe2e nor SysV key 0x0e2e0001 exists"; else bad "pod B sees pod A's queues (exit $rc)"; fi
+		run crictl exec -s "$other" /bin/mqe2e ls /dev/mqueue
+		if [ "$rc" = 0 ] && has "0 queue(s) in /dev/mqueue"; then ok "pod B: /dev/mqueue lists no queue"; else bad "pod B: /dev/mqueue (exit $rc)"; fi
+		run crictl exec -s "$other" /bin/mqe2e sysctl
+		check_sysctls "pod B" 10 16384
+	fi
+}
+
+# shellcheck disable=SC2317 # called through wait_for
+queue_made() { ! crictl exec -s "$PROD" /bin/mqe2e absent; }

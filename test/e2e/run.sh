@@ -27,21 +27,17 @@
 #     anything (counts before = after = what the consumer then receives);
 #   - `podman container checkpoint/restore` keeps queued messages (through
 #     deploy/podman/runsc-podman; plain runsc is refused by podman: reported
-#     as KNOWN);
-#   - containerd (Debian's ctr) runs the image through containerd-shim-runsc-v1
-#     with deploy/containerd/config.toml and runsc.toml.
+#     as KNOWN).
+# (containerd's ctr through gVisor's shim is in test/e2e/cri2.sh.)
 # Prints every command it runs and ends with "N passed, M failed". Shares its
 # helpers with test/e2e/docker.sh and cri.sh (test/e2e/lib.sh); test/e2e/all.sh
 # (make e2e) runs the three.
 #
-# Uses bin/runsc, bin/mqdump and bin/containerd-shim-runsc-v1, building them
-# (make runsc, make bin/mqdump, go install of the pinned gVisor shim) only if
-# missing. Environment: RUNSC, MQDUMP, SHIM override the binaries; E2E_CONTAINERD=0
-# skips containerd. Installs podman, criu and containerd with apt-get when
-# missing. Must run as root. Removes its containers, images and state at exit.
+# Uses bin/runsc and bin/mqdump, building them (make runsc, make bin/mqdump)
+# only if missing. Environment: RUNSC, MQDUMP override the binaries. Installs
+# podman and criu with apt-get when missing. Must run as root. Removes its containers, images and state at exit.
 set -u
 . "$(dirname "$0")/lib.sh"
-SHIM=${SHIM:-$ROOT/bin/containerd-shim-runsc-v1}
 WORK=$ROOT/build/out/e2e
 IMAGE=localhost/mqsentry-e2e:latest
 C1=mqsentry-e2e-$$
@@ -87,13 +83,6 @@ cleanup() {
 	# podman runs runsc with --root /run/runsc, where runsc --network=none
 	# leaves its null network namespace bind-mounted.
 	grep -q ' /run/runsc/null-netns ' /proc/self/mounts && umount -l /run/runsc/null-netns
-	if [ -n "${CTRD_PID:-}" ]; then
-		ctr -a "$CTRD/containerd.sock" -n mqe2e tasks kill -s KILL mqe2e-ctr >/dev/null 2>&1
-		ctr -a "$CTRD/containerd.sock" -n mqe2e containers rm mqe2e-ctr >/dev/null 2>&1
-		ctr -a "$CTRD/containerd.sock" -n mqe2e images rm "$IMAGE" >/dev/null 2>&1
-		stop_daemon "$CTRD_PID"
-		remove_tree "$CTRD"
-	fi
 	say "removed containers $C1 $C2 and image $IMAGE"
 }
 
@@ -178,36 +167,4 @@ for rt in runsc-mq runc; do
 	step "a podman pod under $rt: its containers share the infra container's IPC namespace"
 	check_pod_share "podman pod ($rt)" "$C1-pod-$rt" "${pm[@]}"
 done
-
-if [ "${E2E_CONTAINERD:-1}" = 0 ]; then
-	finish
-fi
-step "containerd (ctr) through containerd-shim-runsc-v1"
-need_cmd containerd containerd
-if [ ! -x "$SHIM" ]; then
-	gv=$(awk '$1 == "gvisor.dev/gvisor" { print $2 }' go.mod)
-	run env GOFLAGS=-buildvcs=false GOBIN="$WORK/gobin" CGO_ENABLED=0 go install "gvisor.dev/gvisor/shim@$gv" || { bad "go install shim"; finish; }
-	mkdir -p "$(dirname "$SHIM")" && mv "$WORK/gobin/shim" "$SHIM"
-fi
-CTRD=$(mktemp -d /tmp/mqe2e-containerd.XXXXXX)
-mkdir -p "$CTRD/bin"
-ln -s "$SHIM" "$CTRD/bin/containerd-shim-runsc-v1"
-sed "s#/usr/local/bin/runsc#$RUNSC#" deploy/containerd/runsc.toml >"$CTRD/runsc.toml"
-say "containerd --config deploy/containerd/config.toml, runsc.toml:"
-sed 's/^/    /' "$CTRD/runsc.toml"
-PATH=$CTRD/bin:$PATH containerd --config deploy/containerd/config.toml --root "$CTRD/root" \
-	--state "$CTRD/state" --address "$CTRD/containerd.sock" >"$CTRD/containerd.log" 2>&1 &
-CTRD_PID=$!
-wait_for 10 test -S "$CTRD/containerd.sock"
-CTR=(ctr -a "$CTRD/containerd.sock" -n mqe2e)
-podman save -q --format docker-archive -o "$WORK/image.tar" "$IMAGE"
-run "${CTR[@]}" images import "$WORK/image.tar" || bad "ctr images import"
-run timeout 120 "${CTR[@]}" run --rm --runtime io.containerd.runsc.v1 --runtime-config-path "$CTRD/runsc.toml" "$IMAGE" mqe2e-ctr /bin/mqe2e pair 3
-if [ "$rc" = 0 ]; then
-	check_pair "ctr run --runtime io.containerd.runsc.v1"
-elif printf '%s\n' "$out" | grep -q 'failed to set OOM Score on shim'; then
-	known "containerd-shim-runsc-v1 sets its oom_score_adj to -999, which needs CAP_SYS_RESOURCE: this machine's bounding set lacks it ($(grep CapBnd /proc/self/status | tr -s '\t' ' ')), so the shim cannot start here"
-else
-	bad "ctr run (exit $rc)"
-fi
 finish
