@@ -172,6 +172,41 @@ run crictl inspect -o go-template --template '{{.status.state}}' "$PROD"
 if has CONTAINER_RUNNING; then ok "container producer runs on after the checkpoint attempt (resumed)"; else bad "container producer is not running after the checkpoint attempt"; fi
 check_queued crictl exec -s "$PROD" 3 "after the checkpoint attempt,"
 
+step "metrics: runsc export-metrics of a pod holding known queues, with the pod's labels"
+# The --metric-server of runsc.toml; the shim's runsc root is root/NAMESPACE.
+metric_server=$(sed -n 's/^ *metric-server = "\(.*\)"/\1/p' "$CRI/runsc.toml")
+pod_json pod-m '{}'
+run crictl runp --runtime "$HANDLER" "$WORK/pod-m.json"
+pod_m=$(printf '%s\n' "$out" | tail -n 1)
+cat >"$WORK/metricsprobe.json" <<-EOF
+	{
+	  "metadata": {"name": "metricsprobe"},
+	  "image": {"image": "$IMAGE"},
+	  "command": ["/bin/metricsprobe"],
+	  "log_path": "metricsprobe.log"
+	}
+EOF
+if [ -n "$metric_server" ] && run crictl create "$pod_m" "$WORK/metricsprobe.json" "$WORK/pod-m.json"; then
+	mcid=$(printf '%s\n' "$out" | tail -n 1)
+	run crictl start "$mcid"
+	if wait_for 60 eval "crictl logs $mcid 2>&1 | grep -q '^READY'"; then
+		run_quiet "${GO:-go}" build -o "$WORK/metricscheck" ./test/metrics || bad "go build ./test/metrics"
+		run "$WORK/metricscheck" -runsc "$RUNSC" -root "$CRI/runsc-root/k8s.io" -metric-server "$metric_server" \
+			-id "$pod_m" -label pod_name=pod-m -label namespace_name=mqe2e
+		if [ "$rc" = 0 ] && has "labelled sandbox=\"$pod_m\" namespace_name=\"mqe2e\" pod_name=\"pod-m\""; then
+			ok "export-metrics of pod pod-m ($pod_m): every /ipc/mqueue/* and /ipc/msg/* value, HELP and TYPE as metricsprobe sets them (Prometheus' parser), labelled with the sandbox id, pod_name and namespace_name"
+		else
+			bad "export-metrics of pod pod-m (exit $rc)"
+		fi
+	else
+		run crictl logs "$mcid"
+		bad "metricsprobe did not print READY within 60 s"
+	fi
+else
+	bad "runsc.toml has no metric-server, or crictl create metricsprobe failed (exit $rc)"
+fi
+run crictl rmp -f "$pod_m"
+
 step "ctr run through containerd-shim-runsc-v1"
 ctrn=(timeout 120 "$CTR" -a "$CRI/containerd.sock" -n mqe2e)
 run "${ctrn[@]}" images import --snapshotter native "$WORK/image.tar" || bad "ctr -n mqe2e images import (exit $rc)"

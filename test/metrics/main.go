@@ -109,6 +109,15 @@ func main() {
 	id := flag.String("id", "", "check the running container ID (its sandbox's root container runs metricsprobe) instead of starting one; needs -root")
 	root := flag.String("root", "", "with -id: the runsc --root the container was created with")
 	server := flag.String("metric-server", metricServer, "with -id: the --metric-server the container was created with")
+	podLabels := make(map[string]string)
+	flag.Func("label", "with -id: NAME=VALUE, a label every sample must carry besides sandbox (e.g. a pod's pod_name, namespace_name); repeatable", func(s string) error {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("want NAME=VALUE")
+		}
+		podLabels[name] = value
+		return nil
+	})
 	flag.Parse()
 	passed, failed := 0, 0
 	result := func(ok bool) {
@@ -120,7 +129,7 @@ func main() {
 	}
 	var err error
 	if *id != "" {
-		err = runningContainer(*runsc, *root, *server, *id, *timeout, result)
+		err = runningContainer(*runsc, *root, *server, *id, podLabels, *timeout, result)
 	} else {
 		err = run(*runsc, *prog, *timeout, result)
 	}
@@ -136,14 +145,14 @@ func main() {
 
 // runningContainer checks the metrics of container id, which runs
 // metricsprobe under root already.
-func runningContainer(runscPath, root, server, id string, timeout time.Duration, result func(bool)) error {
+func runningContainer(runscPath, root, server, id string, podLabels map[string]string, timeout time.Duration, result func(bool)) error {
 	if root == "" {
 		return fmt.Errorf("-id needs -root")
 	}
 	runsc := func(args ...string) *exec.Cmd {
 		return exec.Command(runscPath, append([]string{"--root", root, "--metric-server=" + server}, args...)...)
 	}
-	result(check("container "+id, runsc, id, expected(), timeout))
+	result(check("container "+id, runsc, id, podLabels, expected(), timeout))
 	return nil
 }
 
@@ -186,7 +195,7 @@ func run(runscPath, prog string, timeout time.Duration, result func(bool)) error
 	if err := runscroot.WaitForOutput(out, "READY", timeout); err != nil {
 		return err
 	}
-	result(check("running", runsc, id, expected(), timeout))
+	result(check("running", runsc, id, nil, expected(), timeout))
 
 	image := filepath.Join(work, "image")
 	if out, err := runsc("checkpoint", "--image-path", image, id).CombinedOutput(); err != nil {
@@ -196,14 +205,18 @@ func run(runscPath, prog string, timeout time.Duration, result func(bool)) error
 	if err := runscroot.StartDetached(runsc("restore", "-detach", "--image-path", image, "-bundle", work, restored), filepath.Join(work, "after.out")); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	result(check("restored", runsc, restored, afterRestore(), timeout))
+	result(check("restored", runsc, restored, nil, afterRestore(), timeout))
 	return nil
 }
 
 // check exports the metrics of the sandbox whose root container is id
 // until they match wants or timeout passes (the blocked children may not
 // have blocked yet), and reports the differences of the last export.
-func check(what string, runsc func(...string) *exec.Cmd, id string, wants map[string]want, timeout time.Duration) bool {
+func check(what string, runsc func(...string) *exec.Cmd, id string, podLabels map[string]string, wants map[string]want, timeout time.Duration) bool {
+	labels := map[string]string{sandboxLabel: id}
+	for k, v := range podLabels {
+		labels[k] = v
+	}
 	deadline := time.Now().Add(timeout)
 	var problems []string
 	for {
@@ -214,7 +227,7 @@ func check(what string, runsc func(...string) *exec.Cmd, id string, wants map[st
 		if err != nil {
 			problems = []string{fmt.Sprintf("export-metrics: %v: %s", err, stderr.String())}
 		} else {
-			problems = compare(text, wants, id)
+			problems = compare(text, wants, labels)
 		}
 		if len(problems) == 0 || time.Now().After(deadline) {
 			break
@@ -225,16 +238,23 @@ func check(what string, runsc func(...string) *exec.Cmd, id string, wants map[st
 		fmt.Printf("FAIL %s:\n  %s\n", what, strings.Join(problems, "\n  "))
 		return false
 	}
-	fmt.Printf("ok %s: %d metrics as expected, labelled sandbox=%q\n", what, len(wants), id)
+	var shown []string
+	for _, k := range sortedKeys(labels) {
+		if k != sandboxLabel {
+			shown = append(shown, fmt.Sprintf("%s=%q", k, labels[k]))
+		}
+	}
+	fmt.Printf("ok %s: %d metrics as expected, labelled sandbox=%q %s\n", what, len(wants), id, strings.Join(shown, " "))
 	return true
 }
 
 var wroteLine = regexp.MustCompile(`(?m)^Wrote [0-9]+ bytes of Prometheus metric data to stdout\n`)
 
 // compare parses an export with Prometheus' text parser and lists how it
-// differs from wants, whose every sample must carry the label sandbox =
-// sandbox (the sandbox's id, that of its root container).
-func compare(text []byte, wants map[string]want, sandbox string) []string {
+// differs from wants, whose every sample must carry labels (sandbox = the
+// sandbox's id, that of its root container; a pod's, where CRI annotations
+// give them).
+func compare(text []byte, wants map[string]want, labels map[string]string) []string {
 	// runsc's util.Infof prints "Wrote N bytes of Prometheus metric data
 	// to stdout" after the data, on stdout too.
 	text = wroteLine.ReplaceAll(text, nil)
@@ -268,17 +288,15 @@ func compare(text []byte, wants map[string]want, sandbox string) []string {
 		}
 		got := make(map[string]float64)
 		for _, m := range f.GetMetric() {
-			op, sb := "", ""
+			have := make(map[string]string)
 			for _, l := range m.GetLabel() {
-				switch l.GetName() {
-				case "op":
-					op = l.GetValue()
-				case sandboxLabel:
-					sb = l.GetValue()
-				}
+				have[l.GetName()] = l.GetValue()
 			}
-			if sb != sandbox {
-				problems = append(problems, fmt.Sprintf("%s{op=%q}: label %s=%q, want %q", name, op, sandboxLabel, sb, sandbox))
+			op := have["op"]
+			for _, k := range sortedKeys(labels) {
+				if have[k] != labels[k] {
+					problems = append(problems, fmt.Sprintf("%s{op=%q}: label %s=%q, want %q", name, op, k, have[k], labels[k]))
+				}
 			}
 			v := m.GetGauge().GetValue()
 			if w.counter {
@@ -294,4 +312,13 @@ func compare(text []byte, wants map[string]want, sandbox string) []string {
 	}
 	sort.Strings(problems)
 	return problems
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -64,6 +64,7 @@ func TestCompare(t *testing.T) {
 		name    string
 		text    []byte
 		sandbox string
+		extra   map[string]string // labels wanted besides sandbox
 		// problems is how many differences compare must list, each
 		// containing substr.
 		problems int
@@ -74,10 +75,15 @@ func TestCompare(t *testing.T) {
 		{name: "another sandbox", text: export(wants, "c2", nil, nil), sandbox: "c1", problems: 14, substr: `label sandbox="c2", want "c1"`},
 		{name: "counter typed gauge", text: export(wants, "c1", map[string]string{"runsc_ipc_msg_sent": "gauge"}, nil), sandbox: "c1", problems: 2, substr: "runsc_ipc_msg_sent"}, // the TYPE, and no counter value
 		{name: "wrong values", text: export(wants, "c1", nil, &seven), sandbox: "c1", problems: 14, substr: "= 7, want"},
+		{name: "no pod labels", text: export(wants, "c1", nil, nil), sandbox: "c1", extra: map[string]string{"pod_name": "web"}, problems: 14, substr: `label pod_name="", want "web"`},
 		{name: "not the text format", text: []byte("runsc_ipc_msg_sent{ 1\n"), sandbox: "c1", problems: 1, substr: "parsing the export"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := compare(tc.text, wants, tc.sandbox)
+			labels := map[string]string{sandboxLabel: tc.sandbox}
+			for k, v := range tc.extra {
+				labels[k] = v
+			}
+			got := compare(tc.text, wants, labels)
 			if len(got) != tc.problems {
 				t.Fatalf("compare listed %d problems, want %d:\n%s", len(got), tc.problems, strings.Join(got, "\n"))
 			}
