@@ -157,7 +157,14 @@ run docker inspect -f '{{.State.Status}}' "$C-ck-prod" "$C-ck-late"
 if [ "$out" = "running
 running" ]; then ok "both containers run on"; else bad "after the refused checkpoint: $out"; fi
 check_queued docker exec "$C-ck-late" 3 "after the refused checkpoint, in the joined container,"
-run docker rm -f "$C-ck-late" "$C-ck-prod"
+run docker rm -f "$C-ck-late"
+run docker checkpoint create "$C-ck-prod" cpj
+ck=$rc
+run docker inspect -f '{{.State.Status}}' "$C-ck-prod"
+if [ "$ck" = 0 ] && has exited; then ok "with the joined container removed, docker checkpoint create of the first one works"; else bad "docker checkpoint create after the joined container left (exit $ck)"; fi
+run docker start --checkpoint cpj "$C-ck-prod"
+check_queued docker exec "$C-ck-prod" 3 "after its restore, in the first container,"
+run docker rm -f "$C-ck-prod"
 
 step "--ipc container: naming a runc container: runsc cannot join it and says so"
 run docker run -d --runtime runc --name "$C-runc-prod" --network none --ipc shareable "$IMAGE" /bin/mqe2e hold

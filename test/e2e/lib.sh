@@ -344,6 +344,12 @@ check_ipc_share() {
 	check_ls "$what, in the joined consumer"
 	run "${rn[@]}" --rm --network=none "$IMAGE" /bin/mqe2e absent
 	if [ "$rc" = 0 ]; then ok "$what: a container without --ipc container: sees neither queue"; else bad "$what: a third container sees the shared queues (exit $rc)"; fi
+	run "${rn[@]}" --rm --network=none --user 65534 --ipc "container:$p" "$IMAGE" /bin/mqe2e mqopen 5
+	if [ "$rc" = 0 ] && has "uid 65534, CAP_SYS_RESOURCE not effective"; then
+		ok "$what: a joined container runs as its own spec's user (65534, without CAP_SYS_RESOURCE)"
+	else
+		bad "$what: a joined container with --user 65534 (exit $rc)"
+	fi
 	run "${eng[@]}" exec "$p" /bin/mqe2e produce 3
 	check_produced "$what, producer exec in the first container" 3
 	ppid=$(producer_pid)
