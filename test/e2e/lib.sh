@@ -316,6 +316,18 @@ check_mqopen() {
 	fi
 }
 
+# check_woken_consumer WHAT NAME PPID ENGINE...: container NAME, a consumer
+# of 3+3 messages (`mqe2e consume 3`) that blocked before producer PPID
+# sent them, exits 0 having received them all (its log, through ENGINE).
+check_woken_consumer() {
+	local what=$1 name=$2 ppid=$3
+	shift 3
+	run "$@" wait "$name"
+	if [ "$rc" = 0 ] && [ "$out" = 0 ]; then ok "$what exited 0"; else bad "$what: wait: $out (exit $rc)"; fi
+	run "$@" logs "$name"
+	check_consumed "$what, blocked before the producer sent," 3 "$ppid" any-order
+}
+
 # check_ipc_share WHAT NAME RUN... -- ENGINE...: containers joined by
 # `--ipc container:` share their queues as under runc (issue 23). RUN is the
 # engine's run command with the runtime under test, up to run's options;
@@ -353,10 +365,7 @@ check_ipc_share() {
 	run "${eng[@]}" exec "$p" /bin/mqe2e produce 3
 	check_produced "$what, producer exec in the first container" 3
 	ppid=$(producer_pid)
-	run "${eng[@]}" wait "$q"
-	if [ "$rc" = 0 ] && [ "$out" = 0 ]; then ok "$what: the consumer exited 0"; else bad "$what: wait for the consumer: $out (exit $rc)"; fi
-	run "${eng[@]}" logs "$q"
-	check_consumed "$what, the consumer blocked before the producer sent" 3 "$ppid" any-order
+	check_woken_consumer "$what, the consumer" "$q" "$ppid" "${eng[@]}"
 	run "${rn[@]}" -d --name "$l" --network=none --ipc "container:$p" "$IMAGE" /bin/mqe2e hold
 	local ids
 	ids=$("${eng[@]}" inspect -f '{{.Id}}' "$p" "$q" "$l" 2>/dev/null)
