@@ -21,10 +21,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,6 +47,8 @@ using ::mqtest::ChildEnterOwnNamespacesAsTheirRoot;
 using ::mqtest::kNobody;
 using ::mqtest::kNogroup;
 using ::mqtest::MaybeSave;
+using ::mqtest::RecvFds;
+using ::mqtest::SendFds;
 using ::mqtest::WriteProcFile;
 
 constexpr char kMaxFile[] = "/proc/sys/user/max_ipc_namespaces";
@@ -188,6 +193,46 @@ TEST(IpcNamespaceCountTest, ZeroRefusesAndUserNamespaceTogether) {
     // A new user namespace with its IPC namespace is charged to it (at
     // INT_MAX) and to this one (at 0): refused.
     CHILD_CHECK_ERRNO(unshare(CLONE_NEWUSER | CLONE_NEWIPC), ENOSPC);
+  });
+}
+
+// A descriptor opened by a user namespace's root stays bound to that user
+// namespace: passed (SCM_RIGHTS) to a process in a child user namespace,
+// root there but without CAP_SYS_RESOURCE in the first, it reads the first
+// namespace's limit, not the child's, and a write through it is refused at
+// write time (EPERM: set_permissions leaves that process read-only).
+TEST(IpcNamespaceCountTest, DescriptorPassedIntoChildUserNamespace) {
+  SKIP_UNLESS_ROOT();
+  ASSERT_CHILD_OK_OR_SKIP([] {
+    ChildEnterOwnNamespacesAsTheirRoot(0);
+    CHILD_CHECK(WriteProcFile(kMaxFile, "5"));
+    int sv[2];
+    CHILD_CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    fflush(nullptr);
+    pid_t pid = fork();
+    CHILD_CHECK(pid >= 0);
+    if (pid == 0) {
+      close(sv[0]);
+      ChildEnterNestedUserNamespace();
+      CHILD_CHECK(ReadLong(kMaxFile) == INT_MAX);
+      std::vector<int> fds = RecvFds(sv[1], 1);
+      CHILD_CHECK(fds.size() == 1);
+      char buf[32] = {};
+      CHILD_CHECK(pread(fds[0], buf, sizeof(buf) - 1, 0) > 0);
+      CHILD_CHECK(strtol(buf, nullptr, 10) == 5);
+      CHILD_CHECK_ERRNO(pwrite(fds[0], "3", 1, 0), EPERM);
+      _exit(0);
+    }
+    close(sv[1]);
+    int fd = open(kMaxFile, O_RDWR);
+    CHILD_CHECK(fd >= 0);
+    CHILD_CHECK(SendFds(sv[0], {fd}));
+    MaybeSave();
+    int st = 0;
+    CHILD_CHECK(waitpid(pid, &st, 0) == pid);
+    if (!::mqtest::ChildOK(st)) CHILD_FAIL("child user namespace %s", ::mqtest::DescribeStatus(st).c_str());
+    CHILD_CHECK(ReadLong(kMaxFile) == 5);
+    close(fd);
   });
 }
 
