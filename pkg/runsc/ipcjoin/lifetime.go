@@ -47,10 +47,8 @@ func BeforeDestroy(conf *config.Config, c *container.Container) *sandbox.Sandbox
 	if sb == nil || !sb.IsRootContainer(c.ID) || !sb.IsRunning() || len(joinedContainers(conf.RootDir, sb.ID, c.ID)) == 0 {
 		return sb
 	}
-	if err := sb.SignalContainer(c.ID, unix.SIGKILL, true /* all */); err != nil {
-		// Its processes may all be gone already.
-		_ = err
-	}
+	// An error means its processes are all gone already.
+	_ = sb.SignalContainer(c.ID, unix.SIGKILL, true /* all */)
 	c.Sandbox = nil
 	return sb
 }
