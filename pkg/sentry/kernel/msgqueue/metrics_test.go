@@ -24,19 +24,16 @@ import (
 	"gvisor.dev/gvisor/pkg/state"
 
 	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/queuestats"
+	"github.com/mqsentry/mqsentry/pkg/sentry/kernel/queuestats/queuestatstest"
 )
 
 // snapshot is what the /ipc/msg/* metrics read.
 type snapshot = queuestats.Snapshot
 
-// wantDelta checks the totals moved from base by want. Other tests of the
-// package leave queues behind, so only the changes are checked; the test
-// does not run in parallel with them.
+// wantDelta checks the totals moved from base by want.
 func wantDelta(t *testing.T, step string, base, want snapshot) {
 	t.Helper()
-	if got := stats.Snapshot().Since(base); got != want {
-		t.Errorf("%s: totals moved by %+v, want %+v", step, got, want)
-	}
+	queuestatstest.WantDelta(t, &stats, step, base, want)
 }
 
 func TestMetricsAccounting(t *testing.T) {
